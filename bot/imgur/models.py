@@ -1,0 +1,133 @@
+"""Typed, frozen values parsed from Imgur's JSON."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+
+
+class ResponseType(StrEnum):
+    """The OAuth2 ``response_type`` asked for at the authorize page."""
+
+    PIN = "pin"
+    CODE = "code"
+    TOKEN = "token"
+
+
+class Sort(StrEnum):
+    """Order of a favorites listing."""
+
+    NEWEST = "newest"
+    OLDEST = "oldest"
+
+
+@dataclass(frozen=True, slots=True)
+class Tokens:
+    """What the token endpoint (or a ``#access_token=`` redirect) hands back."""
+
+    access_token: str = field(repr=False)
+    refresh_token: str | None = field(repr=False)
+    expires_in: int
+    token_type: str = "bearer"
+    account_id: int | None = None
+    account_username: str | None = None
+
+    def expires_at(self, now: datetime | None = None) -> datetime:
+        """When the access token stops working, counted from ``now``."""
+        return (now or datetime.now(UTC)) + timedelta(seconds=self.expires_in)
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    """The account behind an access token (``/3/account/me``)."""
+
+    id: int
+    username: str
+    avatar: str | None = None
+    reputation: float | None = None
+    created: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FavoriteImage:
+    """A favorited gallery image (still or animated)."""
+
+    id: str
+    title: str | None
+    description: str | None
+    link: str
+    mime_type: str | None = None
+    animated: bool = False
+    mp4: str | None = None
+    gifv: str | None = None
+    width: int | None = None
+    height: int | None = None
+    views: int | None = None
+    ups: int | None = None
+    downs: int | None = None
+    points: int | None = None
+    nsfw: bool | None = None
+    datetime: int | None = None
+    account_url: str | None = None
+
+    @property
+    def page_url(self) -> str:
+        """The imgur.com page of this post."""
+        return f"https://imgur.com/{self.id}"
+
+
+@dataclass(frozen=True, slots=True)
+class FavoriteAlbum:
+    """A favorited gallery album; favorites carry its cover, never its image list."""
+
+    id: str
+    title: str | None
+    description: str | None
+    link: str
+    cover: str | None = None
+    cover_width: int | None = None
+    cover_height: int | None = None
+    images_count: int | None = None
+    views: int | None = None
+    ups: int | None = None
+    downs: int | None = None
+    points: int | None = None
+    nsfw: bool | None = None
+    datetime: int | None = None
+    account_url: str | None = None
+
+    def cover_url(self, size: str = "l") -> str | None:
+        """A thumbnail of the cover image (size one of ``s b t m l h``)."""
+        if not self.cover:
+            return None
+        return f"https://i.imgur.com/{self.cover}{size}.jpg"
+
+    @property
+    def page_url(self) -> str:
+        """The imgur.com page of this album."""
+        return f"https://imgur.com/a/{self.id}"
+
+
+Favorite = FavoriteImage | FavoriteAlbum
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimit:
+    """Imgur's rate-limit headers of the latest response; ``None`` where absent."""
+
+    client_limit: int | None = None
+    client_remaining: int | None = None
+    user_limit: int | None = None
+    user_remaining: int | None = None
+    user_reset: int | None = None  # Unix seconds
+
+
+@dataclass(frozen=True, slots=True)
+class RedirectGrant:
+    """What a redirect URL carried: a code, tokens (fragment), or an error; with its state."""
+
+    state: str | None = field(repr=False)
+    code: str | None = field(default=None, repr=False)
+    tokens: Tokens | None = None
+    error: str | None = None

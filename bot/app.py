@@ -1,0 +1,190 @@
+"""The Bot subclass: owns the HTTP session, the store and the services, and wires them."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+from datetime import timedelta
+from pathlib import Path
+
+import aiohttp
+import discord
+import yarl
+from discord.ext import commands
+
+from bot.config import Config
+from bot.favorites import FavoritesService, PageCache
+from bot.imgur import ImgurClient
+from bot.linking import LinkService
+from bot.storage import LinkStore, TokenCipher, load_or_create_key_file
+from bot.tokens import TokenManager
+
+log = logging.getLogger(__name__)
+
+EXTENSIONS = ("cogs.imgur",)
+
+
+def point_discord_at(api_base: str, gateway_url: str) -> None:
+    """Send discord.py's REST calls to ``api_base`` and its gateway to ``gateway_url``."""
+    discord.http.Route.BASE = api_base.rstrip("/")
+    if gateway_url:
+        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway_url)
+
+
+async def open_store(config: Config) -> LinkStore:
+    """Open (and migrate) the database with the configured or generated encryption key."""
+    key = config.storage.encryption_key
+    if not key:
+        key_path = Path(config.storage.database + ".key")
+        key, created = await load_or_create_key_file(key_path)
+        if created:
+            log.warning(
+                "no BOT_ENCRYPTION_KEY set: generated one into %s; back it up, or set your own "
+                "key in production (see the README)",
+                key_path,
+            )
+    return await LinkStore.open(config.storage.database, TokenCipher([key]))
+
+
+class ImgurBot(commands.Bot):
+    """The Discord bot. Everything it owns is created in ``setup_hook`` and closed in ``close``."""
+
+    def __init__(self, config: Config, *, guild_ready_timeout: float = 2.0) -> None:
+        intents = discord.Intents.none()
+        intents.guilds = True  # channel NSFW flags; no privileged intent is needed
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=intents,
+            help_command=None,
+            guild_ready_timeout=guild_ready_timeout,
+            allowed_mentions=discord.AllowedMentions.none(),
+        )
+        self.config = config
+        self._session: aiohttp.ClientSession | None = None
+        self._store: LinkStore | None = None
+        self._imgur: ImgurClient | None = None
+        self._tokens: TokenManager | None = None
+        self._links: LinkService | None = None
+        self._favorites: FavoritesService | None = None
+        self.gateway_connected = asyncio.Event()
+
+    # Services, available once setup_hook ran.
+    @property
+    def store(self) -> LinkStore:
+        assert self._store is not None, "setup_hook has not run"
+        return self._store
+
+    @property
+    def imgur(self) -> ImgurClient:
+        assert self._imgur is not None, "setup_hook has not run"
+        return self._imgur
+
+    @property
+    def tokens(self) -> TokenManager:
+        assert self._tokens is not None, "setup_hook has not run"
+        return self._tokens
+
+    @property
+    def links(self) -> LinkService:
+        assert self._links is not None, "setup_hook has not run"
+        return self._links
+
+    @property
+    def favorites(self) -> FavoritesService:
+        assert self._favorites is not None, "setup_hook has not run"
+        return self._favorites
+
+    async def login(self, token: str) -> None:
+        point_discord_at(self.config.discord.api_base, self.config.discord.gateway_url)
+        await super().login(token)
+
+    async def setup_hook(self) -> None:
+        config = self.config
+        self._session = aiohttp.ClientSession(
+            timeout=aiohttp.ClientTimeout(total=config.imgur.request_timeout_seconds),
+            headers={"User-Agent": "imgur-link-bot (self-hosted Discord bot)"},
+        )
+        self._store = await open_store(config)
+        self._imgur = ImgurClient(
+            self._session,
+            config.imgur.client_id,
+            config.imgur.client_secret,
+            api_base=config.imgur.api_base,
+            timeout=config.imgur.request_timeout_seconds,
+        )
+        self._tokens = TokenManager(
+            self._store,
+            self._imgur,
+            lead=timedelta(seconds=config.refresh.lead_seconds),
+            concurrency=config.refresh.concurrency,
+        )
+        cache = PageCache(config.cache.favorites_ttl_seconds, config.cache.max_entries)
+        self._favorites = FavoritesService(self._imgur, self._tokens, cache)
+        self._links = LinkService(
+            self._store,
+            self._imgur,
+            response_type=config.imgur.response_type,
+            on_change=self._favorites.forget,
+        )
+        for extension in EXTENSIONS:
+            await self.load_extension(extension)
+        await self.sync_commands()
+
+    async def sync_commands(self) -> None:
+        """Sync the command tree as ``discord.sync_commands`` says, only when it changed."""
+        mode = self.config.discord.sync_commands
+        if mode == "off":
+            return
+        guild_id = self.config.discord.sync_guild_id
+        guild = discord.Object(id=guild_id) if guild_id is not None else None
+        if guild is not None:
+            self.tree.copy_global_to(guild=guild)
+        payload = [command.to_dict(self.tree) for command in self.tree.get_commands(guild=guild)]
+        digest = hashlib.sha256(
+            json.dumps([mode, payload], sort_keys=True).encode()
+        ).hexdigest()
+        marker = Path(self.config.storage.database + ".commands")
+        if await asyncio.to_thread(_read_text, marker) == digest:
+            log.info("application commands unchanged; not syncing")
+            return
+        synced = await self.tree.sync(guild=guild)
+        await asyncio.to_thread(_write_text, marker, digest)
+        log.info("synced %d application commands (%s)", len(synced), mode)
+
+    async def on_ready(self) -> None:
+        self.gateway_connected.set()
+        user = self.user
+        log.info("connected as %s (%s) to %d guilds", user, user.id if user else "?",
+                 len(self.guilds))
+
+    async def on_resumed(self) -> None:
+        self.gateway_connected.set()
+
+    async def on_disconnect(self) -> None:
+        self.gateway_connected.clear()
+
+    async def close(self) -> None:
+        self.gateway_connected.clear()
+        await super().close()
+        if self._store is not None:
+            await self._store.close()
+            self._store = None
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+
+def _read_text(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8").strip()
+    except OSError:
+        return None
+
+
+def _write_text(path: Path, text: str) -> None:
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        log.warning("could not record the command sync in %s: %s", path, exc.strerror)

@@ -1,0 +1,324 @@
+"""Typed configuration from one TOML file plus environment variables (which win).
+
+Every problem is reported as one :class:`ConfigError` line naming the key, never its value
+when the key holds a secret.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+from bot.imgur.models import ResponseType
+
+T = TypeVar("T")
+
+DEFAULT_CONFIG_PATH = "config.toml"
+
+
+class ConfigError(Exception):
+    """A missing or malformed configuration value; the message names the key."""
+
+
+@dataclass(frozen=True, slots=True)
+class DiscordConfig:
+    token: str = field(default="", repr=False)
+    api_base: str = "https://discord.com/api/v10"
+    gateway_url: str = ""
+    sync_commands: str = "global"  # "global", "guild:<id>" or "off"
+
+    @property
+    def sync_guild_id(self) -> int | None:
+        """The guild to sync commands to, when ``sync_commands`` is ``guild:<id>``."""
+        if self.sync_commands.startswith("guild:"):
+            return int(self.sync_commands.removeprefix("guild:"))
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class ImgurConfig:
+    client_id: str = field(default="", repr=False)
+    client_secret: str = field(default="", repr=False)
+    api_base: str = "https://api.imgur.com"
+    response_type: ResponseType = ResponseType.PIN
+    request_timeout_seconds: float = 10.0
+
+
+@dataclass(frozen=True, slots=True)
+class StorageConfig:
+    database: str = "data/bot.db"
+    encryption_key: str = field(default="", repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class RefreshConfig:
+    interval_seconds: float = 300.0
+    lead_seconds: int = 86400
+    concurrency: int = 8
+
+
+@dataclass(frozen=True, slots=True)
+class CacheConfig:
+    favorites_ttl_seconds: float = 120.0
+    max_entries: int = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class WebConfig:
+    enabled: bool = False
+    host: str = "0.0.0.0"  # noqa: S104 - the callback server is meant to be reachable
+    port: int = 8080
+    public_url: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class LoggingConfig:
+    level: str = "INFO"
+    format: str = "text"  # "text" or "json"
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    discord: DiscordConfig = field(default_factory=DiscordConfig)
+    imgur: ImgurConfig = field(default_factory=ImgurConfig)
+    storage: StorageConfig = field(default_factory=StorageConfig)
+    refresh: RefreshConfig = field(default_factory=RefreshConfig)
+    cache: CacheConfig = field(default_factory=CacheConfig)
+    web: WebConfig = field(default_factory=WebConfig)
+    logging: LoggingConfig = field(default_factory=LoggingConfig)
+
+    def require_credentials(self) -> None:
+        """Raise naming every credential that is still missing (needed to connect)."""
+        missing = [
+            name
+            for name, value in (
+                ("DISCORD_TOKEN (discord.token)", self.discord.token),
+                ("IMGUR_CLIENT_ID (imgur.client_id)", self.imgur.client_id),
+                ("IMGUR_CLIENT_SECRET (imgur.client_secret)", self.imgur.client_secret),
+            )
+            if not value
+        ]
+        if missing:
+            raise ConfigError("missing credentials: set " + ", ".join(missing))
+
+
+# Environment variables that override keys; secrets are read from here first.
+ENV_OVERRIDES: dict[str, tuple[str, str]] = {
+    "DISCORD_TOKEN": ("discord", "token"),
+    "DISCORD_API_BASE": ("discord", "api_base"),
+    "DISCORD_GATEWAY_URL": ("discord", "gateway_url"),
+    "DISCORD_SYNC_COMMANDS": ("discord", "sync_commands"),
+    "IMGUR_CLIENT_ID": ("imgur", "client_id"),
+    "IMGUR_CLIENT_SECRET": ("imgur", "client_secret"),
+    "IMGUR_API_BASE": ("imgur", "api_base"),
+    "IMGUR_RESPONSE_TYPE": ("imgur", "response_type"),
+    "BOT_DATABASE": ("storage", "database"),
+    "BOT_ENCRYPTION_KEY": ("storage", "encryption_key"),
+    "BOT_WEB_ENABLED": ("web", "enabled"),
+    "BOT_WEB_PORT": ("web", "port"),
+    "BOT_PUBLIC_URL": ("web", "public_url"),
+    "BOT_LOG_LEVEL": ("logging", "level"),
+    "BOT_LOG_FORMAT": ("logging", "format"),
+}
+
+SECRET_KEYS = {
+    ("discord", "token"),
+    ("imgur", "client_id"),
+    ("imgur", "client_secret"),
+    ("storage", "encryption_key"),
+}
+
+
+def load_config(path: str | Path | None = None, env: Mapping[str, str] | None = None) -> Config:
+    """Read the TOML file (optional when it is the default path) and apply the environment."""
+    env = os.environ if env is None else env
+    explicit = path is not None or "BOT_CONFIG" in env
+    file_path = Path(path if path is not None else env.get("BOT_CONFIG", DEFAULT_CONFIG_PATH))
+    raw: dict[str, Any] = {}
+    if file_path.exists():
+        try:
+            raw = tomllib.loads(file_path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{file_path}: not valid TOML ({exc})") from None
+        except OSError as exc:
+            raise ConfigError(f"{file_path}: cannot read ({exc.strerror})") from None
+    elif explicit:
+        raise ConfigError(f"config file {file_path} does not exist")
+    return parse_config(raw, env)
+
+
+def parse_config(raw: Mapping[str, Any], env: Mapping[str, str]) -> Config:
+    """Build a validated :class:`Config` from parsed TOML and environment variables."""
+    sections: dict[str, dict[str, Any]] = {}
+    for name, value in raw.items():
+        if name not in _SECTIONS:
+            raise ConfigError(f"[{name}]: unknown section")
+        if not isinstance(value, dict):
+            raise ConfigError(f"{name}: must be a table ([{name}])")
+        sections[name] = dict(value)
+    for var, (section, key) in ENV_OVERRIDES.items():
+        if env.get(var):
+            sections.setdefault(section, {})[key] = env[var]
+
+    reader = _Reader(sections)
+    discord = DiscordConfig(
+        token=reader.text("discord", "token", ""),
+        api_base=reader.url("discord", "api_base", "https://discord.com/api/v10"),
+        gateway_url=reader.url("discord", "gateway_url", "", schemes=("ws", "wss"), empty=True),
+        sync_commands=reader.check(
+            "discord", "sync_commands", "global", _valid_sync, "global, guild:<id> or off"
+        ),
+    )
+    imgur = ImgurConfig(
+        client_id=reader.text("imgur", "client_id", ""),
+        client_secret=reader.text("imgur", "client_secret", ""),
+        api_base=reader.url("imgur", "api_base", "https://api.imgur.com"),
+        response_type=ResponseType(
+            reader.check(
+                "imgur",
+                "response_type",
+                "pin",
+                lambda v: v in {r.value for r in ResponseType},
+                "pin, code or token",
+            )
+        ),
+        request_timeout_seconds=reader.number("imgur", "request_timeout_seconds", 10.0, 0.1, 120),
+    )
+    storage = StorageConfig(
+        database=reader.text("storage", "database", "data/bot.db", empty=False),
+        encryption_key=reader.text("storage", "encryption_key", ""),
+    )
+    refresh = RefreshConfig(
+        interval_seconds=reader.number("refresh", "interval_seconds", 300.0, 1, 86400),
+        lead_seconds=int(reader.number("refresh", "lead_seconds", 86400, 0, 31536000)),
+        concurrency=int(reader.number("refresh", "concurrency", 8, 1, 256)),
+    )
+    cache = CacheConfig(
+        favorites_ttl_seconds=reader.number("cache", "favorites_ttl_seconds", 120.0, 0, 86400),
+        max_entries=int(reader.number("cache", "max_entries", 1000, 0, 1_000_000)),
+    )
+    web = WebConfig(
+        enabled=reader.boolean("web", "enabled", False),
+        host=reader.text("web", "host", "0.0.0.0", empty=False),  # noqa: S104
+        port=int(reader.number("web", "port", 8080, 1, 65535)),
+        public_url=reader.url("web", "public_url", "", empty=True),
+    )
+    if web.enabled and not web.public_url:
+        raise ConfigError("web.public_url: required when web.enabled is true")
+    logging_config = LoggingConfig(
+        level=reader.check(
+            "logging",
+            "level",
+            "INFO",
+            lambda v: v.upper() in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"},
+            "DEBUG, INFO, WARNING, ERROR or CRITICAL",
+        ).upper(),
+        format=reader.check(
+            "logging", "format", "text", lambda v: v in {"text", "json"}, "text or json"
+        ),
+    )
+    reader.reject_unknown()
+    return Config(discord, imgur, storage, refresh, cache, web, logging_config)
+
+
+_SECTIONS = {"discord", "imgur", "storage", "refresh", "cache", "web", "logging"}
+
+
+def _valid_sync(value: str) -> bool:
+    if value in {"global", "off"}:
+        return True
+    guild = value.removeprefix("guild:")
+    return value.startswith("guild:") and guild.isdigit() and int(guild) > 0
+
+
+class _Reader:
+    """Reads typed values out of the merged sections, remembering which keys were used."""
+
+    def __init__(self, sections: dict[str, dict[str, Any]]) -> None:
+        self._sections = sections
+        self._used: set[tuple[str, str]] = set()
+
+    def _get(self, section: str, key: str, default: T) -> Any | T:
+        self._used.add((section, key))
+        return self._sections.get(section, {}).get(key, default)
+
+    def _describe(self, section: str, key: str, value: object) -> str:
+        if (section, key) in SECRET_KEYS:
+            return "the value given"
+        return repr(value)
+
+    def text(self, section: str, key: str, default: str, *, empty: bool = True) -> str:
+        value = self._get(section, key, default)
+        if not isinstance(value, str):
+            raise ConfigError(f"{section}.{key}: must be a string")
+        value = value.strip()
+        if not empty and not value:
+            raise ConfigError(f"{section}.{key}: must not be empty")
+        return value
+
+    def check(
+        self, section: str, key: str, default: str, valid: Callable[[str], bool], expected: str
+    ) -> str:
+        value = self.text(section, key, default)
+        if not valid(value):
+            raise ConfigError(
+                f"{section}.{key}: must be {expected}, not {self._describe(section, key, value)}"
+            )
+        return value
+
+    def url(
+        self,
+        section: str,
+        key: str,
+        default: str,
+        *,
+        schemes: tuple[str, ...] = ("http", "https"),
+        empty: bool = False,
+    ) -> str:
+        value = self.text(section, key, default, empty=empty)
+        if not value:
+            return value
+        parts = urlsplit(value)
+        if parts.scheme not in schemes or not parts.netloc:
+            raise ConfigError(
+                f"{section}.{key}: must be a {' or '.join(schemes)} URL, not {value!r}"
+            )
+        return value.rstrip("/")
+
+    def number(self, section: str, key: str, default: float, low: float, high: float) -> float:
+        value = self._get(section, key, default)
+        if isinstance(value, str):
+            try:
+                value = float(value)
+            except ValueError:
+                raise ConfigError(f"{section}.{key}: must be a number, not {value!r}") from None
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ConfigError(f"{section}.{key}: must be a number")
+        if not low <= value <= high:
+            raise ConfigError(
+                f"{section}.{key}: must be between {low:g} and {high:g}, not {value:g}"
+            )
+        return float(value)
+
+    def boolean(self, section: str, key: str, default: bool) -> bool:
+        value = self._get(section, key, default)
+        if isinstance(value, str):
+            lowered = value.strip().lower()
+            if lowered in {"1", "true", "yes", "on"}:
+                return True
+            if lowered in {"0", "false", "no", "off"}:
+                return False
+        if not isinstance(value, bool):
+            raise ConfigError(f"{section}.{key}: must be true or false")
+        return value
+
+    def reject_unknown(self) -> None:
+        for section, values in self._sections.items():
+            for key in values:
+                if (section, key) not in self._used:
+                    raise ConfigError(f"{section}.{key}: unknown key")

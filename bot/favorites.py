@@ -1,0 +1,150 @@
+"""A member's favorites, page by page, through a small bounded cache."""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bot.imgur import Favorite, ImgurClient, Sort
+from bot.render import ITEMS_PER_MESSAGE
+from bot.tokens import TokenManager
+
+CacheKey = tuple[int, Sort, int]
+
+
+@dataclass(frozen=True, slots=True)
+class FavoritesPage:
+    """One Imgur page of a member's favorites (``page`` counts from 0, as Imgur does)."""
+
+    page: int
+    sort: Sort
+    items: tuple[Favorite, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class FavoritesWindow:
+    """The items one message shows: ``items`` start at ``offset`` of Imgur page ``page``."""
+
+    sort: Sort
+    page: int
+    offset: int
+    items: tuple[Favorite, ...]
+    page_size: int
+
+    @property
+    def has_previous(self) -> bool:
+        return self.offset > 0 or self.page > 0
+
+    @property
+    def has_next(self) -> bool:
+        # Past the last item of a page there may be another page: only Imgur knows.
+        return self.page_size > 0
+
+    def describe(self) -> str:
+        """Footer text such as "Imgur page 2 · 6–10 of 60 · newest first"."""
+        order = "newest first" if self.sort is Sort.NEWEST else "oldest first"
+        last = self.offset + len(self.items)
+        return (
+            f"Imgur page {self.page + 1} · {self.offset + 1}–{last} of {self.page_size} · {order}"
+        )
+
+
+class PageCache:
+    """Least-recently-used pages, each kept at most ``ttl`` seconds."""
+
+    def __init__(
+        self, ttl: float, max_entries: int, monotonic: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._ttl = ttl
+        self._max = max_entries
+        self._now = monotonic
+        self._entries: OrderedDict[CacheKey, tuple[float, FavoritesPage]] = OrderedDict()
+
+    def get(self, key: CacheKey) -> FavoritesPage | None:
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        stored_at, page = entry
+        if self._now() - stored_at >= self._ttl:
+            del self._entries[key]
+            return None
+        self._entries.move_to_end(key)
+        return page
+
+    def put(self, key: CacheKey, page: FavoritesPage) -> None:
+        if self._ttl <= 0 or self._max <= 0:
+            return
+        self._entries[key] = (self._now(), page)
+        self._entries.move_to_end(key)
+        while len(self._entries) > self._max:
+            self._entries.popitem(last=False)
+
+    def forget_member(self, discord_user_id: int) -> None:
+        for key in [k for k in self._entries if k[0] == discord_user_id]:
+            del self._entries[key]
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+class FavoritesService:
+    """Fetches favorites with the member's own token; cached pages cost no Imgur credit."""
+
+    def __init__(self, imgur: ImgurClient, tokens: TokenManager, cache: PageCache) -> None:
+        self._imgur = imgur
+        self._tokens = tokens
+        self.cache = cache
+
+    async def page(self, discord_user_id: int, sort: Sort, page: int) -> FavoritesPage:
+        """Imgur page ``page`` (from 0) of the member's favorites."""
+        if page < 0:
+            raise ValueError("page counts from 0")
+        key = (discord_user_id, sort, page)
+        cached = self.cache.get(key)
+        if cached is not None:
+            return cached
+        items = await self._tokens.call(
+            discord_user_id,
+            lambda token: self._imgur.favorites(token, page=page, sort=sort),
+        )
+        result = FavoritesPage(page=page, sort=sort, items=tuple(items))
+        self.cache.put(key, result)
+        return result
+
+    async def window(
+        self, discord_user_id: int, sort: Sort, page: int, offset: int = 0
+    ) -> FavoritesWindow:
+        """The items of one message, starting at ``offset`` of Imgur page ``page``."""
+        fetched = await self.page(discord_user_id, sort, page)
+        size = len(fetched.items)
+        offset = max(0, min(offset, (size - 1) // ITEMS_PER_MESSAGE * ITEMS_PER_MESSAGE))
+        items = fetched.items[offset : offset + ITEMS_PER_MESSAGE]
+        return FavoritesWindow(sort=sort, page=page, offset=offset, items=items, page_size=size)
+
+    async def next_window(self, discord_user_id: int, current: FavoritesWindow) -> FavoritesWindow:
+        """The window after ``current``: later in the same page, else the next Imgur page."""
+        if current.offset + ITEMS_PER_MESSAGE < current.page_size:
+            return await self.window(
+                discord_user_id, current.sort, current.page, current.offset + ITEMS_PER_MESSAGE
+            )
+        return await self.window(discord_user_id, current.sort, current.page + 1)
+
+    async def previous_window(
+        self, discord_user_id: int, current: FavoritesWindow
+    ) -> FavoritesWindow:
+        """The window before ``current``: earlier in the page, else the previous page's last."""
+        if current.offset > 0:
+            return await self.window(
+                discord_user_id, current.sort, current.page, current.offset - ITEMS_PER_MESSAGE
+            )
+        if current.page == 0:
+            return current
+        previous = await self.page(discord_user_id, current.sort, current.page - 1)
+        last = max(0, (len(previous.items) - 1) // ITEMS_PER_MESSAGE * ITEMS_PER_MESSAGE)
+        return await self.window(discord_user_id, current.sort, current.page - 1, last)
+
+    def forget(self, discord_user_id: int) -> None:
+        """Drop the member's cached pages (after unlink or relink)."""
+        self.cache.forget_member(discord_user_id)

@@ -1,0 +1,191 @@
+"""Starting, completing and removing a member's link. Knows nothing of Discord."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.clock import Clock, utcnow
+from bot.errors import (
+    AccountMismatch,
+    AuthorizationDenied,
+    GrantRejected,
+    InvalidLinkInput,
+    UnknownState,
+)
+from bot.imgur import (
+    Account,
+    ImgurClient,
+    InvalidAccessToken,
+    InvalidGrant,
+    RedirectGrant,
+    ResponseType,
+    Tokens,
+    tokens_from_redirect,
+)
+from bot.storage import AuthState, Link, LinkStatus, LinkStore
+
+log = logging.getLogger(__name__)
+
+MAX_INPUT_LENGTH = 512
+_BARE_VALUE = re.compile(r"[A-Za-z0-9._~-]{4,128}")
+
+
+@dataclass(frozen=True, slots=True)
+class LinkStart:
+    """An authorize URL for one member, valid until ``expires_at``."""
+
+    url: str
+    response_type: ResponseType
+    expires_at: datetime
+
+    def __repr__(self) -> str:  # the URL carries the state
+        return f"LinkStart(response_type={self.response_type!r}, expires_at={self.expires_at!r})"
+
+
+@dataclass(frozen=True, slots=True)
+class LinkInput:
+    """What a member pasted, once its shape is known: a bare value or a redirect."""
+
+    bare_value: str | None = None
+    redirect: RedirectGrant | None = None
+
+    def __repr__(self) -> str:
+        return "LinkInput(redirect)" if self.redirect else "LinkInput(bare)"
+
+
+def parse_link_input(text: str) -> LinkInput:
+    """Check the shape of a PIN, code or redirect URL before anything reaches Imgur."""
+    value = text.strip()
+    if not value:
+        raise InvalidLinkInput("That was empty. Paste the PIN Imgur showed you.")
+    if len(value) > MAX_INPUT_LENGTH:
+        raise InvalidLinkInput(
+            f"That is too long ({len(value)} characters; at most {MAX_INPUT_LENGTH})."
+        )
+    if "://" in value or value.startswith(("?", "#")) or "=" in value:
+        url = value if "://" in value else "https://localhost/" + value
+        try:
+            grant = tokens_from_redirect(url)
+        except ValueError:
+            raise InvalidLinkInput(
+                "That address holds no Imgur code or token. Paste the PIN, or the whole "
+                "address your browser ended on."
+            ) from None
+        if grant.error is not None:
+            raise AuthorizationDenied
+        return LinkInput(redirect=grant)
+    if not _BARE_VALUE.fullmatch(value):
+        raise InvalidLinkInput(
+            "That does not look like an Imgur PIN or code (letters and digits only)."
+        )
+    return LinkInput(bare_value=value)
+
+
+class LinkService:
+    """Link attempts (states), their completion into stored links, and unlinking."""
+
+    def __init__(
+        self,
+        store: LinkStore,
+        imgur: ImgurClient,
+        *,
+        response_type: ResponseType = ResponseType.PIN,
+        clock: Clock = utcnow,
+        on_change: Callable[[int], None] | None = None,
+    ) -> None:
+        self._store = store
+        self._imgur = imgur
+        self.response_type = response_type
+        self._clock = clock
+        self._on_change = on_change
+
+    async def start(self, discord_user_id: int) -> LinkStart:
+        """Create a fresh single-use state for the member and the authorize URL carrying it."""
+        state = await self._store.create_state(
+            discord_user_id, self.response_type.value, now=self._clock()
+        )
+        url = self._imgur.authorize_url(self.response_type, state.state)
+        return LinkStart(url=url, response_type=self.response_type, expires_at=state.expires_at)
+
+    async def complete(self, discord_user_id: int, text: str) -> Link:
+        """Finish linking from what the member pasted: a PIN, a code or a redirect URL."""
+        parsed = parse_link_input(text)
+        grant = parsed.redirect
+        state = await self._store.consume_state(
+            discord_user_id, grant.state if grant else None, now=self._clock()
+        )
+        if state is None:
+            raise UnknownState
+        if grant is not None and grant.tokens is not None:
+            return await self.complete_with_tokens(state, grant.tokens)
+        code = grant.code if grant is not None else parsed.bare_value
+        if code is None:
+            raise InvalidLinkInput("That address holds no Imgur code or token.")
+        if grant is None and state.response_type == ResponseType.TOKEN.value:
+            raise InvalidLinkInput(
+                "Paste the whole address your browser ended on after authorizing."
+            )
+        is_pin = grant is None and state.response_type == ResponseType.PIN.value
+        return await self.complete_with_code(state, code, is_pin=is_pin)
+
+    async def complete_with_code(self, state: AuthState, code: str, *, is_pin: bool) -> Link:
+        """Exchange a PIN or code for tokens and store the link of the state's member."""
+        try:
+            if is_pin:
+                tokens = await self._imgur.exchange_pin(code)
+            else:
+                tokens = await self._imgur.exchange_code(code)
+        except InvalidGrant:
+            raise GrantRejected from None
+        account = await self._imgur.account(tokens.access_token)
+        return await self._save(state.discord_user_id, tokens, account)
+
+    async def complete_with_tokens(self, state: AuthState, tokens: Tokens) -> Link:
+        """Store tokens that came in a redirect, once Imgur confirms whose they are."""
+        try:
+            account = await self._imgur.account(tokens.access_token)
+        except InvalidAccessToken:
+            raise GrantRejected from None
+        claimed_id = tokens.account_id
+        claimed_name = tokens.account_username
+        if (claimed_id is not None and claimed_id != account.id) or (
+            claimed_name is not None and claimed_name.lower() != account.username.lower()
+        ):
+            raise AccountMismatch
+        return await self._save(state.discord_user_id, tokens, account)
+
+    async def _save(self, discord_user_id: int, tokens: Tokens, account: Account) -> Link:
+        if not tokens.refresh_token:
+            raise GrantRejected
+        now = self._clock()
+        link = Link(
+            discord_user_id=discord_user_id,
+            imgur_account_id=account.id,
+            imgur_username=account.username,
+            access_token=tokens.access_token,
+            refresh_token=tokens.refresh_token,
+            expires_at=tokens.expires_at(now),
+            status=LinkStatus.OK,
+            linked_at=now,
+            refreshed_at=now,
+        )
+        await self._store.save_link(link)
+        log.info("member %s linked an Imgur account", discord_user_id)
+        self._changed(discord_user_id)
+        return link
+
+    async def unlink(self, discord_user_id: int) -> bool:
+        """Delete every stored token and pending state of the member."""
+        removed = await self._store.delete_member(discord_user_id)
+        self._changed(discord_user_id)
+        if removed:
+            log.info("member %s unlinked", discord_user_id)
+        return removed
+
+    def _changed(self, discord_user_id: int) -> None:
+        if self._on_change is not None:
+            self._on_change(discord_user_id)

@@ -1,0 +1,218 @@
+"""Valid access tokens for members: lazy refresh, one refresh per member at a time, the sweep."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from functools import partial
+from typing import TypeVar
+
+from bot.clock import Clock, utcnow
+from bot.errors import LinkBroken, NotLinked
+from bot.imgur import ImgurClient, ImgurError, InvalidAccessToken, InvalidGrant, RateLimited
+from bot.storage import Link, LinkStatus, LinkStore
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+SWEEP_BATCH = 500
+# A sweep stops early once this many temporary failures show Imgur is struggling; the next
+# sweep picks up where it stopped, since nothing was changed for those links.
+SWEEP_FAILURE_BUDGET = 16
+
+
+@dataclass(slots=True)
+class SweepResult:
+    """What one sweep did."""
+
+    refreshed: int = 0
+    failed: int = 0
+    broken: list[int] = field(default_factory=list)
+    stopped_early: bool = False
+
+
+class TokenManager:
+    """Hands out valid access tokens and keeps stored tokens fresh."""
+
+    def __init__(
+        self,
+        store: LinkStore,
+        imgur: ImgurClient,
+        *,
+        lead: timedelta = timedelta(days=1),
+        concurrency: int = 8,
+        clock: Clock = utcnow,
+    ) -> None:
+        self._store = store
+        self._imgur = imgur
+        self._lead = lead
+        self._concurrency = concurrency
+        self._clock = clock
+        self._inflight: dict[int, asyncio.Task[Link]] = {}
+
+    async def linked(self, discord_user_id: int) -> Link:
+        """The member's link; :class:`NotLinked` or :class:`LinkBroken` when unusable."""
+        link = await self._store.get(discord_user_id)
+        if link is None:
+            raise NotLinked
+        if link.status is LinkStatus.BROKEN:
+            raise LinkBroken
+        return link
+
+    async def access_token_for(self, discord_user_id: int) -> str:
+        """A usable access token, refreshed first when it expires within the lead time."""
+        link = await self.linked(discord_user_id)
+        now = self._clock()
+        if link.expires_at - now > self._lead:
+            return link.access_token
+        try:
+            return (await self.refresh(discord_user_id)).access_token
+        except (LinkBroken, NotLinked):
+            raise
+        except ImgurError:
+            if link.expires_at > now:
+                # Refreshing early failed for a passing reason: the old token still works.
+                return link.access_token
+            raise
+
+    async def call(self, discord_user_id: int, request: Callable[[str], Awaitable[T]]) -> T:
+        """Run ``request(token)``; if Imgur rejects the token, refresh once and retry once."""
+        token = await self.access_token_for(discord_user_id)
+        try:
+            return await request(token)
+        except InvalidAccessToken:
+            log.info("access token of member %s rejected; refreshing", discord_user_id)
+        link = await self.refresh(discord_user_id, rejected_access_token=token)
+        return await request(link.access_token)
+
+    async def refresh(
+        self, discord_user_id: int, *, rejected_access_token: str | None = None
+    ) -> Link:
+        """Refresh the member's tokens; concurrent callers share one call to Imgur."""
+        link = await self._join_or_start(discord_user_id, rejected_access_token)
+        if rejected_access_token is not None and link.access_token == rejected_access_token:
+            # We joined a refresh that found nothing due; the token is known bad, so go again.
+            link = await self._join_or_start(discord_user_id, rejected_access_token)
+        return link
+
+    async def _join_or_start(self, discord_user_id: int, rejected_access_token: str | None) -> Link:
+        task = self._inflight.get(discord_user_id)
+        if task is None:
+            task = asyncio.create_task(self._refresh(discord_user_id, rejected_access_token))
+            self._inflight[discord_user_id] = task
+            task.add_done_callback(partial(self._forget_refresh, discord_user_id))
+        # shield: one caller giving up (a cancelled command) must not cancel the others' refresh.
+        return await asyncio.shield(task)
+
+    def _forget_refresh(self, discord_user_id: int, task: asyncio.Task[Link]) -> None:
+        if self._inflight.get(discord_user_id) is task:
+            del self._inflight[discord_user_id]
+        if not task.cancelled():
+            task.exception()  # retrieved here: every caller may have given up waiting
+
+    async def _refresh(self, discord_user_id: int, rejected_access_token: str | None) -> Link:
+        link = await self.linked(discord_user_id)
+        now = self._clock()
+        if rejected_access_token is not None and link.access_token != rejected_access_token:
+            return link  # somebody refreshed it since that token was read
+        if rejected_access_token is None and link.expires_at - now > self._lead:
+            return link  # refreshed by a caller that finished just before this one started
+        try:
+            tokens = await self._imgur.refresh(link.refresh_token)
+        except InvalidGrant:
+            log.warning(
+                "refresh token of member %s refused by Imgur; link marked broken", discord_user_id
+            )
+            await self._store.mark_broken(discord_user_id, "Imgur refused the refresh token")
+            raise LinkBroken from None
+        except ImgurError as exc:
+            log.info("refresh for member %s failed for now: %s", discord_user_id, exc)
+            await self._store.record_error(discord_user_id, _short(exc))
+            raise
+        now = self._clock()
+        expires_at = tokens.expires_at(now)
+        refresh_token = tokens.refresh_token or link.refresh_token
+        await self._store.update_tokens(
+            discord_user_id,
+            access_token=tokens.access_token,
+            refresh_token=refresh_token,
+            expires_at=expires_at,
+            refreshed_at=now,
+        )
+        log.debug("refreshed tokens of member %s", discord_user_id)
+        return Link(
+            discord_user_id=link.discord_user_id,
+            imgur_account_id=link.imgur_account_id,
+            imgur_username=link.imgur_username,
+            access_token=tokens.access_token,
+            refresh_token=refresh_token,
+            expires_at=expires_at,
+            status=LinkStatus.OK,
+            linked_at=link.linked_at,
+            refreshed_at=now,
+        )
+
+    async def sweep(self) -> SweepResult:
+        """Refresh every link that expires within the lead time, ``concurrency`` at a time."""
+        result = SweepResult()
+        before = self._clock() + self._lead
+        queue: asyncio.Queue[int] = asyncio.Queue(maxsize=self._concurrency * 2)
+        stop = asyncio.Event()
+
+        async def worker() -> None:
+            while True:
+                user_id = await queue.get()
+                try:
+                    if not stop.is_set():
+                        await self._sweep_one(user_id, result, stop)
+                finally:
+                    queue.task_done()
+
+        workers = [asyncio.create_task(worker()) for _ in range(self._concurrency)]
+        try:
+            after: tuple[datetime, int] | None = None
+            while not stop.is_set():
+                batch = await self._store.due_for_refresh(before, SWEEP_BATCH, after=after)
+                for link in batch:
+                    if stop.is_set():
+                        break
+                    await queue.put(link.discord_user_id)
+                if len(batch) < SWEEP_BATCH:
+                    break
+                after = (batch[-1].expires_at, batch[-1].discord_user_id)
+            await queue.join()
+        finally:
+            for task in workers:
+                task.cancel()
+            await asyncio.gather(*workers, return_exceptions=True)
+        result.stopped_early = stop.is_set()
+        return result
+
+    async def _sweep_one(self, user_id: int, result: SweepResult, stop: asyncio.Event) -> None:
+        try:
+            await self.refresh(user_id)
+        except LinkBroken:
+            result.broken.append(user_id)
+        except NotLinked:
+            pass  # unlinked while the sweep ran
+        except RateLimited:
+            result.failed += 1
+            stop.set()
+        except ImgurError:
+            result.failed += 1
+            if result.failed >= SWEEP_FAILURE_BUDGET:
+                stop.set()
+        except Exception:
+            # One bad row must never stop the sweep for everybody else.
+            result.failed += 1
+            log.exception("refresh of member %s failed unexpectedly", user_id)
+        else:
+            result.refreshed += 1
+
+
+def _short(exc: ImgurError) -> str:
+    return f"{type(exc).__name__}: {exc.message}"[:200]

@@ -1,0 +1,184 @@
+"""The ``/imgur`` slash commands."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.imgur import ResponseType, Sort
+from bot.storage import LinkStatus
+from cogs.refresh import RefreshLoop
+from cogs.replies import NOT_LINKED, PUBLIC_KEY, report_error
+from cogs.views import ConfirmUnlink, EnterPinButton, FavoritesPager, link_view, linked_text
+
+if TYPE_CHECKING:
+    from bot.app import ImgurBot
+
+log = logging.getLogger(__name__)
+
+MAX_PAGE = 1000
+IMGUR_GREEN = 0x1BB76E
+
+
+def allows_nsfw(interaction: discord.Interaction) -> bool:
+    """DMs count as private; a guild channel only when Discord marks it NSFW."""
+    if interaction.guild_id is None:
+        return True
+    channel = interaction.channel
+    if isinstance(channel, discord.TextChannel | discord.Thread | discord.VoiceChannel):
+        return channel.is_nsfw()
+    if isinstance(channel, discord.StageChannel | discord.ForumChannel):
+        return channel.is_nsfw()
+    return False
+
+
+def ts(value: object, style: str = "f") -> str:
+    """A Discord timestamp (shown in each member's own time zone)."""
+    if value is None:
+        return "never"
+    assert hasattr(value, "timestamp")
+    return f"<t:{int(value.timestamp())}:{style}>"
+
+
+class ImgurCog(commands.GroupCog, group_name="imgur", group_description="Your Imgur account"):
+    """Link an Imgur account and browse its favorites."""
+
+    def __init__(self, bot: ImgurBot) -> None:
+        self.bot = bot
+        super().__init__()
+
+    async def cog_app_command_error(
+        self, interaction: discord.Interaction, error: app_commands.AppCommandError
+    ) -> None:
+        await report_error(interaction, error)
+
+    @app_commands.command(name="link", description="Link your Imgur account (sent to you by DM)")
+    async def link(self, interaction: discord.Interaction) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        start = await self.bot.links.start(interaction.user.id)
+        pin_mode = start.response_type is ResponseType.PIN
+        current = await self.bot.store.get(interaction.user.id)
+        embed = discord.Embed(
+            title="Link your Imgur account",
+            colour=IMGUR_GREEN,
+            description=_link_instructions(pin_mode, expires=ts(start.expires_at, "R")),
+        )
+        if current is not None:
+            embed.add_field(
+                name="Already linked",
+                value=f"You are linked as **{discord.utils.escape_markdown(current.imgur_username)}**"
+                ". The new link replaces it once it succeeds.",
+            )
+        view = link_view(start.url, with_pin_button=pin_mode)
+        try:
+            await interaction.user.send(embed=embed, view=view)
+        except discord.HTTPException as exc:
+            # 50007: DMs closed. The link is private: it goes into the ephemeral answer only.
+            log.info("could not DM member %s (code %s); answering ephemerally",
+                     interaction.user.id, getattr(exc, "code", None))
+            await interaction.followup.send(
+                "I could not DM you, so here is your private link:",
+                embed=embed,
+                view=view,
+                ephemeral=True,
+            )
+            return
+        await interaction.followup.send(
+            "Check your DMs: I sent you a link to authorize this bot on Imgur.", ephemeral=True
+        )
+
+    @app_commands.command(name="pin", description="Finish linking with the PIN Imgur showed you")
+    @app_commands.describe(code="The PIN, the code, or the whole address your browser ended on")
+    async def pin(self, interaction: discord.Interaction, code: str) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        link = await self.bot.links.complete(interaction.user.id, code)
+        await interaction.followup.send(linked_text(link.imgur_username), ephemeral=True)
+
+    @app_commands.command(name="favorites", description="Show your Imgur favorites")
+    @app_commands.describe(sort="Newest or oldest first", page="Imgur page to start at (from 1)")
+    @app_commands.choices(
+        sort=[
+            app_commands.Choice(name="newest", value="newest"),
+            app_commands.Choice(name="oldest", value="oldest"),
+        ]
+    )
+    async def favorites(
+        self,
+        interaction: discord.Interaction,
+        sort: app_commands.Choice[str] | None = None,
+        page: app_commands.Range[int, 1, MAX_PAGE] = 1,
+    ) -> None:
+        if not 1 <= page <= MAX_PAGE:
+            await interaction.response.send_message(
+                f"`page` must be between 1 and {MAX_PAGE}.", ephemeral=True
+            )
+            return
+        # Errors about the member's own link must stay private: check before deferring publicly.
+        await self.bot.tokens.linked(interaction.user.id)
+        await interaction.response.defer(thinking=True)
+        interaction.extras[PUBLIC_KEY] = True
+        order = Sort(sort.value) if sort is not None else Sort.NEWEST
+        window = await self.bot.favorites.window(interaction.user.id, order, page - 1)
+        if not window.items:
+            text = "No favorites yet." if page == 1 else f"No favorites on page {page}."
+            await interaction.followup.send(text)
+            return
+        view = FavoritesPager(self.bot, interaction.user.id, window, allow_nsfw=allows_nsfw(interaction))
+        view.message = await interaction.followup.send(embeds=view.embeds(), view=view, wait=True)
+
+    @app_commands.command(name="status", description="Your linked Imgur account and its health")
+    async def status(self, interaction: discord.Interaction) -> None:
+        link = await self.bot.store.get(interaction.user.id)
+        if link is None:
+            await interaction.response.send_message(NOT_LINKED, ephemeral=True)
+            return
+        embed = discord.Embed(title="Your Imgur link", colour=IMGUR_GREEN)
+        embed.add_field(name="Account", value=discord.utils.escape_markdown(link.imgur_username))
+        embed.add_field(name="Linked", value=ts(link.linked_at, "R"))
+        if link.status is LinkStatus.BROKEN:
+            health = "Broken: Imgur no longer accepts it. Run `/imgur link` to link again."
+        else:
+            health = f"OK; the access token is good until {ts(link.expires_at)}"
+        embed.add_field(name="Token", value=health, inline=False)
+        embed.add_field(name="Last refresh", value=ts(link.refreshed_at, "R"))
+        if link.last_error and link.status is LinkStatus.OK:
+            embed.add_field(
+                name="Last problem",
+                value="Imgur could not be reached at the last refresh; it will be retried.",
+                inline=False,
+            )
+        await interaction.response.send_message(embed=embed, ephemeral=True)
+
+    @app_commands.command(name="unlink", description="Forget your Imgur account and its tokens")
+    async def unlink(self, interaction: discord.Interaction) -> None:
+        view = ConfirmUnlink(self.bot, interaction.user.id)
+        await interaction.response.send_message(
+            "Unlink your Imgur account? The bot deletes every token it stored for you.",
+            view=view,
+            ephemeral=True,
+        )
+        view.message = await interaction.original_response()
+
+
+def _link_instructions(pin_mode: bool, *, expires: str) -> str:
+    if pin_mode:
+        return (
+            "1. Press **Authorize on Imgur** and allow access.\n"
+            "2. Imgur shows you a PIN: press **Enter PIN** below (or use `/imgur pin`).\n"
+            f"This link is yours alone and expires {expires}. Do not share it."
+        )
+    return (
+        "Press **Authorize on Imgur** and allow access; you are linked as soon as Imgur sends "
+        "you back. If that page fails, paste the address it ended on into `/imgur pin`.\n"
+        f"This link is yours alone and expires {expires}. Do not share it."
+    )
+
+
+async def setup(bot: ImgurBot) -> None:
+    bot.add_dynamic_items(EnterPinButton)
+    await bot.add_cog(ImgurCog(bot))
+    await bot.add_cog(RefreshLoop(bot))

@@ -1,0 +1,139 @@
+"""Every failure a member can meet, as one short private message; the one place that decides."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+
+import discord
+from discord import app_commands
+
+from bot.errors import (
+    AccountMismatch,
+    AuthorizationDenied,
+    GrantRejected,
+    InvalidLinkInput,
+    LinkBroken,
+    NotLinked,
+    UnknownState,
+)
+from bot.imgur import (
+    ImgurError,
+    ImgurRequestFailed,
+    ImgurUnavailable,
+    InvalidAccessToken,
+    InvalidGrant,
+    RateLimited,
+)
+
+log = logging.getLogger(__name__)
+
+NOT_LINKED = "You have not linked an Imgur account yet. Run `/imgur link` to start."
+LINK_BROKEN = (
+    "Imgur no longer accepts your link (the app was revoked, or the link expired). "
+    "Run `/imgur link` to link again."
+)
+UNKNOWN_STATE = (
+    "That link attempt is unknown, expired (they last 10 minutes) or already used. "
+    "Run `/imgur link` for a fresh one."
+)
+DENIED = "You declined on Imgur's page, so nothing was linked. Run `/imgur link` to try again."
+GRANT_REJECTED = (
+    "Imgur did not accept that PIN or code. Each one works once and only for a few minutes: "
+    "run `/imgur link` for a new one."
+)
+ACCOUNT_MISMATCH = "Those tokens do not belong to the account they name; nothing was linked."
+UNAVAILABLE = "Imgur is not answering right now. Your link is fine; try again in a minute."
+TOKEN_REJECTED = (
+    "Imgur rejected your access token even after a refresh. Try again shortly; if it keeps "
+    "happening, run `/imgur link` again."
+)
+PUBLIC_KEY = "public_defer"
+
+
+def rate_limited_text(exc: RateLimited) -> str:
+    """Say when to try again, as a Discord timestamp the client shows in local time."""
+    if exc.retry_after is not None and exc.retry_after > 0:
+        when = int(time.time() + exc.retry_after)
+        return f"Imgur is rate-limiting this bot right now. Try again <t:{when}:R>."
+    return "Imgur is rate-limiting this bot right now. Try again in a few minutes."
+
+
+def describe(error: BaseException) -> str | None:
+    """The member-facing text for a known failure, or None for an unexpected one."""
+    match error:
+        case NotLinked():
+            return NOT_LINKED
+        case LinkBroken():
+            return LINK_BROKEN
+        case InvalidLinkInput():
+            return str(error) or "That does not look like an Imgur PIN, code or address."
+        case UnknownState():
+            return UNKNOWN_STATE
+        case AuthorizationDenied():
+            return DENIED
+        case GrantRejected() | InvalidGrant():
+            return GRANT_REJECTED
+        case AccountMismatch():
+            return ACCOUNT_MISMATCH
+        case RateLimited():
+            return rate_limited_text(error)
+        case InvalidAccessToken():
+            return TOKEN_REJECTED
+        case ImgurUnavailable():
+            return UNAVAILABLE
+        case ImgurRequestFailed():
+            return f"Imgur refused the request ({error.status or 'no status'}). Try again later."
+        case ImgurError():
+            return UNAVAILABLE
+        case app_commands.TransformerError():
+            return "One of the options has a value this command does not accept."
+        case app_commands.CheckFailure():
+            return "You cannot use this command here."
+    return None
+
+
+def unwrap(error: BaseException) -> BaseException:
+    """The project exception inside discord.py's wrappers."""
+    while isinstance(error, app_commands.CommandInvokeError | discord.app_commands.AppCommandError):
+        inner = getattr(error, "original", None)
+        if inner is None:
+            break
+        error = inner
+    return error
+
+
+async def reply_privately(interaction: discord.Interaction, text: str) -> None:
+    """Answer only the member: ephemeral, even when the command had deferred publicly."""
+    try:
+        if not interaction.response.is_done():
+            await interaction.response.send_message(text, ephemeral=True)
+            return
+        if interaction.extras.get(PUBLIC_KEY):
+            # The public "thinking…" placeholder would carry this text: remove it first.
+            interaction.extras[PUBLIC_KEY] = False
+            try:
+                await interaction.delete_original_response()
+            except discord.HTTPException:
+                log.debug("could not delete the public placeholder", exc_info=True)
+        await interaction.followup.send(text, ephemeral=True)
+    except discord.HTTPException:
+        log.warning("could not deliver an error message to member %s", interaction.user.id)
+
+
+async def report_error(interaction: discord.Interaction, error: BaseException) -> None:
+    """Tell the member what went wrong; log unexpected errors with a reference they can quote."""
+    error = unwrap(error)
+    text = describe(error)
+    if text is None:
+        reference = secrets.token_hex(4)
+        log.error(
+            "unexpected error (reference %s) in %s for member %s",
+            reference,
+            interaction.command.qualified_name if interaction.command else "a component",
+            interaction.user.id,
+            exc_info=error,
+        )
+        text = f"Something went wrong on the bot's side (reference `{reference}`). Try again later."
+    await reply_privately(interaction, text)

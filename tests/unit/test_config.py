@@ -1,0 +1,98 @@
+from pathlib import Path
+
+import pytest
+
+from bot.config import ConfigError, load_config, parse_config
+from bot.imgur import ResponseType
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_example_config_holds_every_default():
+    from_file = load_config(ROOT / "config.example.toml", env={})
+    assert from_file == parse_config({}, {})
+
+
+def test_every_config_key_is_documented_in_the_example():
+    text = (ROOT / "config.example.toml").read_text()
+    config = parse_config({}, {})
+    for section_name in ("discord", "imgur", "storage", "refresh", "cache", "web", "logging"):
+        assert f"[{section_name}]" in text
+        section = getattr(config, section_name)
+        for key in section.__dataclass_fields__:
+            assert f"\n{key} = " in text, f"{section_name}.{key} is not documented"
+
+
+def test_environment_wins_over_the_file(tmp_path):
+    path = tmp_path / "c.toml"
+    path.write_text('[imgur]\nclient_id = "from-file"\nresponse_type = "code"\n')
+    config = load_config(path, env={"IMGUR_CLIENT_ID": "from-env"})
+    assert config.imgur.client_id == "from-env"
+    assert config.imgur.response_type is ResponseType.CODE
+
+
+def test_bot_config_variable_names_the_file(tmp_path):
+    path = tmp_path / "other.toml"
+    path.write_text('[refresh]\nconcurrency = 3\n')
+    assert load_config(env={"BOT_CONFIG": str(path)}).refresh.concurrency == 3
+
+
+def test_missing_explicit_file_is_one_clear_line(tmp_path):
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_config(tmp_path / "nope.toml", env={})
+
+
+def test_default_file_may_be_absent(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert load_config(env={}).storage.database == "data/bot.db"
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ({"imgur": {"response_type": "magic"}}, "imgur.response_type: must be pin, code or token"),
+        ({"refresh": {"concurrency": 0}}, "refresh.concurrency: must be between 1 and 256"),
+        ({"refresh": {"interval_seconds": "soon"}}, "refresh.interval_seconds: must be a number"),
+        ({"discord": {"sync_commands": "guild:abc"}}, "discord.sync_commands: must be global"),
+        ({"discord": {"gateway_url": "http://x"}}, "discord.gateway_url: must be a ws or wss URL"),
+        ({"web": {"enabled": True}}, "web.public_url: required when web.enabled"),
+        ({"web": {"enabled": "perhaps"}}, "web.enabled: must be true or false"),
+        ({"imgur": {"colour": "blue"}}, "imgur.colour: unknown key"),
+        ({"extras": {}}, r"\[extras\]: unknown section"),
+        ({"storage": {"database": ""}}, "storage.database: must not be empty"),
+        ({"logging": {"level": "LOUD"}}, "logging.level: must be DEBUG"),
+    ],
+)
+def test_bad_values_name_the_key(raw, message):
+    with pytest.raises(ConfigError, match=message):
+        parse_config(raw, {})
+
+
+def test_bad_toml_is_reported_without_traceback(tmp_path):
+    path = tmp_path / "c.toml"
+    path.write_text("[imgur\n")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_config(path, env={})
+
+
+def test_secret_values_never_appear_in_errors_or_repr():
+    secret = "d152b7894fd0e4817b2892fefebca4274639effe"
+    with pytest.raises(ConfigError) as caught:
+        parse_config({"imgur": {"client_secret": 12}}, {})
+    assert "12" not in str(caught.value)
+    config = parse_config({}, {"IMGUR_CLIENT_SECRET": secret, "DISCORD_TOKEN": secret})
+    assert secret not in repr(config)
+
+
+def test_require_credentials_names_what_to_set():
+    with pytest.raises(ConfigError) as caught:
+        parse_config({}, {"IMGUR_CLIENT_ID": "abc"}).require_credentials()
+    assert "DISCORD_TOKEN" in str(caught.value)
+    assert "IMGUR_CLIENT_SECRET" in str(caught.value)
+    assert "IMGUR_CLIENT_ID" not in str(caught.value)
+
+
+def test_guild_sync_mode_gives_the_guild_id():
+    config = parse_config({"discord": {"sync_commands": "guild:123"}}, {})
+    assert config.discord.sync_guild_id == 123
+    assert parse_config({}, {}).discord.sync_guild_id is None

@@ -1,0 +1,159 @@
+"""Encryption of tokens at rest (Fernet), the key file, and digests of authorization states."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+import os
+import secrets
+import stat
+from collections.abc import Sequence
+from pathlib import Path
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+
+from .errors import InvalidKeyError, TokenDecryptError
+
+__all__ = [
+    "TokenCipher",
+    "generate_key",
+    "load_or_create_key_file",
+    "state_digest",
+]
+
+log = logging.getLogger(__name__)
+
+_DECRYPT_FAILED = "a stored token could not be decrypted with the configured encryption key(s)"
+
+
+def generate_key() -> str:
+    """A fresh random Fernet key, as url-safe base64 text."""
+    return Fernet.generate_key().decode("ascii")
+
+
+def state_digest(state: str) -> str:
+    """SHA-256 hex digest of an authorization state; only digests are stored."""
+    return hashlib.sha256(state.encode("utf-8")).hexdigest()
+
+
+def _fernet(key: str | bytes, what: str) -> Fernet:
+    key = key.strip()
+    if not key:
+        raise InvalidKeyError(f"{what} is empty")
+    try:
+        return Fernet(key)
+    except ValueError:  # includes binascii.Error; `from None` keeps the key out of tracebacks
+        raise InvalidKeyError(
+            f"{what} is not a Fernet key (expected 32 url-safe base64-encoded bytes)"
+        ) from None
+
+
+class TokenCipher:
+    """Encrypts with the first key; decrypts with any of them (so keys can be rotated)."""
+
+    def __init__(self, keys: Sequence[str | bytes]) -> None:
+        if isinstance(keys, str | bytes):
+            raise TypeError("TokenCipher takes a sequence of keys, not a single key")
+        if not keys:
+            raise InvalidKeyError("at least one encryption key is required")
+        fernets = [_fernet(key, f"encryption key #{n}") for n, key in enumerate(keys, 1)]
+        self._primary = fernets[0]
+        self._all = MultiFernet(fernets)
+        self._count = len(fernets)
+
+    def __repr__(self) -> str:
+        return f"TokenCipher(<{self._count} key(s)>)"
+
+    def encrypt(self, text: str) -> bytes:
+        """Encrypt ``text`` with the first key."""
+        return self._primary.encrypt(text.encode("utf-8"))
+
+    def decrypt(self, blob: bytes) -> str:
+        """Decrypt a blob made with any of the keys; ``TokenDecryptError`` otherwise."""
+        try:
+            return self._all.decrypt(blob).decode("utf-8")
+        except (InvalidToken, UnicodeDecodeError):
+            raise TokenDecryptError(_DECRYPT_FAILED) from None
+
+    def needs_rotation(self, blob: bytes) -> bool:
+        """True if ``blob`` was encrypted with a key other than the first one."""
+        try:
+            self._primary.decrypt(blob)
+        except InvalidToken:
+            self.decrypt(blob)  # raises TokenDecryptError if no key opens it
+            return True
+        return False
+
+    def rotate(self, blob: bytes) -> bytes:
+        """Re-encrypt ``blob`` with the first key (keeping its timestamp)."""
+        try:
+            return self._all.rotate(blob)
+        except InvalidToken:
+            raise TokenDecryptError(_DECRYPT_FAILED) from None
+
+
+async def load_or_create_key_file(path: Path) -> tuple[str, bool]:
+    """Read the key in ``path``, or create the file with a new key. Returns (key, created)."""
+    return await asyncio.to_thread(_load_or_create_key_file, Path(path))
+
+
+def _load_or_create_key_file(path: Path) -> tuple[str, bool]:
+    try:
+        return _read_key_file(path), False
+    except FileNotFoundError:
+        pass
+    key = generate_key()
+    try:
+        _write_new_file(path, key + "\n")
+    except FileExistsError:  # another process created it meanwhile: its key wins
+        return _read_key_file(path), False
+    log.info("created a new encryption key file at %s", path)
+    return key, True
+
+
+def _read_key_file(path: Path) -> str:
+    try:
+        key = path.read_text(encoding="ascii").strip()
+    except UnicodeDecodeError:
+        raise InvalidKeyError(f"key file {path} does not hold a Fernet key") from None
+    _fernet(key, f"key file {path}")
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if os.name == "posix" and mode & 0o077:
+        log.warning("key file %s is readable by other users (mode %04o); chmod 600 it", path, mode)
+    return key
+
+
+def _write_new_file(path: Path, text: str) -> None:
+    """Create ``path`` (mode 0600) atomically; FileExistsError if it already exists."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w", encoding="ascii") as file:
+            file.write(text)
+            file.flush()
+            os.fsync(file.fileno())
+        try:
+            # A hard link never replaces an existing file, unlike rename.
+            os.link(tmp, path)
+        except FileExistsError:
+            raise
+        except OSError:  # no hard links on this filesystem
+            if path.exists():
+                raise FileExistsError(path) from None
+            os.replace(tmp, path)
+        _fsync_directory(path.parent)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+
+
+def _fsync_directory(directory: Path) -> None:
+    with contextlib.suppress(OSError):  # not possible on every platform
+        fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)

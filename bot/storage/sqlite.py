@@ -1,0 +1,453 @@
+"""``LinkStore``: members' Imgur links and pending authorization states, in SQLite.
+
+Tokens are encrypted before they reach SQL and states are stored only as digests, so the
+database file alone reveals neither. Times are Unix seconds in the database and timezone-aware
+UTC datetimes in the API (sub-second precision is dropped).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import os
+import secrets
+import sqlite3
+import stat
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
+
+import aiosqlite
+
+from .crypto import TokenCipher, state_digest
+from .errors import LinkNotFoundError, StorageError, TokenDecryptError
+from .migrate import apply_migrations
+from .models import AuthState, Link, LinkStatus, StoreStats
+
+__all__ = ["MAX_PENDING_STATES_PER_MEMBER", "MEMORY", "LinkStore"]
+
+log = logging.getLogger(__name__)
+
+MEMORY = ":memory:"
+MAX_PENDING_STATES_PER_MEMBER = 5  # older ones are dropped, so one member cannot pile them up
+_MAX_ERROR_LENGTH = 500
+_BUSY_TIMEOUT_MS = 5000
+_STATE_COLUMNS = "discord_user_id, response_type, created_at, expires_at"
+
+_MIN_INT64 = -(2**63)
+# The literal 'ok' (not a parameter) lets SQLite use the partial index links_due_for_refresh,
+# which also yields the order. Parameters: before, after (expires_at, discord_user_id), limit.
+DUE_FOR_REFRESH_SQL = (
+    "SELECT * FROM links WHERE status = 'ok' AND expires_at <= ?"
+    " AND (expires_at, discord_user_id) > (?, ?)"
+    " ORDER BY expires_at, discord_user_id LIMIT ?"
+)
+
+
+def _unix(moment: datetime) -> int:
+    if moment.utcoffset() is None:
+        raise ValueError("naive datetime: the store takes timezone-aware UTC datetimes")
+    return math.floor(moment.timestamp())
+
+
+def _unix_or_none(moment: datetime | None) -> int | None:
+    return None if moment is None else _unix(moment)
+
+
+def _utc(seconds: int | None) -> datetime | None:
+    return None if seconds is None else datetime.fromtimestamp(seconds, tz=UTC)
+
+
+def _now(now: datetime | None) -> datetime:
+    return datetime.now(UTC) if now is None else now
+
+
+def _clip(error: str | None) -> str | None:
+    return None if error is None else error[:_MAX_ERROR_LENGTH]
+
+
+def _prepare_database_file(path: Path) -> None:
+    """Create the directory and an empty database file readable by its owner only."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    if os.name != "posix":
+        return
+    # SQLite gives the -wal and -shm files the permissions of the database file.
+    for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if file.exists() and stat.S_IMODE(file.stat().st_mode) & 0o077:
+            file.chmod(0o600)
+            log.warning("restricted %s to its owner (mode 0600)", file)
+
+
+async def _configure(db: aiosqlite.Connection, in_memory: bool) -> None:
+    async with db.execute("PRAGMA journal_mode = WAL") as cursor:
+        row = await cursor.fetchone()
+    if not in_memory and (row is None or str(row[0]).lower() != "wal"):
+        log.warning("the database could not switch to WAL mode; continuing without it")
+    await db.execute("PRAGMA synchronous = NORMAL")
+    await db.execute("PRAGMA foreign_keys = ON")
+    await db.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS:d}")
+
+
+class LinkStore:
+    """Members' links and authorization states. Create with ``await LinkStore.open(...)``."""
+
+    def __init__(self, db: aiosqlite.Connection, cipher: TokenCipher, location: str) -> None:
+        self._db: aiosqlite.Connection | None = db
+        self._cipher = cipher
+        self._location = location
+        # One connection: statements of concurrent callers must not land in each other's
+        # transactions, so every use of the connection holds this lock.
+        self._lock = asyncio.Lock()
+
+    @classmethod
+    async def open(cls, path: str | Path, cipher: TokenCipher) -> LinkStore:
+        """Open (creating if needed) the database at ``path`` (or ``":memory:"``) and migrate it."""
+        location = str(path)
+        in_memory = location == MEMORY
+        if not in_memory:
+            await asyncio.to_thread(_prepare_database_file, Path(path))
+        db = await aiosqlite.connect(location, isolation_level=None)
+        try:
+            db.row_factory = sqlite3.Row
+            await _configure(db, in_memory)
+            await apply_migrations(db)
+        except BaseException:
+            await db.close()
+            raise
+        return cls(db, cipher, location)
+
+    async def close(self) -> None:
+        """Close the database; waits for a running transaction. Safe to call twice."""
+        db, self._db = self._db, None
+        if db is not None:
+            async with self._lock:
+                await db.close()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    def __repr__(self) -> str:
+        return f"LinkStore({self._location!r})"
+
+    # -- plumbing (callers hold self._lock) ---------------------------------------------------
+
+    def _conn(self) -> aiosqlite.Connection:
+        if self._db is None:
+            raise StorageError("the link store is closed")
+        return self._db
+
+    async def _rows(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
+        async with self._conn().execute(sql, params) as cursor:
+            return list(await cursor.fetchall())
+
+    async def _run(self, sql: str, params: Iterable[Any] = ()) -> int:
+        async with self._conn().execute(sql, params) as cursor:
+            return cursor.rowcount
+
+    @asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[None]:
+        db = self._conn()
+        await db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            if db.in_transaction:
+                await db.execute("ROLLBACK")
+            raise
+        await db.execute("COMMIT")
+
+    def _link(self, row: sqlite3.Row) -> Link:
+        user_id = int(row["discord_user_id"])
+        try:
+            access_token = self._cipher.decrypt(row["access_token"])
+            refresh_token = self._cipher.decrypt(row["refresh_token"])
+        except TokenDecryptError:
+            log.error(
+                "cannot decrypt the stored tokens of member %d: wrong encryption key?", user_id
+            )
+            raise TokenDecryptError(
+                f"the stored tokens of member {user_id} could not be decrypted"
+                " with the configured encryption key(s)"
+            ) from None
+        return Link(
+            discord_user_id=user_id,
+            imgur_account_id=row["imgur_account_id"],
+            imgur_username=row["imgur_username"],
+            access_token=access_token,
+            refresh_token=refresh_token,
+            expires_at=datetime.fromtimestamp(row["expires_at"], tz=UTC),
+            status=LinkStatus(row["status"]),
+            linked_at=_utc(row["linked_at"]),
+            refreshed_at=_utc(row["refreshed_at"]),
+            last_error=row["last_error"],
+        )
+
+    # -- links --------------------------------------------------------------------------------
+
+    async def get(self, discord_user_id: int) -> Link | None:
+        """The member's link, or None."""
+        async with self._lock:
+            rows = await self._rows(
+                "SELECT * FROM links WHERE discord_user_id = ?", (discord_user_id,)
+            )
+        return self._link(rows[0]) if rows else None
+
+    async def save_link(self, link: Link) -> None:
+        """Insert the member's link, replacing any previous one."""
+        linked_at = link.linked_at if link.linked_at is not None else datetime.now(UTC)
+        async with self._lock:
+            await self._run(
+                "INSERT OR REPLACE INTO links (discord_user_id, imgur_account_id, imgur_username,"
+                " access_token, refresh_token, expires_at, status, linked_at, refreshed_at,"
+                " last_error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    link.discord_user_id,
+                    link.imgur_account_id,
+                    link.imgur_username,
+                    self._cipher.encrypt(link.access_token),
+                    self._cipher.encrypt(link.refresh_token),
+                    _unix(link.expires_at),
+                    LinkStatus(link.status).value,
+                    _unix(linked_at),
+                    _unix_or_none(link.refreshed_at),
+                    _clip(link.last_error),
+                ),
+            )
+
+    async def update_tokens(
+        self,
+        discord_user_id: int,
+        *,
+        access_token: str,
+        refresh_token: str,
+        expires_at: datetime,
+        refreshed_at: datetime,
+    ) -> None:
+        """Store refreshed tokens; the link becomes ok again. ``LinkNotFoundError`` if unlinked."""
+        async with self._lock:
+            changed = await self._run(
+                "UPDATE links SET access_token = ?, refresh_token = ?, expires_at = ?,"
+                " refreshed_at = ?, status = 'ok', last_error = NULL WHERE discord_user_id = ?",
+                (
+                    self._cipher.encrypt(access_token),
+                    self._cipher.encrypt(refresh_token),
+                    _unix(expires_at),
+                    _unix(refreshed_at),
+                    discord_user_id,
+                ),
+            )
+        if not changed:
+            raise LinkNotFoundError(discord_user_id)
+
+    async def mark_broken(self, discord_user_id: int, error: str) -> None:
+        """Imgur refused the refresh token: the member must link again."""
+        async with self._lock:
+            changed = await self._run(
+                "UPDATE links SET status = 'broken', last_error = ? WHERE discord_user_id = ?",
+                (_clip(error), discord_user_id),
+            )
+        if not changed:
+            raise LinkNotFoundError(discord_user_id)
+
+    async def record_error(self, discord_user_id: int, error: str) -> None:
+        """Remember a temporary failure for ``/imgur status``; the status is kept."""
+        async with self._lock:
+            changed = await self._run(
+                "UPDATE links SET last_error = ? WHERE discord_user_id = ?",
+                (_clip(error), discord_user_id),
+            )
+        if not changed:
+            raise LinkNotFoundError(discord_user_id)
+
+    async def delete_member(self, discord_user_id: int) -> bool:
+        """Delete the member's link and pending states; True if there was anything."""
+        async with self._lock, self._transaction():
+            deleted = await self._run(
+                "DELETE FROM links WHERE discord_user_id = ?", (discord_user_id,)
+            )
+            deleted += await self._run(
+                "DELETE FROM auth_states WHERE discord_user_id = ?", (discord_user_id,)
+            )
+        return deleted > 0
+
+    async def due_for_refresh(
+        self, before: datetime, limit: int, *, after: tuple[datetime, int] | None = None
+    ) -> list[Link]:
+        """Up to ``limit`` ok links expiring at or before ``before``, soonest first.
+
+        To page, pass ``after=(last.expires_at, last.discord_user_id)`` of the previous page.
+        """
+        if limit < 1:
+            raise ValueError("limit must be at least 1")
+        after_key = (_MIN_INT64, _MIN_INT64) if after is None else (_unix(after[0]), after[1])
+        async with self._lock:
+            rows = await self._rows(DUE_FOR_REFRESH_SQL, (_unix(before), *after_key, limit))
+        return [self._link(row) for row in rows]
+
+    # -- authorization states -----------------------------------------------------------------
+
+    async def create_state(
+        self,
+        discord_user_id: int,
+        response_type: str,
+        *,
+        ttl: timedelta = timedelta(minutes=10),
+        now: datetime | None = None,
+    ) -> AuthState:
+        """A new single-use state for the member; the result carries the clear state, once."""
+        if ttl <= timedelta(0):
+            raise ValueError("ttl must be positive")
+        created = _now(now)
+        created_at, expires_at = _unix(created), _unix(created + ttl)
+        state = secrets.token_urlsafe(32)
+        async with self._lock, self._transaction():
+            await self._run(
+                "INSERT INTO auth_states (state_digest, discord_user_id, response_type,"
+                " created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
+                (state_digest(state), discord_user_id, response_type, created_at, expires_at),
+            )
+            await self._run(
+                "DELETE FROM auth_states WHERE discord_user_id = ? AND (expires_at <= ?"
+                " OR rowid NOT IN (SELECT rowid FROM auth_states WHERE discord_user_id = ?"
+                " ORDER BY created_at DESC, rowid DESC LIMIT ?))",
+                (discord_user_id, created_at, discord_user_id, MAX_PENDING_STATES_PER_MEMBER),
+            )
+        return AuthState(
+            discord_user_id=discord_user_id,
+            response_type=response_type,
+            created_at=datetime.fromtimestamp(created_at, tz=UTC),
+            expires_at=datetime.fromtimestamp(expires_at, tz=UTC),
+            state=state,
+        )
+
+    async def consume_state(
+        self, discord_user_id: int, state: str | None, *, now: datetime | None = None
+    ) -> AuthState | None:
+        """Use up the member's unexpired ``state``, or with None their newest pending one.
+
+        A state belonging to another member is left alone and gives None.
+        """
+        moment = _unix(_now(now))
+        if state is None:
+            return await self._take_state(
+                "DELETE FROM auth_states WHERE rowid = (SELECT rowid FROM auth_states"
+                " WHERE discord_user_id = ? AND expires_at > ?"
+                " ORDER BY created_at DESC, rowid DESC LIMIT 1)",
+                (discord_user_id, moment),
+            )
+        return await self._take_state(
+            "DELETE FROM auth_states WHERE state_digest = ? AND discord_user_id = ?"
+            " AND expires_at > ?",
+            (state_digest(state), discord_user_id, moment),
+        )
+
+    async def consume_state_any_member(
+        self, state: str, *, now: datetime | None = None
+    ) -> AuthState | None:
+        """Use up an unexpired ``state`` whoever it belongs to (a web callback); None if unknown."""
+        return await self._take_state(
+            "DELETE FROM auth_states WHERE state_digest = ? AND expires_at > ?",
+            (state_digest(state), _unix(_now(now))),
+        )
+
+    async def _take_state(self, delete_sql: str, params: Iterable[Any]) -> AuthState | None:
+        # One DELETE ... RETURNING: a state cannot be consumed twice, even concurrently.
+        async with self._lock:
+            rows = await self._rows(delete_sql + " RETURNING " + _STATE_COLUMNS, params)
+        if not rows:
+            return None
+        row = rows[0]
+        return AuthState(
+            discord_user_id=row["discord_user_id"],
+            response_type=row["response_type"],
+            created_at=datetime.fromtimestamp(row["created_at"], tz=UTC),
+            expires_at=datetime.fromtimestamp(row["expires_at"], tz=UTC),
+        )
+
+    async def purge_expired_states(self, now: datetime | None = None) -> int:
+        """Delete expired states; returns how many."""
+        async with self._lock:
+            return await self._run(
+                "DELETE FROM auth_states WHERE expires_at <= ?", (_unix(_now(now)),)
+            )
+
+    # -- operations ---------------------------------------------------------------------------
+
+    async def stats(self, *, now: datetime | None = None) -> StoreStats:
+        """Counts of links, broken links and unexpired states."""
+        async with self._lock:
+            rows = await self._rows(
+                "SELECT (SELECT count(*) FROM links),"
+                " (SELECT count(*) FROM links WHERE status = 'broken'),"
+                " (SELECT count(*) FROM auth_states WHERE expires_at > ?)",
+                (_unix(_now(now)),),
+            )
+        links, broken, pending = rows[0]
+        return StoreStats(links=links, broken_links=broken, pending_states=pending)
+
+    async def ping(self) -> bool:
+        """True if the database answers."""
+        try:
+            async with self._lock:
+                rows = await self._rows("SELECT 1")
+        except (sqlite3.Error, ValueError, StorageError):
+            return False
+        return bool(rows) and rows[0][0] == 1
+
+    async def reencrypt_all(self, new_cipher: TokenCipher, batch: int = 500) -> int:
+        """Re-encrypt every token with ``new_cipher``'s first key; returns the links done.
+
+        ``new_cipher`` must also hold the old key(s): rows not yet done are read with it, so an
+        interrupted run loses nothing and can simply be repeated. The store uses it from now on.
+        """
+        if batch < 1:
+            raise ValueError("batch must be at least 1")
+        async with self._lock:
+            sample = await self._rows("SELECT access_token FROM links LIMIT 1")
+            if sample:
+                new_cipher.decrypt(sample[0]["access_token"])  # refuse before changing anything
+            self._cipher = new_cipher
+        done, after = 0, _MIN_INT64
+        while True:
+            async with self._lock, self._transaction():
+                rows = await self._rows(
+                    "SELECT discord_user_id, access_token, refresh_token FROM links"
+                    " WHERE discord_user_id > ? ORDER BY discord_user_id LIMIT ?",
+                    (after, batch),
+                )
+                for row in rows:
+                    user_id = row["discord_user_id"]
+                    try:
+                        tokens = (
+                            new_cipher.rotate(row["access_token"]),
+                            new_cipher.rotate(row["refresh_token"]),
+                        )
+                    except TokenDecryptError:
+                        log.error(
+                            "cannot decrypt the tokens of member %d; re-encryption stopped", user_id
+                        )
+                        raise
+                    await self._run(
+                        "UPDATE links SET access_token = ?, refresh_token = ?"
+                        " WHERE discord_user_id = ?",
+                        (*tokens, user_id),
+                    )
+            done += len(rows)
+            if len(rows) < batch:
+                break
+            after = rows[-1]["discord_user_id"]
+        log.info("re-encrypted the tokens of %d links with the new key", done)
+        return done

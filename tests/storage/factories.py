@@ -1,0 +1,30 @@
+"""Realistic values for storage tests."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from bot.storage import Link
+
+NOW = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
+
+
+def token() -> str:
+    """A token shaped like Imgur's: 40 hex characters."""
+    return secrets.token_hex(20)
+
+
+def make_link(discord_user_id: int = 111, **changes: Any) -> Link:
+    values: dict[str, Any] = {
+        "discord_user_id": discord_user_id,
+        "imgur_account_id": 5550000 + discord_user_id,
+        "imgur_username": f"user{discord_user_id}",
+        "access_token": token(),
+        "refresh_token": token(),
+        "expires_at": NOW + timedelta(days=28),
+        "linked_at": NOW,
+    }
+    values.update(changes)
+    return Link(**values)

@@ -50,8 +50,10 @@ async def check(config: Config) -> int:
         config.require_credentials()
     except ConfigError as exc:
         missing.append(str(exc))
-    print(f"configuration OK; database {config.storage.database}: {stats.links} links, "
-          f"{stats.broken_links} broken, {stats.pending_states} pending link attempts")
+    print(
+        f"configuration OK; database {config.storage.database}: {stats.links} links, "
+        f"{stats.broken_links} broken, {stats.pending_states} pending link attempts"
+    )
     for line in missing:
         print(f"error: {line}", file=sys.stderr)
     return 1 if missing else 0
@@ -72,10 +74,8 @@ async def run(config: Config) -> int:
         log.info("shutting down")
     waiter.cancel()
     await bot.close()
-    try:
+    with contextlib.suppress(asyncio.CancelledError):
         await runner
-    except asyncio.CancelledError:
-        pass
     return 0
 
 

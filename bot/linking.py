@@ -19,8 +19,10 @@ from bot.errors import (
 from bot.imgur import (
     Account,
     ImgurClient,
+    ImgurUnavailable,
     InvalidAccessToken,
     InvalidGrant,
+    RateLimited,
     RedirectGrant,
     ResponseType,
     Tokens,
@@ -120,6 +122,15 @@ class LinkService:
         )
         if state is None:
             raise UnknownState
+        try:
+            return await self._complete(state, parsed)
+        except (ImgurUnavailable, RateLimited):
+            # Imgur did not decide: let the member try the same PIN or address again shortly.
+            await self._store.restore_state(state)
+            raise
+
+    async def _complete(self, state: AuthState, parsed: LinkInput) -> Link:
+        grant = parsed.redirect
         if grant is not None and grant.tokens is not None:
             return await self.complete_with_tokens(state, grant.tokens)
         code = grant.code if grant is not None else parsed.bare_value

@@ -5,7 +5,7 @@ Pure functions: no I/O, no discord.py. The cog turns each dict into ``discord.Em
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, TypedDict
 
 from bot.imgur import Favorite, FavoriteAlbum, FavoriteImage
@@ -108,7 +108,7 @@ def render_favorites(
     return embeds
 
 
-def embed_length(embed: EmbedDict | dict[str, Any]) -> int:
+def embed_length(embed: Mapping[str, Any]) -> int:
     """Characters Discord counts towards the 6000 per message."""
     total = len(embed.get("title", "")) + len(embed.get("description", ""))
     total += len(embed.get("footer", {}).get("text", ""))

@@ -13,7 +13,7 @@ from typing import TypeVar
 from bot.clock import Clock, utcnow
 from bot.errors import LinkBroken, NotLinked
 from bot.imgur import ImgurClient, ImgurError, InvalidAccessToken, InvalidGrant, RateLimited
-from bot.storage import Link, LinkStatus, LinkStore
+from bot.storage import Link, LinkNotFoundError, LinkStatus, LinkStore
 
 log = logging.getLogger(__name__)
 
@@ -115,6 +115,12 @@ class TokenManager:
             task.exception()  # retrieved here: every caller may have given up waiting
 
     async def _refresh(self, discord_user_id: int, rejected_access_token: str | None) -> Link:
+        try:
+            return await self._refresh_link(discord_user_id, rejected_access_token)
+        except LinkNotFoundError:
+            raise NotLinked from None  # unlinked while the refresh was under way
+
+    async def _refresh_link(self, discord_user_id: int, rejected_access_token: str | None) -> Link:
         link = await self.linked(discord_user_id)
         now = self._clock()
         if rejected_access_token is not None and link.access_token != rejected_access_token:

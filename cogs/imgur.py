@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 import discord
@@ -36,12 +37,15 @@ def allows_nsfw(interaction: discord.Interaction) -> bool:
     return False
 
 
-def ts(value: object, style: str = "f") -> str:
+def ts(value: datetime | None, style: str = "f") -> str:
     """A Discord timestamp (shown in each member's own time zone)."""
     if value is None:
         return "never"
-    assert hasattr(value, "timestamp")
     return f"<t:{int(value.timestamp())}:{style}>"
+
+
+def _escape(text: str) -> str:
+    return discord.utils.escape_markdown(text)
 
 
 class ImgurCog(commands.GroupCog, group_name="imgur", group_description="Your Imgur account"):
@@ -70,16 +74,19 @@ class ImgurCog(commands.GroupCog, group_name="imgur", group_description="Your Im
         if current is not None:
             embed.add_field(
                 name="Already linked",
-                value=f"You are linked as **{discord.utils.escape_markdown(current.imgur_username)}**"
-                ". The new link replaces it once it succeeds.",
+                value=f"You are linked as **{_escape(current.imgur_username)}**. "
+                "The new link replaces it once it succeeds.",
             )
         view = link_view(start.url, with_pin_button=pin_mode)
         try:
             await interaction.user.send(embed=embed, view=view)
         except discord.HTTPException as exc:
             # 50007: DMs closed. The link is private: it goes into the ephemeral answer only.
-            log.info("could not DM member %s (code %s); answering ephemerally",
-                     interaction.user.id, getattr(exc, "code", None))
+            log.info(
+                "could not DM member %s (code %s); answering ephemerally",
+                interaction.user.id,
+                getattr(exc, "code", None),
+            )
             await interaction.followup.send(
                 "I could not DM you, so here is your private link:",
                 embed=embed,
@@ -127,7 +134,9 @@ class ImgurCog(commands.GroupCog, group_name="imgur", group_description="Your Im
             text = "No favorites yet." if page == 1 else f"No favorites on page {page}."
             await interaction.followup.send(text)
             return
-        view = FavoritesPager(self.bot, interaction.user.id, window, allow_nsfw=allows_nsfw(interaction))
+        view = FavoritesPager(
+            self.bot, interaction.user.id, window, allow_nsfw=allows_nsfw(interaction)
+        )
         view.message = await interaction.followup.send(embeds=view.embeds(), view=view, wait=True)
 
     @app_commands.command(name="status", description="Your linked Imgur account and its health")
@@ -137,7 +146,7 @@ class ImgurCog(commands.GroupCog, group_name="imgur", group_description="Your Im
             await interaction.response.send_message(NOT_LINKED, ephemeral=True)
             return
         embed = discord.Embed(title="Your Imgur link", colour=IMGUR_GREEN)
-        embed.add_field(name="Account", value=discord.utils.escape_markdown(link.imgur_username))
+        embed.add_field(name="Account", value=_escape(link.imgur_username))
         embed.add_field(name="Linked", value=ts(link.linked_at, "R"))
         if link.status is LinkStatus.BROKEN:
             health = "Broken: Imgur no longer accepts it. Run `/imgur link` to link again."

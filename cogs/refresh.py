@@ -67,7 +67,10 @@ class RefreshLoop(commands.Cog):
             channel = await self.bot.create_dm(discord.Object(id=user_id))
             await channel.send(BROKEN_NOTICE)
         except discord.HTTPException as exc:
-            log.info("could not DM member %s about the broken link (code %s)",
-                     user_id, getattr(exc, "code", None))
+            log.info(
+                "could not DM member %s about the broken link (code %s)",
+                user_id,
+                getattr(exc, "code", None),
+            )
         except Exception:
             log.exception("unexpected error telling member %s about the broken link", user_id)

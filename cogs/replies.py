@@ -45,7 +45,7 @@ GRANT_REJECTED = (
 )
 ACCOUNT_MISMATCH = "Those tokens do not belong to the account they name; nothing was linked."
 UNAVAILABLE = "Imgur is not answering right now. Your link is fine; try again in a minute."
-TOKEN_REJECTED = (
+ACCESS_REFUSED = (
     "Imgur rejected your access token even after a refresh. Try again shortly; if it keeps "
     "happening, run `/imgur link` again."
 )
@@ -80,7 +80,7 @@ def describe(error: BaseException) -> str | None:
         case RateLimited():
             return rate_limited_text(error)
         case InvalidAccessToken():
-            return TOKEN_REJECTED
+            return ACCESS_REFUSED
         case ImgurUnavailable():
             return UNAVAILABLE
         case ImgurRequestFailed():

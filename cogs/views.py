@@ -10,7 +10,7 @@ import discord
 
 from bot.favorites import FavoritesWindow
 from bot.render import render_favorites
-from cogs.replies import report_error, reply_privately
+from cogs.replies import reply_privately, report_error
 
 if TYPE_CHECKING:
     from bot.app import ImgurBot
@@ -24,8 +24,10 @@ NOT_YOURS = "Only the member who ran this command can use these buttons."
 
 
 def linked_text(username: str) -> str:
-    return f"Linked! Your Imgur account **{discord.utils.escape_markdown(username)}** is now " \
+    return (
+        f"Linked! Your Imgur account **{discord.utils.escape_markdown(username)}** is now "
         "connected. Try `/imgur favorites`."
+    )
 
 
 class PinModal(discord.ui.Modal, title="Finish linking Imgur"):
@@ -44,7 +46,9 @@ class PinModal(discord.ui.Modal, title="Finish linking Imgur"):
         link = await bot.links.complete(interaction.user.id, self.pin.value)
         await interaction.followup.send(linked_text(link.imgur_username), ephemeral=True)
 
-    async def on_error(self, interaction: discord.Interaction, error: Exception) -> None:
+    async def on_error(  # type: ignore[override]  # discord.py's Modal narrows BaseView's
+        self, interaction: discord.Interaction, error: Exception, /
+    ) -> None:
         await report_error(interaction, error)
 
 

@@ -39,6 +39,7 @@ class AuthState:
     created_at: datetime
     expires_at: datetime
     state: str = field(default="", repr=False)  # clear value only right after creation
+    digest: str = field(default="", repr=False)  # how the store knows it (see restore_state)
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,7 +36,7 @@ MEMORY = ":memory:"
 MAX_PENDING_STATES_PER_MEMBER = 5  # older ones are dropped, so one member cannot pile them up
 _MAX_ERROR_LENGTH = 500
 _BUSY_TIMEOUT_MS = 5000
-_STATE_COLUMNS = "discord_user_id, response_type, created_at, expires_at"
+_STATE_COLUMNS = "state_digest, discord_user_id, response_type, created_at, expires_at"
 
 _MIN_INT64 = -(2**63)
 # The literal 'ok' (not a parameter) lets SQLite use the partial index links_due_for_refresh,
@@ -331,6 +331,7 @@ class LinkStore:
             created_at=datetime.fromtimestamp(created_at, tz=UTC),
             expires_at=datetime.fromtimestamp(expires_at, tz=UTC),
             state=state,
+            digest=state_digest(state),
         )
 
     async def consume_state(
@@ -375,7 +376,25 @@ class LinkStore:
             response_type=row["response_type"],
             created_at=datetime.fromtimestamp(row["created_at"], tz=UTC),
             expires_at=datetime.fromtimestamp(row["expires_at"], tz=UTC),
+            digest=row["state_digest"],
         )
+
+    async def restore_state(self, state: AuthState) -> None:
+        """Put back a consumed state whose use failed for a passing reason (same expiry)."""
+        if not state.digest:
+            raise ValueError("only a state handed out by this store can be restored")
+        async with self._lock:
+            await self._run(
+                "INSERT OR IGNORE INTO auth_states (state_digest, discord_user_id, response_type,"
+                " created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
+                (
+                    state.digest,
+                    state.discord_user_id,
+                    state.response_type,
+                    _unix(state.created_at),
+                    _unix(state.expires_at),
+                ),
+            )
 
     async def purge_expired_states(self, now: datetime | None = None) -> int:
         """Delete expired states; returns how many."""

@@ -1,0 +1,329 @@
+"""Async Imgur client: the OAuth2 token calls, the linked account and its favorites.
+
+The ``aiohttp.ClientSession`` is handed in and never closed here. Every attempt is bounded by
+``timeout``; GETs are retried on 5xx, connection errors and timeouts with jittered exponential
+backoff. Token POSTs are never retried: a PIN or code is single-use, and a refresh that reached
+Imgur may already have rotated the refresh token.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+import time
+from collections.abc import Iterable, Mapping
+from email.utils import parsedate_to_datetime
+from typing import Any, Final
+from urllib.parse import quote, urlencode
+
+import aiohttp
+
+from .errors import (
+    ImgurError,
+    ImgurRequestFailed,
+    ImgurUnavailable,
+    InvalidAccessToken,
+    InvalidGrant,
+    RateLimited,
+)
+from .models import Account, Favorite, RateLimit, ResponseType, Sort, Tokens
+from .parse import (
+    as_int,
+    error_text,
+    parse_account,
+    parse_favorites,
+    parse_rate_limit,
+    parse_tokens,
+)
+
+log = logging.getLogger(__name__)
+
+# Wordings of a refused PIN, code or refresh token on the token endpoint. Several come from
+# the OAuth2 server library behind Imgur ("... doesn't exist or is invalid for the client",
+# "The authorization code has expired", the error code "invalid_grant"). Not "invalid grant":
+# it would also match "Invalid grant_type", which is our bug, not a dead grant.
+_GRANT_REFUSED: Final = (
+    "invalid refresh token",
+    "invalid pin",
+    "invalid_grant",
+    "invalid code",
+    "invalid authorization code",
+    "doesn't exist or is invalid",
+    "does not exist or is invalid",
+    "has expired",
+)
+_ACCESS_TOKEN_INVALID: Final = "access token provided is invalid"  # noqa: S105 (a phrase)
+_OVER_CAPACITY: Final = "over capacity"
+_NOT_JSON: Final = object()
+# Below this, X-RateLimit-UserReset is taken as seconds from now rather than a Unix time.
+_UNIX_TIME_FLOOR: Final = 1_000_000_000
+
+
+class ImgurClient:
+    """Talks to Imgur's OAuth2 and API endpoints over a session owned by the caller."""
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        client_id: str,
+        client_secret: str,
+        *,
+        api_base: str = "https://api.imgur.com",
+        timeout: float = 10.0,
+        max_retries: int = 2,
+        retry_backoff: float = 0.25,
+    ) -> None:
+        if timeout <= 0:
+            raise ValueError("timeout must be positive")
+        if max_retries < 0 or retry_backoff < 0:
+            raise ValueError("max_retries and retry_backoff must not be negative")
+        self._session = session
+        self._client_id = client_id
+        self._client_secret = client_secret
+        self.api_base = api_base.rstrip("/")
+        self.timeout = timeout
+        self.max_retries = max_retries
+        self.retry_backoff = retry_backoff
+        self.rate_limit: RateLimit | None = None
+        """The rate-limit headers of the latest response that carried any."""
+        self._client_timeout = aiohttp.ClientTimeout(total=timeout)
+        self._token_url = f"{self.api_base}/oauth2/token"
+        self._me_url = f"{self.api_base}/3/account/me"
+
+    def __repr__(self) -> str:
+        return f"ImgurClient(api_base={self.api_base!r})"
+
+    # --- OAuth2 ------------------------------------------------------------------------
+
+    def authorize_url(self, response_type: ResponseType, state: str) -> str:
+        """The URL a member opens to grant access (contains the state: do not log it)."""
+        query = urlencode(
+            {
+                "client_id": self._client_id,
+                "response_type": ResponseType(response_type).value,
+                "state": state,
+            }
+        )
+        return f"{self.api_base}/oauth2/authorize?{query}"
+
+    async def exchange_pin(self, pin: str) -> Tokens:
+        """Tokens for a PIN the member copied from Imgur's page."""
+        return await self._grant({"grant_type": "pin", "pin": pin}, pin)
+
+    async def exchange_code(self, code: str) -> Tokens:
+        """Tokens for the ``code`` of a ``?code=`` redirect."""
+        return await self._grant({"grant_type": "authorization_code", "code": code}, code)
+
+    async def refresh(self, refresh_token: str) -> Tokens:
+        """New tokens; keep the refresh token that comes back, it may be a new one."""
+        return await self._grant(
+            {"grant_type": "refresh_token", "refresh_token": refresh_token}, refresh_token
+        )
+
+    async def _grant(self, grant: dict[str, str], secret: str) -> Tokens:
+        form = {"client_id": self._client_id, "client_secret": self._client_secret, **grant}
+        payload = await self._send(
+            "POST",
+            self._token_url,
+            data=form,
+            retries=0,
+            token_endpoint=True,
+            secrets=(secret, self._client_secret),
+        )
+        try:
+            return parse_tokens(payload)
+        except ValueError as exc:
+            raise ImgurUnavailable(f"Imgur sent an unusable token response: {exc}") from None
+
+    # --- API ---------------------------------------------------------------------------
+
+    async def account(self, access_token: str) -> Account:
+        """The account the access token belongs to (``GET /3/account/me``)."""
+        payload = await self._get(self._me_url, access_token)
+        try:
+            return parse_account(payload.get("data"))
+        except ValueError as exc:
+            raise ImgurUnavailable(f"Imgur sent an unusable account: {exc}") from None
+
+    async def favorites(
+        self,
+        access_token: str,
+        page: int = 0,
+        sort: Sort = Sort.NEWEST,
+        username: str = "me",
+    ) -> list[Favorite]:
+        """One page (from 0) of the account's favorites; an empty list past the end."""
+        if page < 0:
+            raise ValueError("page must not be negative")
+        url = (
+            f"{self.api_base}/3/account/{quote(username, safe='')}"
+            f"/favorites/{int(page)}/{Sort(sort).value}"
+        )
+        payload = await self._get(url, access_token)
+        try:
+            return parse_favorites(payload.get("data"))
+        except ValueError as exc:
+            raise ImgurUnavailable(f"Imgur sent unusable favorites: {exc}") from None
+
+    async def _get(self, url: str, access_token: str) -> dict[str, Any]:
+        payload = await self._send(
+            "GET",
+            url,
+            headers={"Authorization": f"Bearer {access_token}"},
+            retries=self.max_retries,
+            token_endpoint=False,
+            secrets=(access_token,),
+        )
+        if not isinstance(payload, dict):
+            raise ImgurUnavailable("Imgur sent an unexpected response shape")
+        return payload
+
+    # --- transport ---------------------------------------------------------------------
+
+    async def _send(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        data: Mapping[str, str] | None = None,
+        retries: int,
+        token_endpoint: bool,
+        secrets: tuple[str, ...],
+    ) -> Any:
+        """The decoded JSON of a 2xx answer, or an ``ImgurError`` raised."""
+        attempt = 0
+        while True:
+            failure: ImgurError
+            try:
+                async with self._session.request(
+                    method,
+                    url,
+                    headers=headers,
+                    data=data,
+                    timeout=self._client_timeout,
+                    allow_redirects=False,
+                ) as response:
+                    status = response.status
+                    body = await response.read()
+                    response_headers = response.headers
+            except TimeoutError:
+                failure = ImgurUnavailable("Imgur did not answer in time")
+            except aiohttp.ClientError as exc:
+                failure = ImgurUnavailable(f"Could not reach Imgur ({type(exc).__name__})")
+            else:
+                rate_limit = parse_rate_limit(response_headers)
+                if rate_limit is not None:
+                    self.rate_limit = rate_limit
+                payload = _decode(body)
+                if 200 <= status < 300 and payload is not _NOT_JSON:
+                    # Imgur has been seen wrapping a refusal in a 2xx answer.
+                    if not (type(payload) is dict and payload.get("success") is False):
+                        return payload
+                    status = as_int(payload.get("status")) or 400
+                failure = error_from_response(
+                    status,
+                    payload,
+                    response_headers,
+                    token_endpoint=token_endpoint,
+                    secrets=secrets,
+                )
+                if status < 500:
+                    log.debug("%s %s failed: %s", method, _path(url), failure.message)
+                    raise failure
+            if attempt >= retries:
+                log.warning("%s %s failed: %s", method, _path(url), failure.message)
+                raise failure
+            attempt += 1
+            # Jitter spreads retries of many callers; it is not a security measure.
+            delay = self.retry_backoff * 2 ** (attempt - 1) * (0.5 + random.random())  # noqa: S311
+            log.info(
+                "%s %s failed (%s); retry %d/%d in %.2fs",
+                method,
+                _path(url),
+                failure.message,
+                attempt,
+                retries,
+                delay,
+            )
+            await asyncio.sleep(delay)
+
+
+def _decode(body: bytes) -> Any:
+    if not body:
+        return _NOT_JSON
+    try:
+        return json.loads(body)
+    except ValueError:  # also UnicodeDecodeError
+        return _NOT_JSON
+
+
+def _path(url: str) -> str:
+    """The path of one of our own URLs (they carry no query), for log lines."""
+    scheme_end = url.find("//")
+    slash = url.find("/", scheme_end + 2 if scheme_end >= 0 else 0)
+    return url[slash:] if slash >= 0 else url
+
+
+def _redact(text: str, secrets: Iterable[str]) -> str:
+    for secret in secrets:
+        if secret and secret in text:
+            text = text.replace(secret, "[redacted]")
+    return text
+
+
+def retry_after(headers: Mapping[str, str], now: float | None = None) -> float | None:
+    """Seconds to wait from ``Retry-After`` or ``X-RateLimit-UserReset``; ``None`` if unknown."""
+    now = time.time() if now is None else now
+    value = headers.get("Retry-After")
+    if value:
+        try:
+            return max(0.0, float(value))
+        except ValueError:
+            pass
+        try:
+            return max(0.0, parsedate_to_datetime(value).timestamp() - now)
+        except (TypeError, ValueError):
+            pass
+    reset = as_int(headers.get("X-RateLimit-UserReset"))
+    if reset is None:
+        return None
+    if reset < _UNIX_TIME_FLOOR:
+        return float(max(0, reset))
+    return max(0.0, reset - now)
+
+
+def error_from_response(
+    status: int,
+    payload: object,
+    headers: Mapping[str, str],
+    *,
+    token_endpoint: bool,
+    secrets: Iterable[str] = (),
+) -> ImgurError:
+    """The exception for a failed answer. ``payload`` is the decoded body (any non-JSON value
+    stands for an unreadable body); any of ``secrets`` found in Imgur's text is redacted."""
+    text = error_text(payload)
+    if text is not None:
+        text = _redact(text, secrets)
+    suffix = f": {text}" if text else ""
+    if status == 429:
+        return RateLimited(
+            f"Imgur rate limit reached{suffix}", status=429, retry_after=retry_after(headers)
+        )
+    if status >= 500:
+        return ImgurUnavailable(f"Imgur failed with HTTP {status}{suffix}", status=status)
+    if status == 401 and not token_endpoint:
+        return InvalidAccessToken(f"Imgur refused the access token (HTTP 401){suffix}", status=401)
+    if payload is _NOT_JSON or not isinstance(payload, dict):
+        return ImgurUnavailable(f"Imgur answered HTTP {status} without a JSON body", status=status)
+    lowered = text.lower() if text else ""
+    if status == 403 and _OVER_CAPACITY in lowered:
+        return ImgurUnavailable(f"Imgur is over capacity{suffix}", status=status)
+    if status == 403 and not token_endpoint and _ACCESS_TOKEN_INVALID in lowered:
+        return InvalidAccessToken(f"Imgur refused the access token{suffix}", status=status)
+    if status == 400 and token_endpoint and any(phrase in lowered for phrase in _GRANT_REFUSED):
+        return InvalidGrant(f"Imgur refused the grant{suffix}", status=status)
+    return ImgurRequestFailed(f"Imgur refused the request (HTTP {status}){suffix}", status=status)

@@ -168,3 +168,14 @@ async def test_a_member_keeps_only_the_newest_pending_states(store: LinkStore) -
 def test_auth_state_repr_shows_no_state() -> None:
     state = AuthState(1, "pin", NOW, EXPIRED, state="s3cr3t-state-value")
     assert "s3cr3t-state-value" not in repr(state)
+
+
+async def test_restored_state_can_be_consumed_again(store):
+    created = await store.create_state(7, "pin")
+    taken = await store.consume_state(7, None)
+    assert taken is not None
+    await store.restore_state(taken)
+    again = await store.consume_state(7, created.state)
+    assert again is not None
+    assert again.expires_at == created.expires_at
+    assert await store.consume_state(7, created.state) is None

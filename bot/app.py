@@ -142,9 +142,7 @@ class ImgurBot(commands.Bot):
         if guild is not None:
             self.tree.copy_global_to(guild=guild)
         payload = [command.to_dict(self.tree) for command in self.tree.get_commands(guild=guild)]
-        digest = hashlib.sha256(
-            json.dumps([mode, payload], sort_keys=True).encode()
-        ).hexdigest()
+        digest = hashlib.sha256(json.dumps([mode, payload], sort_keys=True).encode()).hexdigest()
         marker = Path(self.config.storage.database + ".commands")
         if await asyncio.to_thread(_read_text, marker) == digest:
             log.info("application commands unchanged; not syncing")
@@ -156,8 +154,9 @@ class ImgurBot(commands.Bot):
     async def on_ready(self) -> None:
         self.gateway_connected.set()
         user = self.user
-        log.info("connected as %s (%s) to %d guilds", user, user.id if user else "?",
-                 len(self.guilds))
+        log.info(
+            "connected as %s (%s) to %d guilds", user, user.id if user else "?", len(self.guilds)
+        )
 
     async def on_resumed(self) -> None:
         self.gateway_connected.set()

@@ -165,7 +165,8 @@ class TokenManager:
     async def sweep(self) -> SweepResult:
         """Refresh every link that expires within the lead time, ``concurrency`` at a time."""
         result = SweepResult()
-        before = self._clock() + self._lead
+        started = self._clock().replace(microsecond=0)
+        before = started + self._lead
         queue: asyncio.Queue[int] = asyncio.Queue(maxsize=self._concurrency * 2)
         stop = asyncio.Event()
 
@@ -186,6 +187,8 @@ class TokenManager:
                 for link in batch:
                     if stop.is_set():
                         break
+                    if link.refreshed_at is not None and link.refreshed_at >= started:
+                        continue  # refreshed during this sweep, yet due again: a short lifetime
                     await queue.put(link.discord_user_id)
                 if len(batch) < SWEEP_BATCH:
                     break

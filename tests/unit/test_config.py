@@ -33,7 +33,7 @@ def test_environment_wins_over_the_file(tmp_path):
 
 def test_bot_config_variable_names_the_file(tmp_path):
     path = tmp_path / "other.toml"
-    path.write_text('[refresh]\nconcurrency = 3\n')
+    path.write_text("[refresh]\nconcurrency = 3\n")
     assert load_config(env={"BOT_CONFIG": str(path)}).refresh.concurrency == 3
 
 

@@ -1,0 +1,47 @@
+"""Fixtures: a running FakeImgur, a session, and an ImgurClient pointed at the fake."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import aiohttp
+import pytest
+
+from bot.imgur import ImgurClient
+from tests.fakes.imgur import FakeImgur
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeImgur]:
+    async with FakeImgur() as server:
+        server.add_account("alice", favorites=130)
+        server.add_account("bob", favorites=3)
+        server.login_as = "alice"
+        yield server
+
+
+@pytest.fixture
+async def session() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as client_session:
+        yield client_session
+
+
+@pytest.fixture
+def client(fake: FakeImgur, session: aiohttp.ClientSession) -> ImgurClient:
+    """Retries without backoff, so retry tests stay fast."""
+    return ImgurClient(
+        session,
+        fake.client_id,
+        fake.client_secret,
+        api_base=fake.base_url,
+        timeout=2.0,
+        max_retries=2,
+        retry_backoff=0.0,
+    )
+
+
+@pytest.fixture
+def alice_tokens(fake: FakeImgur) -> dict[str, Any]:
+    """Tokens for alice, as the token endpoint would have answered."""
+    return fake.issue_tokens("alice")

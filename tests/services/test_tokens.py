@@ -1,0 +1,182 @@
+import asyncio
+from datetime import timedelta
+
+import pytest
+
+from bot.errors import LinkBroken, NotLinked
+from bot.imgur import ImgurUnavailable, Sort
+from bot.storage import LinkStatus
+from bot.tokens import TokenManager
+from tests.fakes.imgur import Failure
+from tests.services.helpers import linked_member
+
+
+@pytest.fixture
+def manager(link_store, imgur, clock):
+    return TokenManager(link_store, imgur, lead=timedelta(days=1), concurrency=4, clock=clock)
+
+
+async def test_fresh_token_is_used_without_calling_imgur(manager, link_store, fake_imgur, clock):
+    link = await linked_member(link_store, fake_imgur, "alice", user_id=1, now=clock())
+    assert await manager.access_token_for(1) == link.access_token
+    assert fake_imgur.count("token") == 0
+
+
+async def test_token_expiring_within_the_lead_is_refreshed_first(
+    manager, link_store, fake_imgur, clock
+):
+    old = await linked_member(
+        link_store, fake_imgur, "alice", user_id=1, now=clock(), expires_in=timedelta(hours=2)
+    )
+    token = await manager.access_token_for(1)
+    stored = await link_store.get(1)
+    assert token != old.access_token
+    assert stored.access_token == token
+    assert stored.refresh_token != old.refresh_token  # the rotated refresh token is kept
+    assert stored.expires_at == clock() + timedelta(seconds=fake_imgur.expires_in)
+    assert fake_imgur.count("token") == 1
+
+
+async def test_refresh_keeps_the_old_refresh_token_when_imgur_sends_none_new(
+    manager, link_store, fake_imgur, clock
+):
+    fake_imgur.rotate_refresh_tokens = False
+    old = await linked_member(
+        link_store, fake_imgur, "alice", user_id=1, now=clock(), expires_in=timedelta(0)
+    )
+    await manager.refresh(1)
+    assert (await link_store.get(1)).refresh_token == old.refresh_token
+
+
+async def test_twenty_callers_at_once_cause_exactly_one_refresh(
+    manager, link_store, fake_imgur, clock
+):
+    fake_imgur.latency = 0.05
+    await linked_member(
+        link_store, fake_imgur, "alice", user_id=1, now=clock(), expires_in=timedelta(0)
+    )
+    tokens = await asyncio.gather(*(manager.access_token_for(1) for _ in range(20)))
+    assert len(set(tokens)) == 1
+    assert fake_imgur.count("token") == 1
+
+
+async def test_dead_refresh_token_marks_the_link_broken(manager, link_store, fake_imgur, clock):
+    await linked_member(
+        link_store, fake_imgur, "alice", user_id=1, now=clock(), expires_in=timedelta(0)
+    )
+    fake_imgur.revoke("alice")
+    with pytest.raises(LinkBroken):
+        await manager.access_token_for(1)
+    assert (await link_store.get(1)).status is LinkStatus.BROKEN
+    with pytest.raises(LinkBroken):
+        await manager.access_token_for(1)
+    assert fake_imgur.count("token") == 1
+
+
+@pytest.mark.parametrize(
+    "failure", [Failure.SERVER_ERROR, Failure.RATE_LIMITED, Failure.OVER_CAPACITY, Failure.HANG]
+)
+async def test_passing_failure_leaves_the_link_untouched_and_uses_the_old_token(
+    manager, link_store, fake_imgur, clock, failure
+):
+    old = await linked_member(
+        link_store, fake_imgur, "alice", user_id=1, now=clock(), expires_in=timedelta(hours=1)
+    )
+    fake_imgur.fail("token", failure)
+    assert await manager.access_token_for(1) == old.access_token
+    stored = await link_store.get(1)
+    assert stored.status is LinkStatus.OK
+    assert stored.refresh_token == old.refresh_token
+    assert stored.last_error
+
+
+async def test_passing_failure_with_an_expired_token_raises_but_keeps_the_link(
+    manager, link_store, fake_imgur, clock
+):
+    await linked_member(
+        link_store, fake_imgur, "alice", user_id=1, now=clock(), expires_in=timedelta(0)
+    )
+    fake_imgur.fail("token", Failure.SERVER_ERROR)
+    with pytest.raises(ImgurUnavailable):
+        await manager.access_token_for(1)
+    assert (await link_store.get(1)).status is LinkStatus.OK
+    assert await manager.access_token_for(1)  # and the next attempt works
+
+
+async def test_rejected_access_token_is_refreshed_once_and_retried_once(
+    manager, link_store, fake_imgur, imgur, clock
+):
+    await linked_member(link_store, fake_imgur, "alice", user_id=1, now=clock(), favorites=3)
+    fake_imgur.fail("favorites", Failure.INVALID_ACCESS_TOKEN)
+    items = await manager.call(1, lambda token: imgur.favorites(token, 0, Sort.NEWEST))
+    assert len(items) == 3
+    assert fake_imgur.count("token") == 1
+    assert fake_imgur.count("favorites") == 2
+
+
+async def test_unknown_member_is_not_linked(manager):
+    with pytest.raises(NotLinked):
+        await manager.access_token_for(404)
+
+
+async def test_sweep_refreshes_every_due_link_and_only_those(
+    manager, link_store, fake_imgur, clock
+):
+    fake_imgur.expires_in = 28 * 86400
+    for n in range(5):
+        await linked_member(
+            link_store, fake_imgur, f"due{n}", user_id=n, now=clock(), expires_in=timedelta(hours=1)
+        )
+    await linked_member(link_store, fake_imgur, "fresh", user_id=99, now=clock())
+    result = await manager.sweep()
+    assert result.refreshed == 5
+    assert result.broken == []
+    assert fake_imgur.count("token") == 5
+    assert (await link_store.due_for_refresh(clock() + timedelta(days=1), 100)) == []
+
+
+async def test_sweep_reports_broken_links_and_goes_on_with_the_rest(
+    manager, link_store, fake_imgur, clock
+):
+    for n in range(3):
+        await linked_member(
+            link_store, fake_imgur, f"m{n}", user_id=n, now=clock(), expires_in=timedelta(0)
+        )
+    fake_imgur.revoke("m1")
+    result = await manager.sweep()
+    assert result.broken == [1]
+    assert result.refreshed == 2
+    assert (await link_store.get(1)).status is LinkStatus.BROKEN
+    assert (await link_store.get(2)).status is LinkStatus.OK
+
+
+async def test_sweep_stops_when_imgur_rate_limits_and_changes_nothing(
+    manager, link_store, fake_imgur, clock
+):
+    for n in range(30):
+        await linked_member(
+            link_store, fake_imgur, f"m{n}", user_id=n, now=clock(), expires_in=timedelta(0)
+        )
+    fake_imgur.fail("token", Failure.RATE_LIMITED, times=100)
+    result = await manager.sweep()
+    assert result.stopped_early
+    assert result.refreshed == 0
+    assert fake_imgur.count("token") < 30
+    assert all(
+        link.status is LinkStatus.OK
+        for link in await link_store.due_for_refresh(clock() + timedelta(days=1), 100)
+    )
+
+
+async def test_sweep_pages_through_more_links_than_one_batch(
+    link_store, imgur, fake_imgur, clock, monkeypatch
+):
+    monkeypatch.setattr("bot.tokens.SWEEP_BATCH", 3)
+    manager = TokenManager(link_store, imgur, concurrency=2, clock=clock)
+    for n in range(10):
+        await linked_member(
+            link_store, fake_imgur, f"m{n}", user_id=n, now=clock(), expires_in=timedelta(0)
+        )
+    result = await manager.sweep()
+    assert result.refreshed == 10
+    assert fake_imgur.count("token") == 10

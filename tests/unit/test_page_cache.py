@@ -1,0 +1,66 @@
+from bot.favorites import FavoritesPage, FavoritesWindow, PageCache
+from bot.imgur.models import Sort
+
+
+class Clock:
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self):
+        return self.now
+
+
+def page(n):
+    return FavoritesPage(page=n, sort=Sort.NEWEST, items=())
+
+
+def test_page_is_served_until_its_time_is_up():
+    clock = Clock()
+    cache = PageCache(ttl=60, max_entries=10, monotonic=clock)
+    cache.put((1, Sort.NEWEST, 0), page(0))
+    clock.now = 59
+    assert cache.get((1, Sort.NEWEST, 0)) == page(0)
+    clock.now = 60
+    assert cache.get((1, Sort.NEWEST, 0)) is None
+    assert len(cache) == 0
+
+
+def test_least_recently_used_page_goes_first_when_full():
+    cache = PageCache(ttl=60, max_entries=2, monotonic=Clock())
+    cache.put((1, Sort.NEWEST, 0), page(0))
+    cache.put((1, Sort.NEWEST, 1), page(1))
+    cache.get((1, Sort.NEWEST, 0))
+    cache.put((1, Sort.NEWEST, 2), page(2))
+    assert cache.get((1, Sort.NEWEST, 1)) is None
+    assert cache.get((1, Sort.NEWEST, 0)) == page(0)
+    assert len(cache) == 2
+
+
+def test_forgetting_a_member_drops_only_their_pages():
+    cache = PageCache(ttl=60, max_entries=10, monotonic=Clock())
+    cache.put((1, Sort.NEWEST, 0), page(0))
+    cache.put((1, Sort.OLDEST, 0), page(0))
+    cache.put((2, Sort.NEWEST, 0), page(0))
+    cache.forget_member(1)
+    assert cache.get((1, Sort.NEWEST, 0)) is None
+    assert cache.get((1, Sort.OLDEST, 0)) is None
+    assert cache.get((2, Sort.NEWEST, 0)) == page(0)
+
+
+def test_zero_ttl_disables_the_cache():
+    cache = PageCache(ttl=0, max_entries=10, monotonic=Clock())
+    cache.put((1, Sort.NEWEST, 0), page(0))
+    assert len(cache) == 0
+
+
+def test_window_footer_counts_from_one():
+    window = FavoritesWindow(sort=Sort.OLDEST, page=1, offset=5, items=(None,) * 5, page_size=60)
+    assert window.describe() == "Imgur page 2 · 6–10 of 60 · oldest first"
+    assert window.has_previous
+    assert window.has_next
+
+
+def test_first_window_has_no_previous_and_empty_page_no_next():
+    window = FavoritesWindow(sort=Sort.NEWEST, page=0, offset=0, items=(), page_size=0)
+    assert not window.has_previous
+    assert not window.has_next

@@ -50,6 +50,7 @@ ACCESS_REFUSED = (
     "happening, run `/imgur link` again."
 )
 PUBLIC_KEY = "public_defer"
+PLACEHOLDER_GONE = "Nothing to show here."
 
 
 def rate_limited_text(exc: RateLimited) -> str:
@@ -111,12 +112,16 @@ async def reply_privately(interaction: discord.Interaction, text: str) -> None:
             await interaction.response.send_message(text, ephemeral=True)
             return
         if interaction.extras.get(PUBLIC_KEY):
-            # The public "thinking…" placeholder would carry this text: remove it first.
+            # The first follow-up after a public defer would replace the public "thinking…"
+            # placeholder: settle the placeholder neutrally, answer privately, then remove it.
             interaction.extras[PUBLIC_KEY] = False
+            await interaction.edit_original_response(content=PLACEHOLDER_GONE)
+            await interaction.followup.send(text, ephemeral=True)
             try:
                 await interaction.delete_original_response()
             except discord.HTTPException:
                 log.debug("could not delete the public placeholder", exc_info=True)
+            return
         await interaction.followup.send(text, ephemeral=True)
     except discord.HTTPException:
         log.warning("could not deliver an error message to member %s", interaction.user.id)

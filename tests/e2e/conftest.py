@@ -1,0 +1,99 @@
+"""The real bot against the fake Discord and the fake Imgur."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.app import ImgurBot
+from bot.config import Config, parse_config
+from tests.fakes.discord import FakeDiscord, FakeInteraction, FakeUser, point_discord_py_at
+from tests.fakes.imgur import FakeImgur
+
+
+@dataclass
+class Harness:
+    bot: ImgurBot
+    discord: FakeDiscord
+    imgur: FakeImgur
+    config: Config
+
+    def member(self, name: str = "alice", **options: Any) -> FakeUser:
+        return self.discord.add_user(name=name, **options)
+
+    async def command(
+        self, user: FakeUser, subcommand: str, options: dict[str, Any] | None = None, **kw: Any
+    ) -> FakeInteraction:
+        return await self.discord.slash_command(user, "imgur", subcommand, options, **kw)
+
+    async def link(self, user: FakeUser, username: str, favorites: int = 0) -> None:
+        """Link ``user`` to Imgur account ``username`` through /imgur link and /imgur pin."""
+        try:
+            self.imgur.account(username)
+        except KeyError:
+            self.imgur.add_account(username, favorites=favorites)
+        started = await self.command(user, "link")
+        await started.wait_for_message()
+        done = await self.command(user, "pin", {"code": self.imgur.issue_pin(username)})
+        message = await done.wait_for_message()
+        assert "Linked!" in message.text, message.text
+
+
+def make_config(tmp_path: Path, discord: FakeDiscord, imgur: FakeImgur, **sections: Any) -> Config:
+    raw: dict[str, dict[str, Any]] = {
+        "discord": {
+            "token": discord.token,
+            "api_base": discord.rest_base,
+            "gateway_url": discord.gateway_url,
+            "sync_commands": "global",
+        },
+        "imgur": {
+            "client_id": imgur.client_id,
+            "client_secret": imgur.client_secret,
+            "api_base": imgur.base_url,
+            "request_timeout_seconds": 0.5,
+        },
+        "storage": {"database": str(tmp_path / "bot.db")},
+    }
+    for name, values in sections.items():
+        raw.setdefault(name, {}).update(values)
+    return parse_config(raw, {})
+
+
+@contextlib.asynccontextmanager
+async def running_bot(config: Config, discord: FakeDiscord) -> AsyncIterator[ImgurBot]:
+    bot = ImgurBot(config, guild_ready_timeout=0.05)
+    runner = asyncio.create_task(bot.start(config.discord.token))
+    try:
+        ready = asyncio.create_task(bot.wait_until_ready())
+        done, _ = await asyncio.wait({ready, runner}, timeout=10, return_when="FIRST_COMPLETED")
+        if runner in done:
+            runner.result()  # raises what stopped the bot
+        assert ready in done, "the bot did not become ready within 10 s"
+        yield bot
+    finally:
+        await bot.close()
+        with contextlib.suppress(asyncio.CancelledError):
+            await runner
+
+
+@pytest.fixture
+def bot_settings() -> dict[str, Any]:
+    """Override per test with ``@pytest.mark.parametrize`` or by redefining the fixture."""
+    return {}
+
+
+@pytest.fixture
+async def harness(tmp_path: Path, bot_settings: dict[str, Any]) -> AsyncIterator[Harness]:
+    async with FakeImgur() as imgur, FakeDiscord() as discord:
+        with point_discord_py_at(discord):
+            config = make_config(tmp_path, discord, imgur, **bot_settings)
+            async with running_bot(config, discord) as bot:
+                yield Harness(bot=bot, discord=discord, imgur=imgur, config=config)
+        discord.assert_all_acknowledged(within=3.0)

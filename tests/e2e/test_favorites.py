@@ -1,0 +1,207 @@
+import pytest
+
+from bot.render import MESSAGE_TOTAL_LIMIT, embed_length
+from bot.storage import LinkStatus
+from tests.fakes.imgur import Failure
+from tests.fakes.imgur_data import make_favorites
+
+
+def buttons(message):
+    return {c.get("label"): c for row in message.components for c in row.get("components", [])}
+
+
+def button_id(message, label):
+    return buttons(message)[label]["custom_id"]
+
+
+async def show_favorites(harness, user, options=None, **kw):
+    interaction = await harness.command(user, "favorites", options or {}, **kw)
+    return interaction, await interaction.wait_for_message()
+
+
+async def test_favorites_are_posted_publicly_as_embeds_within_limits(harness):
+    alice = harness.member("alice")
+    await harness.link(alice, "alice_imgur", favorites=12)
+    _, message = await show_favorites(harness, alice)
+    assert not message.is_ephemeral
+    assert len(message.embeds) == 5
+    assert sum(embed_length(e) for e in message.embeds) <= MESSAGE_TOTAL_LIMIT
+    assert all(e["url"].startswith("https://imgur.com/") for e in message.embeds)
+    assert all("image" in e for e in message.embeds[:3])
+    assert message.embeds[-1]["footer"]["text"].startswith("Imgur page 1 · 1–5 of 12")
+    assert buttons(message)["Previous"].get("disabled") is True
+    assert not buttons(message)["Next"].get("disabled")
+    assert harness.imgur.count("favorites") == 1
+
+
+async def test_long_titles_are_cut_and_discord_accepts_the_message(harness):
+    alice = harness.member("alice")
+    items = make_favorites(5, "long")
+    for item in items:
+        item["title"] = "T" * 1000
+        item["description"] = "D" * 8000
+    harness.imgur.add_account("longtexts", favorites=items)
+    await harness.link(alice, "longtexts")
+    _, message = await show_favorites(harness, alice)
+    assert len(message.embeds) == 5
+    assert all(e["title"].endswith("…") and len(e["title"]) <= 256 for e in message.embeds)
+
+
+async def test_next_and_previous_page_through_items_and_imgur_pages(harness):
+    harness.imgur.page_size = 10
+    alice = harness.member("alice")
+    await harness.link(alice, "pager", favorites=25)
+    _, message = await show_favorites(harness, alice)
+    for expected in ("6–10 of 10", "Imgur page 2 · 1–5 of 10"):
+        press = await harness.discord.press_button(alice, message, button_id(message, "Next"))
+        await press.wait_acknowledged()
+        message = await press.wait_for_message(
+            lambda m, e=expected: e in m.embeds[-1]["footer"]["text"]
+        )
+    assert harness.imgur.count("favorites") == 2
+    press = await harness.discord.press_button(alice, message, button_id(message, "Previous"))
+    message = await press.wait_for_message(
+        lambda m: "Imgur page 1 · 6–10" in m.embeds[-1]["footer"]["text"]
+    )
+    assert harness.imgur.count("favorites") == 2  # page 1 came from the cache
+
+
+async def test_next_past_the_last_favorite_says_so_privately(harness):
+    harness.imgur.page_size = 5
+    alice = harness.member("alice")
+    await harness.link(alice, "short", favorites=5)
+    _, message = await show_favorites(harness, alice)
+    press = await harness.discord.press_button(alice, message, button_id(message, "Next"))
+    note = await press.wait_for_message(lambda m: m.is_ephemeral)
+    assert "last of your favorites" in note.text
+    edited = await press.wait_for_message(
+        lambda m: buttons(m).get("Next", {}).get("disabled") is True
+    )
+    assert "1–5 of 5" in edited.embeds[-1]["footer"]["text"]
+
+
+async def test_only_the_invoking_member_can_press_the_buttons(harness):
+    alice, bob = harness.member("alice"), harness.member("bob")
+    await harness.link(alice, "alice_imgur", favorites=12)
+    _, message = await show_favorites(harness, alice)
+    before = [dict(e) for e in message.embeds]
+    press = await harness.discord.press_button(bob, message, button_id(message, "Next"))
+    reply = await press.wait_for_message()
+    assert reply.is_ephemeral
+    assert "Only the member who ran this command" in reply.text
+    assert message.embeds == before
+
+
+async def test_buttons_are_disabled_when_the_view_times_out(harness, monkeypatch):
+    monkeypatch.setattr("cogs.views.FAVORITES_TIMEOUT", 0.3)
+    alice = harness.member("alice")
+    await harness.link(alice, "alice_imgur", favorites=12)
+    interaction, _ = await show_favorites(harness, alice)
+    message = await interaction.wait_for_message(
+        lambda m: all(b.get("disabled") for b in buttons(m).values()) and m.embeds, timeout=5
+    )
+    assert len(message.embeds) == 5
+
+
+def nsfw_first():
+    items = make_favorites(8, "nsfw")
+    nsfw = [item for item in items if item.get("nsfw") is True]
+    assert nsfw, "the fake's generator has an NSFW kind"
+    return nsfw[:1] + [item for item in items if item.get("nsfw") is not True][:2]
+
+
+@pytest.mark.parametrize(
+    ("where", "shown"),
+    [("text", False), ("nsfw", True), ("dm", True)],
+)
+async def test_nsfw_items_only_show_in_dms_and_nsfw_channels(harness, where, shown):
+    harness.imgur.add_account("spicy", favorites=nsfw_first())
+    alice = harness.member("alice")
+    await harness.link(alice, "spicy")
+    kwargs = {
+        "text": {},
+        "nsfw": {"channel_id": harness.discord.nsfw_channel_id},
+        "dm": {"dm": True},
+    }[where]
+    _, message = await show_favorites(harness, alice, **kwargs)
+    first = message.embeds[0]
+    if shown:
+        assert "NSFW" not in first["title"]
+        assert "image" in first
+    else:
+        assert "Hidden: marked NSFW" in first["title"]
+        assert "image" not in first and "url" not in first
+    assert "image" in message.embeds[1]
+
+
+async def test_not_linked_is_told_privately(harness):
+    alice = harness.member("alice")
+    interaction, reply = await show_favorites(harness, alice)
+    assert reply.is_ephemeral
+    assert "not linked an Imgur account" in reply.text
+    assert harness.discord.channel_messages(harness.discord.text_channel_id) == []
+
+
+async def test_broken_link_is_told_privately(harness):
+    alice = harness.member("alice")
+    await harness.link(alice, "alice_imgur", favorites=3)
+    await harness.bot.store.mark_broken(alice.id, "test")
+    _, reply = await show_favorites(harness, alice)
+    assert reply.is_ephemeral
+    assert "no longer accepts your link" in reply.text
+
+
+async def test_rate_limit_says_when_to_retry_and_leaves_nothing_public(harness):
+    alice = harness.member("alice")
+    await harness.link(alice, "alice_imgur", favorites=3)
+    harness.imgur.retry_after = 120
+    harness.imgur.fail("favorites", Failure.RATE_LIMITED)
+    interaction = await harness.command(alice, "favorites", {})
+    reply = await interaction.wait_for_message(lambda m: "rate-limiting" in m.text)
+    assert reply.is_ephemeral
+    assert "<t:" in reply.text
+    await harness.discord.wait_for(
+        lambda: all(m.is_ephemeral for m in interaction.messages),
+        timeout=3,
+        what="the public placeholder to be removed",
+    )
+    assert (await harness.bot.store.get(alice.id)).status is LinkStatus.OK
+
+
+async def test_imgur_hanging_is_still_acknowledged_in_time(harness):
+    alice = harness.member("alice")
+    await harness.link(alice, "alice_imgur", favorites=3)
+    harness.bot.favorites.forget(alice.id)
+    harness.imgur.fail("favorites", Failure.HANG, times=5)
+    interaction = await harness.command(alice, "favorites", {})
+    await interaction.wait_acknowledged(timeout=3)
+    assert interaction.acknowledged_after < 3
+    reply = await interaction.wait_for_message(lambda m: "not answering" in m.text, timeout=10)
+    assert reply.is_ephemeral
+    assert (await harness.bot.store.get(alice.id)).status is LinkStatus.OK
+
+
+async def test_page_out_of_bounds_is_refused_by_the_bot_too(harness):
+    alice = harness.member("alice")
+    await harness.link(alice, "alice_imgur", favorites=3)
+    interaction = await harness.command(alice, "favorites", {"page": 0}, check=False)
+    reply = await interaction.wait_for_message()
+    assert reply.is_ephemeral
+    assert "between 1 and" in reply.text or "does not accept" in reply.text
+    assert harness.imgur.count("favorites") == 0
+
+
+async def test_empty_favorites_say_so(harness):
+    alice = harness.member("alice")
+    await harness.link(alice, "nobody_likes", favorites=0)
+    _, reply = await show_favorites(harness, alice)
+    assert "No favorites yet" in reply.text
+
+
+async def test_cache_is_dropped_on_unlink_and_relink(harness):
+    alice = harness.member("alice")
+    await harness.link(alice, "alice_imgur", favorites=3)
+    await show_favorites(harness, alice)
+    await harness.link(alice, "alice_imgur")
+    await show_favorites(harness, alice)
+    assert harness.imgur.count("favorites") == 2

@@ -1,0 +1,374 @@
+"""A fake Discord (REST + gateway) that the unmodified discord.py client logs into.
+
+Usage::
+
+    async with FakeDiscord() as server, point_discord_py_at(server):
+        bot = commands.Bot(..., guild_ready_timeout=0.1)   # on_ready waits this long after
+        await bot.login(server.token)                       # the last GUILD_CREATE (2 s default)
+        task = asyncio.create_task(bot.connect(reconnect=False))
+        await asyncio.wait_for(bot.wait_until_ready(), 5)
+        alice = server.add_user(name="alice")
+        inter = await server.slash_command(alice, "imgur", "link", {"code": "abc"})
+        message = await inter.wait_for_message()
+        ...
+        await bot.close(); await task
+        server.assert_all_acknowledged()
+
+The fake answers like Discord: JSON with Content-Type exactly ``application/json``, 403/50007
+for a DM to a user with DMs closed, 400/50035 for embeds over the limits, 400/40060 for a second
+response to an interaction, 404/10062 for a callback later than `ack_deadline` (3 s), 404/10015
+for a follow-up on an unknown token (or before the first response), 401 for a wrong bot token.
+Every REST call is in ``server.rest_calls``; unknown routes get 404 and land in
+``server.unknown_routes`` too. Privileged intents are refused (close 4014) unless enabled with
+``privileged_intents=``. Pieces live in ``discord_models`` (value types), ``discord_world``
+(users, channels, stored messages), ``discord_rest``, ``discord_gateway``,
+``discord_interactions`` (slash commands, buttons, selects, modals) and ``discord_validation``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import discord
+import discord.gateway
+import discord.http
+import yarl
+from aiohttp import web
+
+from tests.fakes.discord_gateway import GatewayConnection, handle_gateway
+from tests.fakes.discord_interactions import InteractionInjector
+from tests.fakes.discord_models import (
+    FakeDiscordTimeout,
+    FakeInteraction,
+    FakeMessage,
+    FakeUser,
+    RestCall,
+    Snowflakes,
+)
+from tests.fakes.discord_rest import API_PREFIX, RestApi
+from tests.fakes.discord_world import World
+
+__all__ = [
+    "FakeDiscord",
+    "FakeDiscordTimeout",
+    "FakeInteraction",
+    "FakeMessage",
+    "FakeUser",
+    "RestCall",
+    "point_discord_py_at",
+]
+
+T = TypeVar("T")
+
+
+class FakeDiscord(World, RestApi, InteractionInjector):
+    """One application, one bot user, one guild with a text and an NSFW text channel."""
+
+    def __init__(
+        self,
+        *,
+        token: str = "fake-discord-bot-token",
+        bot_name: str = "Imgur Link Bot",
+        ack_deadline: float | None = 3.0,
+        heartbeat_interval_ms: int = 41250,
+        gateway_compression: bool = True,
+        privileged_intents: int = 0,
+        message_events: bool = True,
+    ) -> None:
+        self.token = token
+        self.ack_deadline = ack_deadline
+        self.heartbeat_interval_ms = heartbeat_interval_ms
+        self.gateway_compression = gateway_compression
+        self.privileged_intents = privileged_intents
+        self.message_events = message_events
+        self.snowflakes = Snowflakes()
+        self.application_id = self.snowflakes.next()
+        self.application_flags = 1 << 23  # GATEWAY_MESSAGE_CONTENT_LIMITED
+        self.bot_user = FakeUser(id=self.application_id, name=bot_name, bot=True, in_guild=True)
+        self.guild_id = self.snowflakes.next()
+        self.guild_name = "Fake Guild"
+        self.channels: dict[int, dict[str, Any]] = {}
+        self.text_channel_id = self.add_text_channel("general")
+        self.nsfw_channel_id = self.add_text_channel("nsfw-pics", nsfw=True)
+        self.users: dict[int, FakeUser] = {}
+        self.dm_channels: dict[int, FakeUser] = {}
+        self.messages: dict[int, FakeMessage] = {}
+        self.interactions: dict[int, FakeInteraction] = {}
+        self.interactions_by_token: dict[str, FakeInteraction] = {}
+        self.modals: dict[str, FakeInteraction] = {}
+        self.commands: list[dict[str, Any]] = []
+        self.guild_commands: dict[int, list[dict[str, Any]]] = {}
+        self.command_syncs: list[tuple[int | None, Any]] = []
+        self.rest_calls: list[RestCall] = []
+        self.unknown_routes: list[RestCall] = []
+        self.gateway: GatewayConnection | None = None
+        self.gateway_connections: list[GatewayConnection] = []
+        self.gateway_queries: list[dict[str, str]] = []
+        self.sessions: dict[str, GatewayConnection] = {}
+        self.heartbeats = 0
+        self.identifies = 0
+        self.resumes = 0
+        self.presences: list[Any] = []
+        self.ready_sent = asyncio.Event()
+        self._injected: list[dict[str, Any]] = []
+        self._changed = asyncio.Event()
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+        self.owner = self.add_user(name="guild-owner")
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    async def __aenter__(self) -> FakeDiscord:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    async def start(self) -> None:
+        app = web.Application(middlewares=[self._middleware])
+        app.router.add_get("/gateway", self._gateway_handler)
+        app.router.add_routes(self._routes())
+        self._runner = web.AppRunner(app, handle_signals=False, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = self._runner.addresses[0][1]
+
+    async def close(self) -> None:
+        for conn in self.gateway_connections:
+            if not conn.ws.closed:
+                await conn.close(1001, "fake Discord shutting down")
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def _gateway_handler(self, request: web.Request) -> web.StreamResponse:
+        return await handle_gateway(self, request)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def rest_base(self) -> str:
+        """Value for ``discord.http.Route.BASE``."""
+        return self.base_url + API_PREFIX
+
+    @property
+    def gateway_url(self) -> str:
+        """Value (as a yarl.URL) for ``discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY``."""
+        return f"ws://127.0.0.1:{self.port}/gateway"
+
+    # -- gateway control ---------------------------------------------------------------------
+
+    async def dispatch(self, event: str, data: Any) -> None:
+        """Send any gateway event to the connected bot."""
+        if self.gateway is None:
+            raise RuntimeError("no bot is connected to the fake gateway")
+        await self.gateway.dispatch(event, data)
+
+    async def disconnect_gateway(self, code: int = 4000) -> None:
+        """Close the bot's websocket (4000: the bot may RESUME; 1000: it may not)."""
+        if self.gateway is not None:
+            await self.gateway.close(code)
+
+    def expire_token(self, interaction: FakeInteraction) -> None:
+        """As if 15 minutes passed: follow-ups and edits now get 401/50027."""
+        interaction.token_expired = True
+
+    def inject_error(
+        self,
+        method: str,
+        path: str,
+        status: int,
+        body: dict[str, Any] | None = None,
+        *,
+        times: int = 1,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        """Answer the next `times` calls to ``method path`` (path may end in ``*``) with an error.
+
+        A 429 needs ``{"retry_after": s}`` and a ``Via`` header for discord.py to retry; 5xx are
+        retried by discord.py after 1, 3, 5... seconds, so prefer 4xx in fast tests.
+        """
+        self._injected.append(
+            {
+                "method": method.upper(),
+                "path": path,
+                "status": status,
+                "body": body if body is not None else {"message": "injected", "code": 0},
+                "times": times,
+                "headers": headers or {},
+            }
+        )
+
+    def _take_injected_error(
+        self, method: str, path: str
+    ) -> tuple[int, dict[str, Any], dict[str, str]] | None:
+        for rule in self._injected:
+            pattern = rule["path"]
+            matches = path.startswith(pattern[:-1]) if pattern.endswith("*") else path == pattern
+            if rule["method"] == method and matches and rule["times"] > 0:
+                rule["times"] -= 1
+                return rule["status"], rule["body"], rule["headers"]
+        return None
+
+    # -- observation -------------------------------------------------------------------------
+
+    def notify(self) -> None:
+        """Wake every `wait_for`: something changed."""
+        self._changed.set()
+        self._changed = asyncio.Event()
+
+    async def wait_for(
+        self,
+        check: Callable[[], T | None],
+        *,
+        timeout: float = 5.0,  # noqa: ASYNC109
+        what: str = "a condition",
+    ) -> T:
+        """Poll `check` on every change until it returns something truthy, or time out."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            result = check()
+            if result:
+                return result
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                raise FakeDiscordTimeout(f"timed out after {timeout}s waiting for {what}")
+            changed = self._changed
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(changed.wait(), min(remaining, 0.05))
+
+    async def wait_until_ready_sent(self, timeout: float = 5.0) -> None:  # noqa: ASYNC109
+        """READY and GUILD_CREATE went out (on_ready follows `guild_ready_timeout` later)."""
+        await self.wait_for(self.ready_sent.is_set, timeout=timeout, what="IDENTIFY/READY")
+
+    async def wait_for_dm(
+        self,
+        user: FakeUser,
+        predicate: Callable[[FakeMessage], bool] | None = None,
+        *,
+        timeout: float = 5.0,  # noqa: ASYNC109
+    ) -> FakeMessage:
+        """First DM to `user` matching `predicate` (already sent ones count)."""
+        check = predicate or (lambda m: not m.is_loading)
+        return await self.wait_for(
+            lambda: next((m for m in self.dms(user) if check(m)), None),
+            timeout=timeout,
+            what=f"a DM to {user.name}",
+        )
+
+    async def wait_for_message(
+        self,
+        predicate: Callable[[FakeMessage], bool],
+        *,
+        timeout: float = 5.0,  # noqa: ASYNC109
+    ) -> FakeMessage:
+        """First stored message anywhere (ephemeral included) matching `predicate`."""
+        return await self.wait_for(
+            lambda: next((m for m in self.messages.values() if predicate(m)), None),
+            timeout=timeout,
+            what="a matching message",
+        )
+
+    async def wait_for_rest_call(
+        self,
+        predicate: Callable[[RestCall], bool],
+        *,
+        timeout: float = 5.0,  # noqa: ASYNC109
+    ) -> RestCall:
+        return await self.wait_for(
+            lambda: next((c for c in self.rest_calls if c.status and predicate(c)), None),
+            timeout=timeout,
+            what="a matching REST call",
+        )
+
+    def calls(self, method: str, path_prefix: str = "") -> list[RestCall]:
+        return [c for c in self.rest_calls if c.method == method and c.path.startswith(path_prefix)]
+
+    # -- deadlines ---------------------------------------------------------------------------
+
+    def unacknowledged(self, within: float = 3.0) -> list[str]:
+        """Descriptions of interactions without an accepted callback within `within` s."""
+        problems = []
+        now = time.monotonic()
+        for inter in self.interactions.values():
+            if inter.expect_unacknowledged:
+                continue
+            after = inter.acknowledged_after
+            if after is not None and after <= within:
+                continue
+            if after is not None:
+                problems.append(f"{inter!r}: acknowledged after {after:.2f}s")
+                continue
+            waited = now - (inter.dispatched_at or now)
+            late = [
+                status for _, status, body in inter.rejected_callbacks if body.get("code") == 10062
+            ]
+            detail = " (its late callback got 10062)" if late else ""
+            problems.append(f"{inter!r}: not acknowledged after {waited:.2f}s{detail}")
+        return problems
+
+    def assert_all_acknowledged(self, within: float = 3.0) -> None:
+        """Raise AssertionError listing each interaction not acknowledged within `within` s.
+
+        An interaction still pending counts as a failure: call this once the test is done
+        (or use `wait_all_acknowledged` to give pending ones their full deadline first).
+        Mark an interaction the test deliberately leaves unanswered with
+        ``interaction.expect_unacknowledged = True``.
+        """
+        problems = self.unacknowledged(within)
+        if problems:
+            raise AssertionError(
+                f"{len(problems)} interaction(s) not acknowledged within {within}s:\n  "
+                + "\n  ".join(problems)
+            )
+
+    async def wait_all_acknowledged(self, within: float = 3.0) -> None:
+        """Wait until each interaction is acknowledged or its deadline passed, then assert."""
+
+        def settled() -> bool:
+            now = time.monotonic()
+            return all(
+                i.acknowledged or i.expect_unacknowledged or now - (i.dispatched_at or now) > within
+                for i in self.interactions.values()
+            )
+
+        with contextlib.suppress(FakeDiscordTimeout):
+            await self.wait_for(settled, timeout=within + 0.5, what="interaction deadlines")
+        self.assert_all_acknowledged(within)
+
+
+class point_discord_py_at:
+    """Point discord.py's REST base and gateway URL at `server`; restore them on exit.
+
+    Works as ``with point_discord_py_at(server):`` and ``async with point_discord_py_at(server):``
+    (class attributes: set it before ``bot.login``; it affects every client in the process).
+    """
+
+    def __init__(self, server: FakeDiscord) -> None:
+        self.server = server
+        self._saved: tuple[str, yarl.URL] | None = None
+
+    def __enter__(self) -> FakeDiscord:
+        self._saved = (discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY)
+        discord.http.Route.BASE = self.server.rest_base
+        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(self.server.gateway_url)
+        return self.server
+
+    def __exit__(self, *exc_info: object) -> None:
+        assert self._saved is not None
+        discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = self._saved
+
+    async def __aenter__(self) -> FakeDiscord:
+        return self.__enter__()
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        self.__exit__(*exc_info)

@@ -1,0 +1,204 @@
+"""The fake Discord gateway: HELLO, heartbeats, IDENTIFY/RESUME, READY, GUILD_CREATE, dispatches."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import secrets
+import zlib
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import WSMsgType, web
+
+if TYPE_CHECKING:
+    from tests.fakes.discord import FakeDiscord
+
+log = logging.getLogger(__name__)
+
+OP_DISPATCH = 0
+OP_HEARTBEAT = 1
+OP_IDENTIFY = 2
+OP_PRESENCE = 3
+OP_RESUME = 6
+OP_REQUEST_MEMBERS = 8
+OP_INVALID_SESSION = 9
+OP_HELLO = 10
+OP_HEARTBEAT_ACK = 11
+
+INTENT_GUILD_MEMBERS = 1 << 1
+INTENT_GUILD_PRESENCES = 1 << 8
+INTENT_GUILD_MESSAGES = 1 << 9
+INTENT_DIRECT_MESSAGES = 1 << 12
+INTENT_MESSAGE_CONTENT = 1 << 15
+PRIVILEGED_INTENTS = INTENT_GUILD_MEMBERS | INTENT_GUILD_PRESENCES | INTENT_MESSAGE_CONTENT
+
+
+class GatewayConnection:
+    """One websocket from the bot. Frames go out under a lock so zlib-stream stays in order."""
+
+    def __init__(self, ws: web.WebSocketResponse, *, compress: str | None) -> None:
+        self.ws = ws
+        self.compress = compress
+        self._zlib = zlib.compressobj() if compress == "zlib-stream" else None
+        self._lock = asyncio.Lock()
+        self.sequence = 0
+        self.session_id: str | None = None
+        self.intents = 0
+        self.identify: dict[str, Any] | None = None
+        self.received: list[dict[str, Any]] = []
+        self.sent: list[dict[str, Any]] = []
+
+    @property
+    def identified(self) -> bool:
+        return self.session_id is not None
+
+    async def send(self, op: int, d: Any, t: str | None = None) -> None:
+        async with self._lock:
+            frame: dict[str, Any] = {"op": op, "d": d, "s": None, "t": t}
+            if op == OP_DISPATCH:
+                self.sequence += 1
+                frame["s"] = self.sequence
+            text = json.dumps(frame)
+            self.sent.append(frame)
+            if self._zlib is not None:
+                data = self._zlib.compress(text.encode()) + self._zlib.flush(zlib.Z_SYNC_FLUSH)
+                await self.ws.send_bytes(data)
+            else:
+                await self.ws.send_str(text)
+
+    async def dispatch(self, event: str, data: Any) -> None:
+        await self.send(OP_DISPATCH, data, event)
+
+    async def close(self, code: int, message: str = "") -> None:
+        await self.ws.close(code=code, message=message.encode())
+
+
+async def handle_gateway(server: FakeDiscord, request: web.Request) -> web.StreamResponse:
+    ws = web.WebSocketResponse(autoping=True, max_msg_size=0)
+    await ws.prepare(request)
+    compress = request.query.get("compress")
+    # zlib-stream is honoured when asked (and server.gateway_compression is on); any other
+    # transport compression (zstd-stream) is answered with plain text frames, which discord.py
+    # accepts: only binary frames go through its decompressor.
+    if compress != "zlib-stream" or not server.gateway_compression:
+        compress = None
+    conn = GatewayConnection(ws, compress=compress)
+    server.gateway_connections.append(conn)
+    server.gateway_queries.append(dict(request.query))
+    try:
+        await conn.send(OP_HELLO, {"heartbeat_interval": server.heartbeat_interval_ms})
+        async for msg in ws:
+            if msg.type is not WSMsgType.TEXT:
+                if msg.type is WSMsgType.BINARY:
+                    await conn.close(4002, "Decode error")
+                continue
+            try:
+                frame = json.loads(msg.data)
+            except ValueError:
+                await conn.close(4002, "Decode error")
+                break
+            conn.received.append(frame)
+            await _handle_frame(server, conn, frame)
+    except (ConnectionResetError, asyncio.CancelledError):
+        pass
+    finally:
+        if server.gateway is conn:
+            server.gateway = None
+        server.notify()
+    return ws
+
+
+async def _handle_frame(
+    server: FakeDiscord, conn: GatewayConnection, frame: dict[str, Any]
+) -> None:
+    op = frame.get("op")
+    data = frame.get("d")
+    if op == OP_HEARTBEAT:
+        server.heartbeats += 1
+        await conn.send(OP_HEARTBEAT_ACK, None)
+    elif op == OP_IDENTIFY:
+        await _identify(server, conn, data or {})
+    elif op == OP_RESUME:
+        await _resume(server, conn, data or {})
+    elif op == OP_PRESENCE:
+        server.presences.append(data)
+    elif op == OP_REQUEST_MEMBERS:
+        await _request_members(server, conn, data or {})
+    else:
+        log.debug("fake gateway ignores op %s", op)
+
+
+async def _identify(server: FakeDiscord, conn: GatewayConnection, data: dict[str, Any]) -> None:
+    if conn.identified:
+        await conn.close(4005, "Already authenticated.")
+        return
+    if data.get("token") != server.token:
+        await conn.close(4004, "Authentication failed.")
+        return
+    intents = int(data.get("intents", 0))
+    if intents & PRIVILEGED_INTENTS & ~server.privileged_intents:
+        await conn.close(4014, "Disallowed intent(s).")
+        return
+    conn.identify = data
+    conn.intents = intents
+    server.identifies += 1
+    conn.session_id = secrets.token_hex(16)
+    server.sessions[conn.session_id] = conn
+    server.gateway = conn
+    ready = {
+        "v": 10,
+        "user": server.bot_user_payload(),
+        "guilds": [{"id": str(server.guild_id), "unavailable": True}],
+        "session_id": conn.session_id,
+        "session_type": "normal",
+        "resume_gateway_url": server.gateway_url,
+        "shard": [0, 1],
+        "application": {"id": str(server.application_id), "flags": server.application_flags},
+        "private_channels": [],
+        "relationships": [],
+        "presences": [],
+        "guild_join_requests": [],
+        "geo_ordered_rtc_regions": [],
+        "user_settings": {},
+        "auth": {},
+        "_trace": ["fake-discord"],
+    }
+    await conn.dispatch("READY", ready)
+    await conn.dispatch("GUILD_CREATE", server.guild_create_payload())
+    server.ready_sent.set()
+    server.notify()
+
+
+async def _resume(server: FakeDiscord, conn: GatewayConnection, data: dict[str, Any]) -> None:
+    old = server.sessions.get(data.get("session_id", ""))
+    if old is None or data.get("token") != server.token:
+        await conn.send(OP_INVALID_SESSION, False)
+        return
+    conn.session_id = old.session_id
+    conn.identify = old.identify
+    conn.intents = old.intents
+    conn.sequence = max(int(data.get("seq") or 0), old.sequence)
+    assert conn.session_id is not None
+    server.sessions[conn.session_id] = conn
+    server.gateway = conn
+    server.resumes += 1
+    await conn.dispatch("RESUMED", {"_trace": ["fake-discord"]})
+    server.notify()
+
+
+async def _request_members(
+    server: FakeDiscord, conn: GatewayConnection, data: dict[str, Any]
+) -> None:
+    members = [u.member_payload() for u in server.users.values() if u.in_guild]
+    members.append(server.bot_member_payload())
+    chunk: dict[str, Any] = {
+        "guild_id": str(server.guild_id),
+        "members": members,
+        "chunk_index": 0,
+        "chunk_count": 1,
+        "not_found": [],
+    }
+    if data.get("nonce") is not None:
+        chunk["nonce"] = data["nonce"]
+    await conn.dispatch("GUILD_MEMBERS_CHUNK", chunk)

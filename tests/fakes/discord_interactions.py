@@ -1,0 +1,375 @@
+"""Interaction injection for the fake Discord (mixed into `FakeDiscord`).
+
+The helpers refuse (ValueError) what Discord's own client would not let a user send: options
+a synced command does not have, a missing required option, a guild-only command used in a DM,
+a disabled or missing button, someone else's ephemeral message, a modal value breaking the
+modal's limits. Pass ``check=False`` to send it anyway.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from typing import Any
+
+from tests.fakes.discord_models import MEMBER_PERMISSIONS, FakeInteraction, FakeMessage, FakeUser
+
+ATTACHMENT_SIZE_LIMIT = 10 * 1024 * 1024
+APP_PERMISSIONS = MEMBER_PERMISSIONS | (1 << 13) | (1 << 38)  # + manage messages, threads
+
+
+_COERCE: dict[int, Any] = {3: str, 4: int, 5: bool, 10: float}
+
+
+def _option_type(value: Any) -> int:
+    if isinstance(value, FakeUser):
+        return 6
+    if isinstance(value, bool):
+        return 5
+    if isinstance(value, int):
+        return 4
+    if isinstance(value, float):
+        return 10
+    return 3
+
+
+class InteractionInjector:
+    """Builds INTERACTION_CREATE payloads the way Discord does and dispatches them."""
+
+    # -- public helpers ----------------------------------------------------------------------
+
+    async def slash_command(
+        self: Any,
+        user: FakeUser,
+        name: str,
+        subcommand: str | None = None,
+        options: dict[str, Any] | None = None,
+        *,
+        group: str | None = None,
+        channel_id: int | None = None,
+        dm: bool = False,
+        check: bool = True,
+    ) -> FakeInteraction:
+        """Run ``/name [group] [subcommand] option:value...`` as `user`.
+
+        Option types come from the synced command when known (string 3, integer 4, ...),
+        otherwise from the Python value (bool 5, int 4, float 10, str 3, FakeUser 6).
+        """
+        channel_id, guild_id = self._resolve_channel(user, channel_id, dm)
+        command = self.find_command(name, guild_id=guild_id)
+        if command is None and check and self.find_command(name, guild_id=self.guild_id):
+            raise ValueError(f"/{name} is a guild command: Discord does not offer it in DMs")
+        if command is not None and check and guild_id is None:
+            contexts = command.get("contexts")
+            if command.get("dm_permission") is False or (
+                contexts is not None and 1 not in contexts
+            ):
+                raise ValueError(f"/{name} is not available in DMs (contexts={contexts})")
+        leaf_defs = _leaf_definitions(command, group, subcommand) if command else None
+        resolved: dict[str, dict[str, Any]] = {}
+        built = []
+        for key, value in (options or {}).items():
+            definition = (leaf_defs or {}).get(key)
+            if leaf_defs is not None and definition is None and check:
+                raise ValueError(f"/{name} {subcommand or ''} has no option {key!r}")
+            otype = definition["type"] if definition else _option_type(value)
+            if check and definition and definition.get("choices"):
+                allowed = [c["value"] for c in definition["choices"]]
+                if value not in allowed:
+                    raise ValueError(f"option {key!r}={value!r} is not one of {allowed}")
+            if definition is not None and otype in _COERCE and not isinstance(value, FakeUser):
+                try:
+                    value = _COERCE[otype](value)  # Discord sends the declared JSON type
+                except ValueError:
+                    if check:
+                        raise ValueError(f"option {key!r}={value!r} is not a {otype=}") from None
+            if otype in (6, 9) and (isinstance(value, FakeUser) or int(value) in self.users):
+                target = value if isinstance(value, FakeUser) else self.users[int(value)]
+                resolved.setdefault("users", {})[str(target.id)] = target.payload()
+                if guild_id is not None and target.in_guild:
+                    members = resolved.setdefault("members", {})
+                    members[str(target.id)] = target.member_payload(
+                        with_user=False, permissions=True
+                    )
+                value = str(target.id)
+            built.append({"name": key, "type": otype, "value": value})
+        if check and leaf_defs is not None:
+            missing = [
+                d["name"]
+                for d in leaf_defs.values()
+                if d.get("required") and d["name"] not in (options or {})
+            ]
+            if missing:
+                raise ValueError(f"/{name} {subcommand or ''} needs option(s) {missing}")
+        if subcommand is not None:
+            built = [{"name": subcommand, "type": 1, "options": built}]
+            if group is not None:
+                built = [{"name": group, "type": 2, "options": built}]
+        data: dict[str, Any] = {
+            "id": command["id"] if command else str(self.snowflakes.next()),
+            "name": name,
+            "type": 1,
+            "options": built,
+        }
+        if command is not None and command.get("guild_id"):
+            data["guild_id"] = command["guild_id"]
+        if resolved:
+            data["resolved"] = resolved
+        return await self.dispatch_interaction(user, type=2, data=data, channel_id=channel_id)
+
+    async def press_button(
+        self: Any, user: FakeUser, message: Any, custom_id: str, *, check: bool = True
+    ) -> FakeInteraction:
+        """Press the button `custom_id` on `message` (a FakeMessage, discord.Message or id)."""
+        msg, component = self._component_target(user, message, custom_id, check)
+        component_type = component["type"] if component else 2
+        data = {"custom_id": custom_id, "component_type": component_type}
+        return await self.dispatch_interaction(
+            user, type=3, data=data, channel_id=msg.channel_id, message=msg
+        )
+
+    async def select(
+        self: Any,
+        user: FakeUser,
+        message: Any,
+        custom_id: str,
+        values: list[str],
+        *,
+        check: bool = True,
+    ) -> FakeInteraction:
+        """Choose `values` in the select menu `custom_id` on `message`."""
+        msg, component = self._component_target(user, message, custom_id, check)
+        if check and component is not None:
+            low, high = component.get("min_values", 1), component.get("max_values", 1)
+            if not low <= len(values) <= high:
+                raise ValueError(f"select {custom_id!r} takes {low}..{high} values")
+            allowed = [o["value"] for o in component.get("options") or []]
+            if allowed and any(v not in allowed for v in values):
+                raise ValueError(f"select {custom_id!r} offers {allowed}, not {values}")
+        data = {
+            "custom_id": custom_id,
+            "component_type": component["type"] if component else 3,
+            "values": list(values),
+        }
+        return await self.dispatch_interaction(
+            user, type=3, data=data, channel_id=msg.channel_id, message=msg
+        )
+
+    async def submit_modal(
+        self: Any,
+        user: FakeUser,
+        custom_id: str | FakeInteraction,
+        values: dict[str, str],
+        message: Any = None,
+        *,
+        check: bool = True,
+    ) -> FakeInteraction:
+        """Submit the modal the bot opened (type-9 callback) with text-input `values`.
+
+        `custom_id` is the modal's custom id or the interaction that opened it. The submit comes
+        from the opener's channel, and carries the opener's message when a button opened it.
+        """
+        if isinstance(custom_id, FakeInteraction):
+            opener: FakeInteraction | None = custom_id
+            if opener.modal is None:
+                raise ValueError(f"{opener!r} did not answer with a modal")
+        else:
+            opener = self.modals.get(custom_id)
+        modal = opener.modal if opener is not None else None
+        if modal is not None:
+            components = _submitted_components(modal["components"], values, check)
+            modal_id = modal["custom_id"]
+        else:
+            if check:
+                raise ValueError(f"the bot never opened a modal with custom_id {custom_id!r}")
+            components = [
+                {"type": 1, "components": [{"type": 4, "custom_id": k, "value": v}]}
+                for k, v in values.items()
+            ]
+            modal_id = str(custom_id)
+        if message is None and opener is not None and opener.type == 3:
+            message = opener.target_message
+        msg = self._message(message) if message is not None else None
+        if msg is not None:
+            channel_id = msg.channel_id
+        elif opener is not None:
+            channel_id = opener.channel_id
+        else:
+            channel_id = None
+        data = {"custom_id": modal_id, "components": components}
+        return await self.dispatch_interaction(
+            user, type=5, data=data, channel_id=channel_id, message=msg
+        )
+
+    async def dispatch_interaction(
+        self: Any,
+        user: FakeUser,
+        *,
+        type: int,
+        data: dict[str, Any],
+        channel_id: int | None = None,
+        dm: bool = False,
+        message: FakeMessage | None = None,
+    ) -> FakeInteraction:
+        """Low level: send INTERACTION_CREATE with a complete payload; returns its record."""
+        if self.gateway is None:
+            raise RuntimeError("no bot is connected to the fake gateway (IDENTIFY first)")
+        channel_id, guild_id = self._resolve_channel(user, channel_id, dm)
+        interaction_id = self.snowflakes.next()
+        token = "aW50ZXJhY3Rpb246" + secrets.token_urlsafe(48)
+        payload: dict[str, Any] = {
+            "id": str(interaction_id),
+            "application_id": str(self.application_id),
+            "type": type,
+            "data": data,
+            "token": token,
+            "version": 1,
+            "locale": user.locale,
+            "app_permissions": str(APP_PERMISSIONS),
+            "entitlements": [],
+            "entitlement_sku_ids": [],
+            "attachment_size_limit": ATTACHMENT_SIZE_LIMIT,
+            "channel_id": str(channel_id),
+            "channel": self.channel_payload(channel_id),
+        }
+        if guild_id is not None:
+            payload.update(
+                guild_id=str(guild_id),
+                guild={"id": str(guild_id), "locale": "en-US", "features": []},
+                guild_locale="en-US",
+                member=user.member_payload(permissions=True),
+                authorizing_integration_owners={"0": str(guild_id)},
+                context=0,
+            )
+        else:
+            payload.update(
+                user=user.payload(), authorizing_integration_owners={"0": "0"}, context=1
+            )
+        if message is not None:
+            payload["message"] = message.payload()
+        interaction = FakeInteraction(
+            self,
+            id=interaction_id,
+            token=token,
+            type=type,
+            user=user,
+            channel_id=channel_id,
+            guild_id=guild_id,
+            payload=payload,
+            target_message=message,
+        )
+        self.interactions[interaction_id] = interaction
+        self.interactions_by_token[token] = interaction
+        interaction.dispatched_at = time.monotonic()
+        await self.gateway.dispatch("INTERACTION_CREATE", payload)
+        self.notify()
+        return interaction
+
+    # -- internals ---------------------------------------------------------------------------
+
+    def _resolve_channel(
+        self: Any, user: FakeUser, channel_id: int | None, dm: bool
+    ) -> tuple[int, int | None]:
+        if dm:
+            return user.dm_channel_id, None
+        if channel_id is None:
+            return self.text_channel_id, self.guild_id
+        if channel_id in self.dm_channels:
+            if self.dm_channels[channel_id] is not user:
+                raise ValueError(f"channel {channel_id} is another user's DM")
+            return channel_id, None
+        if channel_id in self.channels:
+            return channel_id, self.guild_id
+        raise ValueError(f"unknown channel {channel_id}")
+
+    def _message(self: Any, message: Any) -> FakeMessage:
+        message_id = message if isinstance(message, int) else message.id
+        found = self.messages.get(int(message_id))
+        if found is None:
+            raise ValueError(f"the fake Discord has no message {message_id}")
+        return found
+
+    def _component_target(
+        self: Any, user: FakeUser, message: Any, custom_id: str, check: bool
+    ) -> tuple[FakeMessage, dict[str, Any] | None]:
+        msg = self._message(message)
+        component = msg.component(custom_id)
+        if check:
+            if msg.deleted:
+                raise ValueError(f"{msg!r} was deleted")
+            if component is None:
+                raise ValueError(f"{msg!r} has no component {custom_id!r}")
+            if component.get("disabled"):
+                raise ValueError(f"component {custom_id!r} on {msg!r} is disabled")
+            if (
+                msg.is_ephemeral
+                and msg.interaction is not None
+                and msg.interaction.user is not user
+            ):
+                raise ValueError(f"{msg!r} is ephemeral: only {msg.interaction.user.name} sees it")
+        return msg, component
+
+
+def _leaf_definitions(
+    command: dict[str, Any], group: str | None, subcommand: str | None
+) -> dict[str, dict[str, Any]]:
+    options = command.get("options") or []
+    for wanted, otype in ((group, 2), (subcommand, 1)):
+        if wanted is None:
+            continue
+        found = next((o for o in options if o["name"] == wanted and o["type"] == otype), None)
+        if found is None:
+            raise ValueError(
+                f"/{command['name']} has no {'group' if otype == 2 else 'subcommand'} {wanted!r}"
+            )
+        options = found.get("options") or []
+    return {o["name"]: o for o in options if o.get("type") not in (1, 2)}
+
+
+def _submitted_components(
+    components: list[dict[str, Any]], values: dict[str, str], check: bool
+) -> list[dict[str, Any]]:
+    """What Discord sends back for a modal: its inputs (rows or labels) with the user's values."""
+    used: set[str] = set()
+
+    def submit(component: dict[str, Any]) -> dict[str, Any]:
+        cid = component.get("custom_id")
+        out: dict[str, Any] = {"type": component["type"]}
+        if "id" in component:
+            out["id"] = component["id"]
+        if cid is None:
+            return out
+        out["custom_id"] = cid
+        if component["type"] == 4:
+            value = values.get(cid, component.get("value") or "")
+            if check:
+                _check_text_input(component, value)
+            out["value"] = value
+        else:
+            chosen = values.get(cid, [])
+            out["values"] = [chosen] if isinstance(chosen, str) else list(chosen)
+        used.add(cid)
+        return out
+
+    result = []
+    for component in components:
+        if component["type"] == 1:
+            result.append({"type": 1, "components": [submit(c) for c in component["components"]]})
+        elif component["type"] == 18:
+            result.append({"type": 18, "component": submit(component["component"])})
+        else:
+            result.append(submit(component))
+    unknown = set(values) - used
+    if check and unknown:
+        raise ValueError(f"the modal has no inputs {sorted(unknown)}")
+    return result
+
+
+def _check_text_input(component: dict[str, Any], value: str) -> None:
+    cid = component["custom_id"]
+    if component.get("required", True) and not value:
+        raise ValueError(f"text input {cid!r} is required")
+    if value and len(value) < (component.get("min_length") or 0):
+        raise ValueError(f"text input {cid!r} needs at least {component['min_length']} chars")
+    if len(value) > (component.get("max_length") or 4000):
+        raise ValueError(f"text input {cid!r} takes at most {component.get('max_length')} chars")

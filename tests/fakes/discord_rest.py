@@ -1,0 +1,496 @@
+"""REST half of the fake Discord (mixed into `FakeDiscord`): routes, recording, errors."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import BodyPartReader, web
+
+from tests.fakes.discord_models import (
+    COMPONENTS_V2,
+    EPHEMERAL,
+    LOADING,
+    SUPPRESS_EMBEDS,
+    SUPPRESS_NOTIFICATIONS,
+    FakeMessage,
+    RestCall,
+)
+from tests.fakes.discord_validation import (
+    command_errors,
+    discord_error,
+    form_error,
+    message_errors,
+    modal_errors,
+)
+
+if TYPE_CHECKING:
+    from tests.fakes.discord_models import FakeInteraction
+
+API_PREFIX = "/api/v10"
+# Per-request storage keys (web.RequestKey on aiohttp >= 3.12; plain strings before).
+_Key: Any = getattr(web, "RequestKey", None) or (lambda name, _type: name)
+BODY = _Key("fake_discord_body", object)
+FILES = _Key("fake_discord_files", list)
+RESPONSE = _Key("fake_discord_response", object)
+_SENDABLE_FLAGS = EPHEMERAL | SUPPRESS_EMBEDS | SUPPRESS_NOTIFICATIONS | COMPONENTS_V2
+_TRUE = {"1", "true", "True"}
+
+UNKNOWN_CHANNEL = (404, discord_error(10003, "Unknown Channel"))
+UNKNOWN_MESSAGE = (404, discord_error(10008, "Unknown Message"))
+UNKNOWN_WEBHOOK = (404, discord_error(10015, "Unknown Webhook"))
+UNKNOWN_INTERACTION = (404, discord_error(10062, "Unknown interaction"))
+ALREADY_ACKNOWLEDGED = (400, discord_error(40060, "Interaction has already been acknowledged."))
+CANNOT_DM = (403, discord_error(50007, "Cannot send messages to this user"))
+INVALID_WEBHOOK_TOKEN = (401, discord_error(50027, "Invalid Webhook Token"))
+
+
+def _json(request: web.Request, data: Any, status: int = 200) -> web.Response:
+    request[RESPONSE] = data
+    # Exactly "application/json": discord.py parses nothing else (no "; charset=utf-8").
+    return web.Response(
+        body=json.dumps(data).encode(), status=status, headers={"Content-Type": "application/json"}
+    )
+
+
+def _error(request: web.Request, error: tuple[int, dict[str, Any]]) -> web.Response:
+    return _json(request, error[1], error[0])
+
+
+def _no_content(request: web.Request) -> web.Response:
+    request[RESPONSE] = None
+    return web.Response(status=204)
+
+
+def _choices_error(message: str) -> dict[str, Any]:
+    return {"_errors": [{"code": "BASE_TYPE_CHOICES", "message": message}]}
+
+
+def _nest(body: dict[str, Any], key: str) -> dict[str, Any]:
+    """Move a 50035 error tree under `key` (callback bodies carry the message in ``data``)."""
+    if "errors" in body:
+        return form_error({key: body["errors"]})
+    return body
+
+
+class RestApi:
+    """Route handlers. Relies on state that `FakeDiscord.__init__` sets up."""
+
+    def _routes(self: Any) -> list[web.RouteDef]:
+        p = API_PREFIX
+        return [
+            web.get(p + "/users/@me", self._get_me),
+            web.get(p + "/users/{user_id:\\d+}", self._get_user),
+            web.post(p + "/users/@me/channels", self._create_dm),
+            web.get(p + "/oauth2/applications/@me", self._get_application),
+            web.get(p + "/applications/@me", self._get_application),
+            web.get(p + "/gateway", self._get_gateway),
+            web.get(p + "/gateway/bot", self._get_gateway_bot),
+            web.get(p + "/applications/{app}/commands", self._get_commands),
+            web.put(p + "/applications/{app}/commands", self._put_commands),
+            web.get(p + "/applications/{app}/guilds/{guild}/commands", self._get_commands),
+            web.put(p + "/applications/{app}/guilds/{guild}/commands", self._put_commands),
+            web.post(p + "/interactions/{iid}/{token}/callback", self._callback),
+            web.post(p + "/webhooks/{app}/{token}", self._followup),
+            web.get(p + "/webhooks/{app}/{token}/messages/{mid}", self._webhook_message),
+            web.patch(p + "/webhooks/{app}/{token}/messages/{mid}", self._webhook_message),
+            web.delete(p + "/webhooks/{app}/{token}/messages/{mid}", self._webhook_message),
+            web.get(p + "/channels/{cid:\\d+}", self._get_channel),
+            web.get(p + "/channels/{cid:\\d+}/messages", self._get_history),
+            web.post(p + "/channels/{cid:\\d+}/messages", self._post_message),
+            web.get(p + "/channels/{cid:\\d+}/messages/{mid:\\d+}", self._channel_message),
+            web.patch(p + "/channels/{cid:\\d+}/messages/{mid:\\d+}", self._channel_message),
+            web.delete(p + "/channels/{cid:\\d+}/messages/{mid:\\d+}", self._channel_message),
+            web.get(p + "/guilds/{gid:\\d+}", self._get_guild),
+            web.get(p + "/guilds/{gid:\\d+}/channels", self._get_guild_channels),
+            web.get(p + "/guilds/{gid:\\d+}/members/{uid:\\d+}", self._get_member),
+            web.route("*", "/{tail:.*}", self._unknown_route),
+        ]
+
+    # -- recording ---------------------------------------------------------------------------
+
+    @web.middleware
+    async def _middleware(self: Any, request: web.Request, handler: Any) -> web.StreamResponse:
+        if request.path == "/gateway":
+            return await handler(request)
+        path = request.path.removeprefix(API_PREFIX)
+        body, files = await _read_body(request)
+        request[BODY] = body
+        request[FILES] = files
+        call = RestCall(request.method, path, dict(request.query), body, files=files)
+        self.rest_calls.append(call)
+        response: web.StreamResponse
+        injected = self._take_injected_error(request.method, path)
+        if injected is not None:
+            status, data, headers = injected
+            response = _json(request, data, status)
+            response.headers.update(headers)
+        elif (
+            self._needs_auth(path)
+            and "tail" not in request.match_info  # unknown routes are a 404 whatever the token
+            and request.headers.get("Authorization") != f"Bot {self.token}"
+        ):
+            response = _json(request, {"message": "401: Unauthorized", "code": 0}, 401)
+        else:
+            response = await handler(request)
+        call.status = response.status
+        call.response = request.get(RESPONSE)
+        self.notify()
+        return response
+
+    @staticmethod
+    def _needs_auth(path: str) -> bool:
+        return not path.startswith(("/interactions/", "/webhooks/", "/gateway"))
+
+    async def _unknown_route(self: Any, request: web.Request) -> web.Response:
+        self.unknown_routes.append(self.rest_calls[-1])
+        return _json(request, {"message": "404: Not Found", "code": 0}, 404)
+
+    # -- identity ----------------------------------------------------------------------------
+
+    async def _get_me(self: Any, request: web.Request) -> web.Response:
+        return _json(request, self.bot_user_payload())
+
+    async def _get_user(self: Any, request: web.Request) -> web.Response:
+        user_id = int(request.match_info["user_id"])
+        if user_id == self.bot_user.id:
+            return _json(request, self.bot_user.payload())
+        user = self.users.get(user_id)
+        if user is None:
+            return _json(request, discord_error(10013, "Unknown User"), 404)
+        return _json(request, user.payload())
+
+    async def _get_application(self: Any, request: web.Request) -> web.Response:
+        return _json(request, self.application_payload())
+
+    async def _get_gateway(self: Any, request: web.Request) -> web.Response:
+        return _json(request, {"url": self.gateway_url})
+
+    async def _get_gateway_bot(self: Any, request: web.Request) -> web.Response:
+        limit = {"total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1}
+        return _json(request, {"url": self.gateway_url, "shards": 1, "session_start_limit": limit})
+
+    # -- application commands ----------------------------------------------------------------
+
+    async def _get_commands(self: Any, request: web.Request) -> web.Response:
+        if int(request.match_info["app"]) != self.application_id:
+            return _json(request, discord_error(10002, "Unknown Application"), 404)
+        guild = request.match_info.get("guild")
+        stored = self.guild_commands.get(int(guild), []) if guild else self.commands
+        return _json(request, stored)
+
+    async def _put_commands(self: Any, request: web.Request) -> web.Response:
+        if int(request.match_info["app"]) != self.application_id:
+            return _json(request, discord_error(10002, "Unknown Application"), 404)
+        guild = request.match_info.get("guild")
+        guild_id = int(guild) if guild else None
+        if guild_id is not None and guild_id != self.guild_id:
+            return _json(request, discord_error(50001, "Missing Access"), 403)
+        payload = request[BODY]
+        if (errors := command_errors(payload)) is not None:
+            return _json(request, errors, 400)
+        previous = self.guild_commands.get(guild_id, []) if guild_id else self.commands
+        ids = {(c.get("type", 1), c["name"]): c["id"] for c in previous}
+        stored = []
+        for command in payload:
+            key = (command.get("type", 1), command["name"])
+            entry = {
+                "type": 1,
+                "description": "",
+                "options": [],
+                "default_member_permissions": None,
+                "nsfw": False,
+                "contexts": None,
+                "integration_types": [0],
+                **command,
+                "id": ids.get(key) or str(self.snowflakes.next()),
+                "application_id": str(self.application_id),
+                "version": str(self.snowflakes.next()),
+            }
+            if guild_id is not None:
+                entry["guild_id"] = str(guild_id)
+            stored.append(entry)
+        if guild_id is None:
+            self.commands = stored
+        else:
+            self.guild_commands[guild_id] = stored
+        self.command_syncs.append((guild_id, payload))
+        return _json(request, stored)
+
+    # -- interactions ------------------------------------------------------------------------
+
+    async def _callback(self: Any, request: web.Request) -> web.Response:
+        now = time.monotonic()
+        inter = self.interactions.get(int(request.match_info["iid"]))
+        if inter is None or inter.token != request.match_info["token"]:
+            return _error(request, UNKNOWN_INTERACTION)
+        body = request[BODY] or {}
+        error = self._callback_error(inter, body, now)
+        if error is not None:
+            inter.rejected_callbacks.append((body, error[0], error[1]))
+            return _error(request, error)
+        inter.callbacks.append(body)
+        inter.callback_times.append(now)
+        ctype, data = body["type"], body.get("data") or {}
+        message: FakeMessage | None = None
+        if ctype in (4, 5):
+            flags = int(data.get("flags") or 0)
+            message = self._new_message(
+                inter.channel_id,
+                data if ctype == 4 else {},
+                flags=(flags & _SENDABLE_FLAGS) if ctype == 4 else LOADING | (flags & EPHEMERAL),
+                kind="response",
+                interaction=inter,
+                files=request[FILES],
+            )
+            inter.response_message = message
+            await self._emit_message("MESSAGE_CREATE", message)
+        elif ctype == 7:
+            message = inter.target_message
+            assert message is not None
+            self._apply_edit(message, data, request[FILES])
+            inter.edits.append((message, data))
+            await self._emit_message("MESSAGE_UPDATE", message)
+        elif ctype == 9:
+            inter.modal = data
+            self.modals[data["custom_id"]] = inter
+        if request.query.get("with_response") not in _TRUE:
+            return _no_content(request)
+        return _json(request, self._callback_response(inter, ctype, message))
+
+    def _callback_error(
+        self: Any, inter: FakeInteraction, body: dict[str, Any], now: float
+    ) -> tuple[int, dict[str, Any]] | None:
+        if inter.callbacks:
+            return ALREADY_ACKNOWLEDGED
+        if (
+            self.ack_deadline is not None
+            and inter.dispatched_at is not None
+            and now - inter.dispatched_at > self.ack_deadline
+        ):
+            return UNKNOWN_INTERACTION
+        ctype = body.get("type")
+        valid = {2: {4, 5, 9}, 3: {4, 5, 6, 7, 9}, 4: {8}, 5: {4, 5, 6, 7}}.get(inter.type, set())
+        if ctype in (6, 7) and inter.target_message is None:
+            valid = valid - {6, 7}
+        if ctype not in valid:
+            choices = ", ".join(str(v) for v in sorted(valid))
+            return 400, form_error(
+                {
+                    "type": _choices_error(
+                        f"Value must be one of {{{choices}}} for this interaction."
+                    )
+                }
+            )
+        data = body.get("data") or {}
+        if ctype == 4 and (error := message_errors(data)) is not None:
+            return 400, _nest(error, "data")
+        if ctype == 7 and (error := message_errors(data, require_content=False)) is not None:
+            return 400, _nest(error, "data")
+        if ctype == 9 and (error := modal_errors(body.get("data"))) is not None:
+            return 400, error
+        return None
+
+    def _callback_response(
+        self: Any, inter: FakeInteraction, ctype: int, message: FakeMessage | None
+    ) -> dict[str, Any]:
+        target = message or (inter.target_message if ctype == 6 else None)
+        info: dict[str, Any] = {"id": str(inter.id), "type": inter.type}
+        if target is not None:
+            info["response_message_id"] = str(target.id)
+            info["response_message_loading"] = target.is_loading
+            info["response_message_ephemeral"] = target.is_ephemeral
+        response: dict[str, Any] = {"interaction": info}
+        if message is not None:
+            response["resource"] = {"type": ctype, "message": message.payload()}
+        return response
+
+    def _webhook_interaction(
+        self: Any, request: web.Request
+    ) -> tuple[FakeInteraction | None, tuple[int, dict[str, Any]] | None]:
+        inter = self.interactions_by_token.get(request.match_info["token"])
+        if inter is None or request.match_info["app"] != str(self.application_id):
+            return None, UNKNOWN_WEBHOOK
+        if inter.token_expired:
+            return None, INVALID_WEBHOOK_TOKEN
+        return inter, None
+
+    async def _followup(self: Any, request: web.Request) -> web.Response:
+        inter, error = self._webhook_interaction(request)
+        if inter is None or not inter.callbacks:
+            return _error(request, error or UNKNOWN_WEBHOOK)
+        body = request[BODY] or {}
+        if (error_body := message_errors(body)) is not None:
+            return _json(request, error_body, 400)
+        original = inter.response_message
+        if original is not None and original.is_loading:
+            # The first follow-up after a defer replaces the "thinking" message and keeps the
+            # defer's visibility, whatever flags it asks for.
+            self._apply_edit(original, body, request[FILES])
+            message = original
+            inter.edits.append((message, body))
+            await self._emit_message("MESSAGE_UPDATE", message)
+        else:
+            message = self._new_message(
+                inter.channel_id,
+                body,
+                flags=int(body.get("flags") or 0) & _SENDABLE_FLAGS,
+                kind="followup",
+                interaction=inter,
+                files=request[FILES],
+            )
+            await self._emit_message("MESSAGE_CREATE", message)
+        inter.followups.append(message)
+        if request.query.get("wait") in _TRUE:
+            return _json(request, message.payload())
+        return _no_content(request)
+
+    async def _webhook_message(self: Any, request: web.Request) -> web.Response:
+        inter, error = self._webhook_interaction(request)
+        if inter is None:
+            return _error(request, error or UNKNOWN_WEBHOOK)
+        mid = request.match_info["mid"]
+        if mid == "@original":
+            message = inter.original_message
+        else:
+            message = next((m for m in inter.all_messages if str(m.id) == mid), None)
+        if message is None or message.deleted:
+            return _error(request, UNKNOWN_MESSAGE)
+        if request.method == "DELETE":
+            message.deleted = True
+            await self._emit_message("MESSAGE_DELETE", message)
+            return _no_content(request)
+        if request.method == "PATCH":
+            body = request[BODY] or {}
+            if (error_body := message_errors(body, require_content=False)) is not None:
+                return _json(request, error_body, 400)
+            self._apply_edit(message, body, request[FILES])
+            inter.edits.append((message, body))
+            await self._emit_message("MESSAGE_UPDATE", message)
+        return _json(request, message.payload())
+
+    # -- channels and messages ---------------------------------------------------------------
+
+    async def _create_dm(self: Any, request: web.Request) -> web.Response:
+        body = request[BODY] or {}
+        user = self.users.get(int(body.get("recipient_id") or 0))
+        if user is None:
+            return _json(request, discord_error(50033, "Invalid Recipient(s)"), 400)
+        return _json(request, self.dm_channel_payload(user))
+
+    async def _get_channel(self: Any, request: web.Request) -> web.Response:
+        payload = self.channel_payload(int(request.match_info["cid"]))
+        if payload is None:
+            return _error(request, UNKNOWN_CHANNEL)
+        return _json(request, payload)
+
+    async def _get_history(self: Any, request: web.Request) -> web.Response:
+        cid = int(request.match_info["cid"])
+        if self.channel_payload(cid) is None:
+            return _error(request, UNKNOWN_CHANNEL)
+        limit = int(request.query.get("limit", "50"))
+        found = list(reversed(self.channel_messages(cid)))[:limit]
+        return _json(request, [m.payload() for m in found])
+
+    async def _post_message(self: Any, request: web.Request) -> web.Response:
+        cid = int(request.match_info["cid"])
+        recipient = self.dm_channels.get(cid)
+        if recipient is None and cid not in self.channels:
+            return _error(request, UNKNOWN_CHANNEL)
+        if recipient is not None and not recipient.dms_open:
+            return _error(request, CANNOT_DM)
+        body = request[BODY] or {}
+        if (error_body := message_errors(body)) is not None:
+            return _json(request, error_body, 400)
+        flags = int(body.get("flags") or 0) & (
+            SUPPRESS_EMBEDS | SUPPRESS_NOTIFICATIONS | COMPONENTS_V2
+        )
+        message = self._new_message(
+            cid,
+            body,
+            flags=flags,
+            kind="dm" if recipient is not None else "channel",
+            files=request[FILES],
+        )
+        if body.get("message_reference"):
+            message.type = 19
+        await self._emit_message("MESSAGE_CREATE", message)
+        return _json(request, message.payload())
+
+    async def _channel_message(self: Any, request: web.Request) -> web.Response:
+        cid, mid = int(request.match_info["cid"]), int(request.match_info["mid"])
+        message = self.messages.get(mid)
+        if message is None or message.deleted or message.channel_id != cid or message.is_ephemeral:
+            return _error(request, UNKNOWN_MESSAGE)
+        if request.method == "GET":
+            return _json(request, message.payload())
+        if message.author["id"] != str(self.bot_user.id):
+            return _json(
+                request, discord_error(50005, "Cannot edit a message authored by another user"), 403
+            )
+        if request.method == "DELETE":
+            message.deleted = True
+            await self._emit_message("MESSAGE_DELETE", message)
+            return _no_content(request)
+        body = request[BODY] or {}
+        if (error_body := message_errors(body, require_content=False)) is not None:
+            return _json(request, error_body, 400)
+        self._apply_edit(message, body, request[FILES])
+        await self._emit_message("MESSAGE_UPDATE", message)
+        return _json(request, message.payload())
+
+    async def _get_guild(self: Any, request: web.Request) -> web.Response:
+        if int(request.match_info["gid"]) != self.guild_id:
+            return _json(request, discord_error(10004, "Unknown Guild"), 404)
+        payload = self.guild_create_payload()
+        for key in ("channels", "members", "threads", "presences", "voice_states", "joined_at"):
+            payload.pop(key, None)
+        return _json(request, payload)
+
+    async def _get_guild_channels(self: Any, request: web.Request) -> web.Response:
+        if int(request.match_info["gid"]) != self.guild_id:
+            return _json(request, discord_error(10004, "Unknown Guild"), 404)
+        return _json(request, [self.channel_payload(cid) for cid in self.channels])
+
+    async def _get_member(self: Any, request: web.Request) -> web.Response:
+        uid = int(request.match_info["uid"])
+        user = self.users.get(uid)
+        if uid == self.bot_user.id:
+            return _json(request, self.bot_member_payload())
+        if int(request.match_info["gid"]) != self.guild_id or user is None or not user.in_guild:
+            return _json(request, discord_error(10007, "Unknown Member"), 404)
+        return _json(request, user.member_payload())
+
+
+async def _read_body(request: web.Request) -> tuple[Any, list[dict[str, Any]]]:
+    """JSON body (or multipart ``payload_json``) and any uploaded files."""
+    files: list[dict[str, Any]] = []
+    if not request.can_read_body:
+        return None, files
+    if request.content_type.startswith("multipart/"):
+        body: Any = None
+        reader = await request.multipart()
+        async for part in reader:
+            if not isinstance(part, BodyPartReader):  # nested multipart: not used by Discord
+                continue
+            if part.name == "payload_json":
+                body = json.loads(await part.text())
+            else:
+                data = await part.read()
+                files.append(
+                    {
+                        "name": part.name,
+                        "filename": part.filename,
+                        "size": len(data),
+                        "content_type": part.headers.get("Content-Type"),
+                    }
+                )
+        return body, files
+    text = await request.text()
+    if not text:
+        return None, files
+    try:
+        return json.loads(text), files
+    except ValueError:
+        return text, files

@@ -1,0 +1,301 @@
+"""World of the fake Discord (mixed into `FakeDiscord`): users, channels, payloads, messages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.fakes.discord_gateway import INTENT_DIRECT_MESSAGES, INTENT_GUILD_MESSAGES
+from tests.fakes.discord_models import (
+    LOADING,
+    MEMBER_PERMISSIONS,
+    SUPPRESS_EMBEDS,
+    FakeInteraction,
+    FakeMessage,
+    FakeUser,
+    iso,
+)
+
+
+class World:
+    """Users, the guild and its channels, stored messages. State comes from `FakeDiscord`."""
+
+    # -- users and channels ------------------------------------------------------------------
+
+    def add_user(
+        self: Any,
+        user_id: int | None = None,
+        name: str = "user",
+        *,
+        dms_open: bool = True,
+        in_guild: bool = True,
+        global_name: str | None = None,
+        roles: list[int] | None = None,
+        locale: str = "en-US",
+    ) -> FakeUser:
+        user = FakeUser(
+            id=user_id or self.snowflakes.next(),
+            name=name,
+            global_name=global_name,
+            dms_open=dms_open,
+            in_guild=in_guild,
+            roles=list(roles or []),
+            locale=locale,
+            dm_channel_id=self.snowflakes.next(),
+        )
+        self.users[user.id] = user
+        self.dm_channels[user.dm_channel_id] = user
+        return user
+
+    def add_text_channel(self: Any, name: str, *, nsfw: bool = False) -> int:
+        """A guild text channel (add before the bot connects: no CHANNEL_CREATE is sent)."""
+        channel_id = self.snowflakes.next()
+        self.channels[channel_id] = {
+            "id": str(channel_id),
+            "type": 0,
+            "guild_id": str(self.guild_id),
+            "name": name,
+            "position": len(self.channels),
+            "parent_id": None,
+            "topic": None,
+            "nsfw": nsfw,
+            "rate_limit_per_user": 0,
+            "last_message_id": None,
+            "permission_overwrites": [],
+            "flags": 0,
+        }
+        return channel_id
+
+    def channel_payload(self: Any, channel_id: int) -> dict[str, Any] | None:
+        if channel_id in self.channels:
+            return dict(self.channels[channel_id])
+        user = self.dm_channels.get(channel_id)
+        return self.dm_channel_payload(user) if user is not None else None
+
+    def dm_channel_payload(self: Any, user: FakeUser) -> dict[str, Any]:
+        return {
+            "id": str(user.dm_channel_id),
+            "type": 1,
+            "last_message_id": None,
+            "recipients": [user.payload()],
+            "flags": 0,
+        }
+
+    def bot_user_payload(self: Any) -> dict[str, Any]:
+        return {
+            **self.bot_user.payload(),
+            "verified": True,
+            "mfa_enabled": False,
+            "locale": "en-US",
+            "email": None,
+            "bio": "",
+        }
+
+    def bot_member_payload(self: Any, *, with_user: bool = True) -> dict[str, Any]:
+        return self.bot_user.member_payload(with_user=with_user)
+
+    def application_payload(self: Any) -> dict[str, Any]:
+        return {
+            "id": str(self.application_id),
+            "name": self.bot_user.name,
+            "icon": None,
+            "description": "",
+            "summary": "",
+            "type": None,
+            "bot_public": True,
+            "bot_require_code_grant": False,
+            "verify_key": "0" * 64,
+            "owner": self.owner.payload(),
+            "team": None,
+            "flags": self.application_flags,
+            "bot": self.bot_user.payload(),
+            "redirect_uris": [],
+            "interactions_endpoint_url": None,
+            "install_params": None,
+            "integration_types_config": {"0": {}},
+            "approximate_guild_count": 1,
+        }
+
+    def guild_create_payload(self: Any) -> dict[str, Any]:
+        members = [self.bot_member_payload()]
+        members += [u.member_payload() for u in self.users.values() if u.in_guild]
+        everyone = {
+            "id": str(self.guild_id),
+            "name": "@everyone",
+            "permissions": str(MEMBER_PERMISSIONS),
+            "position": 0,
+            "color": 0,
+            "colors": {"primary_color": 0, "secondary_color": None, "tertiary_color": None},
+            "hoist": False,
+            "managed": False,
+            "mentionable": False,
+            "icon": None,
+            "unicode_emoji": None,
+            "flags": 0,
+        }
+        return {
+            "id": str(self.guild_id),
+            "name": self.guild_name,
+            "icon": None,
+            "splash": None,
+            "discovery_splash": None,
+            "banner": None,
+            "description": None,
+            "owner_id": str(self.owner.id),
+            "afk_channel_id": None,
+            "afk_timeout": 300,
+            "verification_level": 0,
+            "default_message_notifications": 0,
+            "explicit_content_filter": 0,
+            "mfa_level": 0,
+            "nsfw_level": 0,
+            "premium_tier": 0,
+            "premium_subscription_count": 0,
+            "preferred_locale": "en-US",
+            "system_channel_id": str(self.text_channel_id),
+            "system_channel_flags": 0,
+            "rules_channel_id": None,
+            "public_updates_channel_id": None,
+            "safety_alerts_channel_id": None,
+            "features": [],
+            "roles": [everyone],
+            "emojis": [],
+            "stickers": [],
+            "joined_at": iso(),
+            "large": False,
+            "unavailable": False,
+            "member_count": len(members),
+            "members": members,
+            "channels": [self.channel_payload(cid) for cid in self.channels],
+            "threads": [],
+            "presences": [],
+            "voice_states": [],
+            "stage_instances": [],
+            "guild_scheduled_events": [],
+            "soundboard_sounds": [],
+            "premium_progress_bar_enabled": False,
+            "max_members": 500000,
+            "max_video_channel_users": 25,
+            "application_id": None,
+            "vanity_url_code": None,
+        }
+
+    def find_command(self: Any, name: str, *, guild_id: int | None = None) -> dict[str, Any] | None:
+        """The synced chat-input command `name`: guild commands first (when in a guild)."""
+        scopes = [self.guild_commands.get(guild_id, [])] if guild_id is not None else []
+        for commands in [*scopes, self.commands]:
+            for command in commands:
+                if command["name"] == name and command.get("type", 1) == 1:
+                    return command
+        return None
+
+    # -- message storage ---------------------------------------------------------------------
+
+    def _new_message(
+        self: Any,
+        channel_id: int,
+        body: dict[str, Any],
+        *,
+        flags: int,
+        kind: str,
+        interaction: FakeInteraction | None = None,
+        files: list[dict[str, Any]] | None = None,
+    ) -> FakeMessage:
+        message = FakeMessage(
+            id=self.snowflakes.next(),
+            channel_id=channel_id,
+            author=self.bot_user.payload(),
+            content=body.get("content") or "",
+            embeds=list(body.get("embeds") or []),
+            components=list(body.get("components") or []),
+            flags=flags,
+            guild_id=None if channel_id in self.dm_channels else self.guild_id,
+            interaction=interaction,
+            kind=kind,
+        )
+        message.attachments = self._attachments(message, body, files or [])
+        if interaction is not None:
+            message.webhook_id = self.application_id
+            message.application_id = self.application_id
+            if kind == "response" and interaction.type == 2:
+                message.type = 20
+        self.messages[message.id] = message
+        return message
+
+    def _attachments(
+        self: Any, message: FakeMessage, body: dict[str, Any], files: list[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
+        kept_ids = {str(a.get("id")) for a in body.get("attachments") or []}
+        kept = [a for a in message.attachments if a["id"] in kept_ids]
+        for upload in files:
+            if not upload["name"].startswith("files["):
+                continue
+            aid = self.snowflakes.next()
+            url = (
+                f"https://cdn.discordapp.com/attachments/{message.channel_id}/{aid}/"
+                f"{upload['filename']}"
+            )
+            kept.append(
+                {
+                    "id": str(aid),
+                    "filename": upload["filename"],
+                    "size": upload["size"],
+                    "url": url,
+                    "proxy_url": url.replace("cdn.discordapp.com", "media.discordapp.net"),
+                    "content_type": upload["content_type"],
+                }
+            )
+        return kept
+
+    def _apply_edit(
+        self: Any, message: FakeMessage, body: dict[str, Any], files: list[dict[str, Any]]
+    ) -> None:
+        message.history.append(message.snapshot())
+        if "content" in body:
+            message.content = body["content"] or ""
+        if "embeds" in body:
+            message.embeds = list(body["embeds"] or [])
+        if "components" in body:
+            message.components = list(body["components"] or [])
+        if "attachments" in body or files:
+            message.attachments = self._attachments(message, body, files)
+        if "flags" in body and body["flags"] is not None:
+            toggled = int(body["flags"]) & SUPPRESS_EMBEDS
+            message.flags = (message.flags & ~SUPPRESS_EMBEDS) | toggled
+        message.flags &= ~LOADING
+        message.edited_timestamp = iso()
+
+    async def _emit_message(self: Any, event: str, message: FakeMessage) -> None:
+        """MESSAGE_* gateway events for non-ephemeral messages, when the intents ask for them."""
+        conn = self.gateway
+        if not self.message_events or conn is None or message.is_ephemeral:
+            return
+        intent = INTENT_DIRECT_MESSAGES if message.guild_id is None else INTENT_GUILD_MESSAGES
+        if not conn.intents & intent:
+            return
+        if event == "MESSAGE_DELETE":
+            data: dict[str, Any] = {"id": str(message.id), "channel_id": str(message.channel_id)}
+        else:
+            data = message.payload()
+        if message.guild_id is not None:
+            data["guild_id"] = str(message.guild_id)
+            if event == "MESSAGE_CREATE":
+                data["member"] = self.bot_member_payload(with_user=False)
+        await conn.dispatch(event, data)
+
+    # -- messages ----------------------------------------------------------------------------
+
+    def channel_messages(
+        self: Any, channel_id: int, *, include_ephemeral: bool = False
+    ) -> list[FakeMessage]:
+        """Messages in a channel, oldest first; ephemeral ones only when asked for."""
+        return [
+            m
+            for m in self.messages.values()
+            if m.channel_id == channel_id
+            and not m.deleted
+            and (include_ephemeral or not m.is_ephemeral)
+        ]
+
+    def dms(self: Any, user: FakeUser) -> list[FakeMessage]:
+        """Messages the bot sent to `user`'s DM channel (rejected DMs are not stored)."""
+        return self.channel_messages(user.dm_channel_id)

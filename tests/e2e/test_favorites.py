@@ -130,13 +130,14 @@ async def test_nsfw_items_only_show_in_dms_and_nsfw_channels(harness, where, sho
         assert "image" in first
     else:
         assert "Hidden: marked NSFW" in first["title"]
-        assert "image" not in first and "url" not in first
+        assert "image" not in first
+        assert "url" not in first
     assert "image" in message.embeds[1]
 
 
 async def test_not_linked_is_told_privately(harness):
     alice = harness.member("alice")
-    interaction, reply = await show_favorites(harness, alice)
+    _interaction, reply = await show_favorites(harness, alice)
     assert reply.is_ephemeral
     assert "not linked an Imgur account" in reply.text
     assert harness.discord.channel_messages(harness.discord.text_channel_id) == []

@@ -97,3 +97,13 @@ async def harness(tmp_path: Path, bot_settings: dict[str, Any]) -> AsyncIterator
             async with running_bot(config, discord) as bot:
                 yield Harness(bot=bot, discord=discord, imgur=imgur, config=config)
         discord.assert_all_acknowledged(within=3.0)
+
+
+async def poll(condition: Any, within: float = 10.0) -> None:
+    """Wait until ``await condition()`` is true, checking every 50 ms, failing after ``within``."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while not await condition():
+        if loop.time() > deadline:
+            raise AssertionError(f"{condition.__name__} did not hold within {within} s")
+        await asyncio.sleep(0.05)

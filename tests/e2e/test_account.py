@@ -4,6 +4,7 @@ import pytest
 
 from bot.storage import LinkStatus
 from cogs.refresh import BROKEN_NOTICE
+from tests.e2e.conftest import poll
 
 
 def custom_id(message, label):
@@ -135,14 +136,3 @@ async def test_refresh_loop_survives_a_member_with_closed_dms(harness):
 
     await poll(alice_refreshed)
     assert loop.sweep.is_running()
-
-
-async def poll(condition, timeout=10.0):
-    import asyncio
-
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not await condition():
-        if loop.time() > deadline:
-            raise AssertionError(f"{condition.__name__} did not hold within {timeout} s")
-        await asyncio.sleep(0.05)

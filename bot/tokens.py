@@ -63,11 +63,23 @@ class TokenManager:
             raise LinkBroken
         return link
 
+    def due(self, link: Link, now: datetime) -> bool:
+        """Whether the link's access token should be refreshed now.
+
+        Refresh ``lead`` before expiry, but never before half the token's lifetime has passed:
+        with one-hour tokens and a one-day lead, every use would otherwise refresh.
+        """
+        issued = link.refreshed_at or link.linked_at
+        lead = self._lead
+        if issued is not None and link.expires_at > issued:
+            lead = min(lead, (link.expires_at - issued) / 2)
+        return link.expires_at - now <= lead
+
     async def access_token_for(self, discord_user_id: int) -> str:
         """A usable access token, refreshed first when it expires within the lead time."""
         link = await self.linked(discord_user_id)
         now = self._clock()
-        if link.expires_at - now > self._lead:
+        if not self.due(link, now):
             return link.access_token
         try:
             return (await self.refresh(discord_user_id)).access_token
@@ -125,7 +137,7 @@ class TokenManager:
         now = self._clock()
         if rejected_access_token is not None and link.access_token != rejected_access_token:
             return link  # somebody refreshed it since that token was read
-        if rejected_access_token is None and link.expires_at - now > self._lead:
+        if rejected_access_token is None and not self.due(link, now):
             return link  # refreshed by a caller that finished just before this one started
         try:
             tokens = await self._imgur.refresh(link.refresh_token)
@@ -187,8 +199,10 @@ class TokenManager:
                 for link in batch:
                     if stop.is_set():
                         break
-                    if link.refreshed_at is not None and link.refreshed_at >= started:
-                        continue  # refreshed during this sweep, yet due again: a short lifetime
+                    if not self.due(link, started) or (
+                        link.refreshed_at is not None and link.refreshed_at >= started
+                    ):
+                        continue  # a short-lived token, not yet half-way through its life
                     await queue.put(link.discord_user_id)
                 if len(batch) < SWEEP_BATCH:
                     break

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -45,7 +46,10 @@ class Harness:
         assert "Linked!" in message.text, message.text
 
 
-def make_config(tmp_path: Path, discord: FakeDiscord, imgur: FakeImgur, **sections: Any) -> Config:
+def make_config(
+    tmp_path: Path, fake_discord: FakeDiscord, fake_imgur: FakeImgur, **sections: Any
+) -> Config:
+    discord, imgur = fake_discord, fake_imgur
     raw: dict[str, dict[str, Any]] = {
         "discord": {
             "token": discord.token,
@@ -107,3 +111,16 @@ async def poll(condition: Any, within: float = 10.0) -> None:
         if loop.time() > deadline:
             raise AssertionError(f"{condition.__name__} did not hold within {within} s")
         await asyncio.sleep(0.05)
+
+
+@pytest.fixture(autouse=True)
+def no_errors_logged(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """discord.py only logs what fails inside a command or view: make such errors fail tests."""
+    yield
+    errors = [
+        record
+        for record in caplog.get_records("call")
+        if record.levelno >= logging.ERROR
+        and record.name.split(".")[0] in {"discord", "bot", "cogs"}
+    ]
+    assert not errors, "errors were logged: " + "; ".join(r.getMessage() for r in errors)

@@ -173,7 +173,7 @@ class FakeDiscord(World, RestApi, InteractionInjector):
         await self.gateway.dispatch(event, data)
 
     async def disconnect_gateway(self, code: int = 4000) -> None:
-        """Close the bot's websocket (4000: the bot may RESUME; 1000: it may not)."""
+        """Close the bot's websocket: 4000 makes discord.py RESUME; 4004 or 4010-4014 are fatal."""
         if self.gateway is not None:
             await self.gateway.close(code)
 

@@ -26,7 +26,7 @@ async def test_token_expiring_within_the_lead_is_refreshed_first(
     manager, link_store, fake_imgur, clock
 ):
     old = await linked_member(
-        link_store, fake_imgur, "alice", user_id=1, now=clock(), expires_in=timedelta(hours=2)
+        link_store, fake_imgur, "alice", user_id=1, now=clock(), expires_in=timedelta(hours=1)
     )
     token = await manager.access_token_for(1)
     stored = await link_store.get(1)
@@ -180,3 +180,17 @@ async def test_sweep_pages_through_more_links_than_one_batch(
     result = await manager.sweep()
     assert result.refreshed == 10
     assert fake_imgur.count("token") == 10
+
+
+async def test_short_lived_token_is_not_refreshed_before_half_its_life(
+    manager, link_store, fake_imgur, clock
+):
+    # Imgur has handed out one-hour tokens: with a one-day lead every use would refresh.
+    link = await linked_member(
+        link_store, fake_imgur, "alice", user_id=1, now=clock(), expires_in=timedelta(hours=2)
+    )
+    assert await manager.access_token_for(1) == link.access_token
+    assert (await manager.sweep()).refreshed == 0
+    assert fake_imgur.count("token") == 0
+    clock.advance(minutes=61)  # past half of its three hours
+    assert await manager.access_token_for(1) != link.access_token

@@ -131,3 +131,25 @@ async def test_someone_elses_redirect_url_does_not_link_them(harness):
     assert reply.is_ephemeral
     assert "unknown, expired" in reply.text
     assert await harness.bot.store.get(mallory.id) is None
+
+
+async def test_commands_are_synced_again_only_when_they_changed(tmp_path):
+    from tests.e2e.conftest import make_config, running_bot
+    from tests.fakes.discord import FakeDiscord, point_discord_py_at
+    from tests.fakes.imgur import FakeImgur
+
+    async with FakeImgur() as imgur, FakeDiscord() as discord:
+        with point_discord_py_at(discord):
+            config = make_config(tmp_path, discord, imgur)
+            for _ in range(2):
+                async with running_bot(config, discord):
+                    pass
+            assert len(discord.calls("PUT", "/applications/")) == 1
+            guild = make_config(
+                tmp_path, discord, imgur, discord={"sync_commands": f"guild:{discord.guild_id}"}
+            )
+            async with running_bot(guild, discord):
+                pass
+            puts = discord.calls("PUT", "/applications/")
+            assert len(puts) == 2
+            assert f"/guilds/{discord.guild_id}/commands" in puts[-1].path

@@ -18,8 +18,10 @@ from bot.config import Config
 from bot.favorites import FavoritesService, PageCache
 from bot.imgur import ImgurClient
 from bot.linking import LinkService
+from bot.secrets_env import parse_key_list
 from bot.storage import LinkStore, TokenCipher, load_or_create_key_file
 from bot.tokens import TokenManager
+from bot.web import CallbackServer
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +47,8 @@ async def open_store(config: Config) -> LinkStore:
                 "key in production (see the README)",
                 key_path,
             )
-    return await LinkStore.open(config.storage.database, TokenCipher([key]))
+    # NEW,OLD while a key rotation runs: encrypt with NEW, read with both (see rotate-key).
+    return await LinkStore.open(config.storage.database, TokenCipher(parse_key_list(key)))
 
 
 class ImgurBot(commands.Bot):
@@ -68,6 +71,7 @@ class ImgurBot(commands.Bot):
         self._tokens: TokenManager | None = None
         self._links: LinkService | None = None
         self._favorites: FavoritesService | None = None
+        self._web: CallbackServer | None = None
         self.gateway_connected = asyncio.Event()
 
     # Services, available once setup_hook ran.
@@ -131,6 +135,23 @@ class ImgurBot(commands.Bot):
         for extension in EXTENSIONS:
             await self.load_extension(extension)
         await self.sync_commands()
+        if config.web.enabled:
+            self._web = CallbackServer(
+                config.web,
+                self._links,
+                self._store,
+                is_connected=self.gateway_connected.is_set,
+                notify=self.notify_member,
+            )
+            await self._web.start()
+
+    async def notify_member(self, discord_user_id: int, text: str) -> None:
+        """DM a member; a closed DM or a Discord failure is logged, not raised."""
+        try:
+            channel = await self.create_dm(discord.Object(id=discord_user_id))
+            await channel.send(text)
+        except discord.HTTPException as exc:
+            log.info("could not DM member %s (code %s)", discord_user_id, exc.code)
 
     async def sync_commands(self) -> None:
         """Sync the command tree as ``discord.sync_commands`` says, only when it changed."""
@@ -166,6 +187,9 @@ class ImgurBot(commands.Bot):
 
     async def close(self) -> None:
         self.gateway_connected.clear()
+        if self._web is not None:  # first: it needs the store, and Discord for its DMs
+            await self._web.stop()
+            self._web = None
         await super().close()
         if self._store is not None:
             await self._store.close()

@@ -129,6 +129,23 @@ class LinkService:
             await self._store.restore_state(state)
             raise
 
+    async def complete_from_callback(
+        self, state: str, *, code: str | None = None, tokens: Tokens | None = None
+    ) -> Link:
+        """Finish linking from the web callback, which knows the state but not the member."""
+        pending = await self._store.consume_state_any_member(state, now=self._clock())
+        if pending is None:
+            raise UnknownState
+        try:
+            if tokens is not None:
+                return await self.complete_with_tokens(pending, tokens)
+            if code is None:
+                raise InvalidLinkInput("Imgur's answer held no code or token.")
+            return await self.complete_with_code(pending, code, is_pin=False)
+        except (ImgurUnavailable, RateLimited):
+            await self._store.restore_state(pending)  # Imgur did not decide: try again shortly
+            raise
+
     async def _complete(self, state: AuthState, parsed: LinkInput) -> Link:
         grant = parsed.redirect
         if grant is not None and grant.tokens is not None:

@@ -1,0 +1,468 @@
+"""The optional callback web server: Imgur's ``code`` and ``token`` redirects, and ``/healthz``.
+
+Routes:
+- ``GET /oauth/callback``: ``?code=..&state=..`` links the state's member at once;
+  ``?error=..`` is a refusal; anything else gets the page whose script posts the ``#access_token``
+  fragment (which never reaches a server) to
+- ``POST /oauth/token``: JSON ``{"state": .., "access_token": .., ...}``; answers the JSON that
+  the page shows.
+- ``GET /healthz``: 200 when the Discord gateway is connected and the database answers, else 503.
+
+Knows nothing of Discord: the member is told through ``notify``. No state, code or token is
+ever logged or put into a page or an error message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Final
+
+from aiohttp import web
+from aiohttp.abc import AbstractAccessLogger
+
+from bot.config import ConfigError, WebConfig
+from bot.errors import AccountMismatch, GrantRejected, InvalidLinkInput, UnknownState
+from bot.imgur import ImgurError, ImgurUnavailable, RateLimited, Tokens
+from bot.imgur.parse import parse_tokens
+from bot.linking import LinkService
+from bot.storage import Link, LinkStore
+from bot.web_pages import CONTENT_SECURITY_POLICY, render_page, render_token_page
+
+__all__ = [
+    "CALLBACK_PATH",
+    "HEALTH_PATH",
+    "TOKEN_PATH",
+    "BadStatePenalty",
+    "CallbackServer",
+    "Notify",
+    "create_app",
+]
+
+log = logging.getLogger(__name__)
+
+Notify = Callable[[int, str], Awaitable[None]]
+
+CALLBACK_PATH: Final = "/oauth/callback"
+TOKEN_PATH: Final = "/oauth/token"  # noqa: S105 - a path, not a secret
+HEALTH_PATH: Final = "/healthz"
+MAX_BODY_BYTES: Final = 8 * 1024
+MAX_VALUE_LENGTH: Final = 512
+_TOKEN_FIELDS: Final = frozenset(
+    {"access_token", "refresh_token", "expires_in", "token_type", "account_id", "account_username"}
+)
+_PING_TIMEOUT: Final = 2.0
+_NOTIFY_DRAIN_SECONDS: Final = 5.0
+
+SECURITY_HEADERS: Final = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What a callback came to: an HTTP status and the words for the member."""
+
+    status: int
+    title: str
+    message: str
+    retry: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.status < 400
+
+
+AGAIN = "Run /imgur link in Discord for a fresh link."
+DENIED = Outcome(403, "Not linked", "You declined on Imgur's page, so nothing was linked. " + AGAIN)
+UNKNOWN_STATE = Outcome(
+    400,
+    "Link expired or already used",
+    "This link attempt is unknown, expired (they last 10 minutes) or already used. " + AGAIN,
+)
+NO_GRANT = Outcome(400, "Nothing to link", "Imgur's answer held no usable code or token. " + AGAIN)
+GRANT_REJECTED = Outcome(400, "Not linked", "Imgur did not accept this authorization. " + AGAIN)
+ACCOUNT_MISMATCH = Outcome(
+    400, "Not linked", "Those tokens do not belong to the account they name; nothing was linked."
+)
+UNAVAILABLE = Outcome(
+    503,
+    "Imgur is not answering",
+    "Imgur is not answering right now, so nothing was linked yet. Try again in a minute.",
+    retry=True,
+)
+BROKEN = Outcome(500, "Something went wrong", "The bot could not finish linking. " + AGAIN)
+
+
+def linked(username: str) -> Outcome:
+    return Outcome(
+        200,
+        "Linked",
+        f"Your Discord account is now linked to the Imgur account {username}. "
+        "You can close this tab and go back to Discord.",
+    )
+
+
+def linked_message(username: str) -> str:
+    """The DM a member gets once the browser linked them."""
+    return f"Linked as **{_escape_markdown(username)}** on Imgur. Try `/imgur favorites`."
+
+
+def _escape_markdown(text: str) -> str:
+    return re.sub(r"([\\*_~`|>\[\]()#])", r"\\\1", text)
+
+
+class BadStatePenalty:
+    """Slows down an address that keeps presenting unknown states.
+
+    After ``free`` bad states within ``window`` seconds, each request from that address waits
+    ``step`` seconds, doubling per further bad state up to ``max_delay``. At most
+    ``max_addresses`` addresses are remembered (the least recently bad one is forgotten).
+    """
+
+    def __init__(
+        self,
+        *,
+        free: int = 3,
+        step: float = 0.5,
+        max_delay: float = 4.0,
+        window: float = 600.0,
+        max_addresses: int = 4096,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if free < 0 or step < 0 or max_delay < 0 or window <= 0 or max_addresses < 1:
+            raise ValueError("penalty settings must be positive")
+        self.free = free
+        self.step = step
+        self.max_delay = max_delay
+        self.window = window
+        self.max_addresses = max_addresses
+        self._sleep = sleep
+        self._monotonic = monotonic
+        self._bad: OrderedDict[str, tuple[int, float]] = OrderedDict()  # address: (count, last)
+
+    def __len__(self) -> int:
+        return len(self._bad)
+
+    def _count(self, address: str) -> int:
+        entry = self._bad.get(address)
+        if entry is None:
+            return 0
+        count, last = entry
+        if self._monotonic() - last > self.window:
+            del self._bad[address]
+            return 0
+        return count
+
+    def delay_for(self, address: str) -> float:
+        """Seconds the next request from ``address`` waits."""
+        over = self._count(address) - self.free
+        if over < 0:
+            return 0.0
+        return min(self.max_delay, self.step * 2.0 ** min(over, 32))
+
+    async def wait(self, address: str) -> None:
+        """Wait the address's penalty, if it has one."""
+        delay = self.delay_for(address)
+        if delay > 0:
+            log.info("slowing down %s by %.1fs after repeated unknown states", address, delay)
+            await self._sleep(delay)
+
+    def record(self, address: str) -> None:
+        """``address`` presented an unknown, expired or used state."""
+        count = self._count(address) + 1
+        self._bad[address] = (count, self._monotonic())
+        self._bad.move_to_end(address)
+        while len(self._bad) > self.max_addresses:
+            self._bad.popitem(last=False)
+
+
+class _CallbackHandlers:
+    """The route handlers, sharing the services and the DMs still being sent."""
+
+    def __init__(
+        self,
+        links: LinkService,
+        store: LinkStore,
+        is_connected: Callable[[], bool],
+        notify: Notify,
+        penalty: BadStatePenalty,
+    ) -> None:
+        self._links = links
+        self._store = store
+        self._is_connected = is_connected
+        self._notify = notify
+        self._penalty = penalty
+        self._notifications: set[asyncio.Task[None]] = set()
+
+    # --- routes ------------------------------------------------------------------------
+
+    async def callback(self, request: web.Request) -> web.Response:
+        query = request.query
+        if "error" in query:
+            return _html(DENIED if query.get("error") == "access_denied" else GRANT_REJECTED)
+        code = query.get("code")
+        if code is None:
+            # The token flow: its fragment is only visible to the page's script.
+            return web.Response(text=render_token_page(), content_type="text/html")
+        state = query.get("state", "")
+        outcome = await self._finish(request, state, code=code)
+        return _html(outcome)
+
+    async def token(self, request: web.Request) -> web.Response:
+        if request.content_type != "application/json":
+            return _json(Outcome(415, "Not linked", "The bot expected JSON from its own page."))
+        try:
+            payload = await request.json()
+        except web.HTTPRequestEntityTooLarge:
+            return _json(Outcome(413, "Not linked", "That request was too large."))
+        except ValueError:
+            return _json(NO_GRANT)
+        if not isinstance(payload, dict):
+            return _json(NO_GRANT)
+        if "error" in payload:
+            return _json(DENIED if payload.get("error") == "access_denied" else GRANT_REJECTED)
+        state = payload.get("state")
+        fields = {
+            key: value
+            for key, value in payload.items()
+            if key in _TOKEN_FIELDS and isinstance(value, str | int) and not isinstance(value, bool)
+        }
+        try:
+            tokens = parse_tokens(fields)
+        except ValueError:
+            return _json(NO_GRANT)
+        outcome = await self._finish(
+            request, state if isinstance(state, str) else "", tokens=tokens
+        )
+        return _json(outcome)
+
+    async def healthz(self, request: web.Request) -> web.Response:
+        connected = self._is_connected()
+        try:
+            database = await asyncio.wait_for(self._store.ping(), _PING_TIMEOUT)
+        except TimeoutError:
+            database = False
+        healthy = connected and database
+        body = {
+            "status": "ok" if healthy else "unavailable",
+            "gateway": connected,
+            "database": database,
+        }
+        return web.json_response(body, status=200 if healthy else 503)
+
+    # --- linking -----------------------------------------------------------------------
+
+    async def _finish(
+        self,
+        request: web.Request,
+        state: str,
+        *,
+        code: str | None = None,
+        tokens: Tokens | None = None,
+    ) -> Outcome:
+        address = request.remote or "unknown"
+        await self._penalty.wait(address)
+        if not state or len(state) > MAX_VALUE_LENGTH:
+            self._penalty.record(address)
+            return UNKNOWN_STATE
+        if code is not None and not 0 < len(code) <= MAX_VALUE_LENGTH:
+            return NO_GRANT
+        try:
+            link = await self._links.complete_from_callback(state, code=code, tokens=tokens)
+        except UnknownState:
+            self._penalty.record(address)
+            log.info("web callback from %s with an unknown, expired or used state", address)
+            return UNKNOWN_STATE
+        except (GrantRejected, InvalidLinkInput):
+            return GRANT_REJECTED
+        except AccountMismatch:
+            return ACCOUNT_MISMATCH
+        except RateLimited as exc:
+            log.warning("web callback: Imgur rate-limited the link (%s)", exc.message)
+            return UNAVAILABLE
+        except ImgurUnavailable as exc:
+            log.warning("web callback: Imgur is unavailable (%s)", exc.message)
+            return UNAVAILABLE
+        except ImgurError as exc:
+            log.info("web callback: Imgur refused the link (%s)", exc.message)
+            return GRANT_REJECTED
+        self._notify_later(link)
+        return linked(link.imgur_username)
+
+    def _notify_later(self, link: Link) -> None:
+        # The page must not wait for Discord; stop() waits for DMs still being sent.
+        task = asyncio.create_task(
+            self._send_notification(link.discord_user_id, linked_message(link.imgur_username))
+        )
+        self._notifications.add(task)
+        task.add_done_callback(self._notifications.discard)
+
+    async def _send_notification(self, discord_user_id: int, text: str) -> None:
+        try:
+            await self._notify(discord_user_id, text)
+        except Exception:
+            log.exception("could not tell member %s that they are linked", discord_user_id)
+
+    async def drain(self, _app: web.Application | None = None) -> None:
+        """Let DMs still being sent finish (for a few seconds), then cancel the rest."""
+        pending = set(self._notifications)
+        if not pending:
+            return
+        _, late = await asyncio.wait(pending, timeout=_NOTIFY_DRAIN_SECONDS)
+        for task in late:
+            task.cancel()
+        if late:
+            await asyncio.wait(late)
+
+
+def _html(outcome: Outcome) -> web.Response:
+    text = render_page(outcome.title, outcome.message, result="linked" if outcome.ok else "failed")
+    return web.Response(status=outcome.status, text=text, content_type="text/html")
+
+
+def _json(outcome: Outcome) -> web.Response:
+    body = {
+        "ok": outcome.ok,
+        "title": outcome.title,
+        "message": outcome.message,
+        "retry": outcome.retry,
+    }
+    return web.json_response(body, status=outcome.status)
+
+
+async def _security_headers(_request: web.Request, response: web.StreamResponse) -> None:
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+
+
+@web.middleware
+async def _error_pages(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    """Every failure as a small HTML page; unexpected ones logged (paths only, no query)."""
+    try:
+        return await handler(request)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        return _html(Outcome(exc.status, exc.reason, "There is nothing here for that request."))
+    except Exception:
+        log.exception("unexpected error serving %s %s", request.method, request.path)
+        return _html(BROKEN)
+
+
+def create_app(
+    links: LinkService,
+    store: LinkStore,
+    *,
+    is_connected: Callable[[], bool],
+    notify: Notify,
+    penalty: BadStatePenalty | None = None,
+) -> web.Application:
+    """The callback application; run it with ``CallbackServer`` or aiohttp's test server."""
+    handlers = _CallbackHandlers(
+        links, store, is_connected, notify, penalty if penalty is not None else BadStatePenalty()
+    )
+    app = web.Application(middlewares=[_error_pages], client_max_size=MAX_BODY_BYTES)
+    # No HEAD: a probe must not use up the single-use code and state meant for the browser.
+    app.router.add_get(CALLBACK_PATH, handlers.callback, allow_head=False)
+    app.router.add_post(TOKEN_PATH, handlers.token)
+    app.router.add_get(HEALTH_PATH, handlers.healthz)
+    app.on_response_prepare.append(_security_headers)
+    app.on_cleanup.append(handlers.drain)
+    return app
+
+
+class _AccessLogger(AbstractAccessLogger):
+    """Method, path and status: never the query, which carries codes and states."""
+
+    def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
+        self.logger.info(
+            '%s "%s %s" %d %.3fs',
+            request.remote,
+            request.method,
+            request.path,
+            response.status,
+            time,
+        )
+
+
+class CallbackServer:
+    """Serves ``create_app`` on the configured host and port between ``start`` and ``stop``."""
+
+    def __init__(
+        self,
+        config: WebConfig,
+        links: LinkService,
+        store: LinkStore,
+        *,
+        is_connected: Callable[[], bool],
+        notify: Notify,
+        penalty: BadStatePenalty | None = None,
+    ) -> None:
+        self.config = config
+        self._links = links
+        self._store = store
+        self._is_connected = is_connected
+        self._notify = notify
+        self._penalty = penalty
+        self._runner: web.AppRunner | None = None
+
+    @property
+    def callback_url(self) -> str:
+        """The redirect URL to register at Imgur."""
+        return self.config.public_url.rstrip("/") + CALLBACK_PATH
+
+    @property
+    def port(self) -> int | None:
+        """The port listened on (useful when the configured port is 0), or None if stopped."""
+        if self._runner is None or not self._runner.addresses:
+            return None
+        return int(self._runner.addresses[0][1])
+
+    async def start(self) -> None:
+        """Listen; ``ConfigError`` naming ``web.port`` if the address cannot be bound."""
+        if self._runner is not None:
+            return
+        app = create_app(
+            self._links,
+            self._store,
+            is_connected=self._is_connected,
+            notify=self._notify,
+            penalty=self._penalty,
+        )
+        runner = web.AppRunner(app, access_log_class=_AccessLogger, shutdown_timeout=5.0)
+        await runner.setup()
+        host, port = self.config.host, self.config.port
+        try:
+            await web.TCPSite(runner, host, port).start()
+        except OSError as exc:
+            await runner.cleanup()
+            raise ConfigError(
+                f"web.port: cannot listen on {host}:{port} ({exc.strerror or exc})"
+            ) from None
+        self._runner = runner
+        log.info(
+            "callback server listening on %s:%s; Imgur's redirect URL: %s",
+            host,
+            self.port,
+            self.callback_url,
+        )
+
+    async def stop(self) -> None:
+        """Stop listening, finish requests in flight and DMs being sent. Safe to call twice."""
+        runner, self._runner = self._runner, None
+        if runner is not None:
+            await runner.cleanup()
+            log.info("callback server stopped")

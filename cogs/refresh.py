@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-import discord
 from discord.ext import commands, tasks
 
 if TYPE_CHECKING:
@@ -64,13 +63,6 @@ class RefreshLoop(commands.Cog):
     async def notify_broken(self, user_id: int) -> None:
         """One DM to a member whose link just broke; closed DMs are fine."""
         try:
-            channel = await self.bot.create_dm(discord.Object(id=user_id))
-            await channel.send(BROKEN_NOTICE)
-        except discord.HTTPException as exc:
-            log.info(
-                "could not DM member %s about the broken link (code %s)",
-                user_id,
-                getattr(exc, "code", None),
-            )
+            await self.bot.notify_member(user_id, BROKEN_NOTICE)
         except Exception:
             log.exception("unexpected error telling member %s about the broken link", user_id)

@@ -120,6 +120,17 @@ class LinkService:
         state = await self._store.consume_state(
             discord_user_id, grant.state if grant else None, now=self._clock()
         )
+        return await self._finish(state, parsed)
+
+    async def complete_from_callback(
+        self, state: str, *, code: str | None = None, tokens: Tokens | None = None
+    ) -> Link:
+        """Finish linking from the web callback, which knows the state but not the member."""
+        pending = await self._store.consume_state_any_member(state, now=self._clock())
+        grant = RedirectGrant(state=state, code=code, tokens=tokens)
+        return await self._finish(pending, LinkInput(redirect=grant))
+
+    async def _finish(self, state: AuthState | None, parsed: LinkInput) -> Link:
         if state is None:
             raise UnknownState
         try:
@@ -127,23 +138,6 @@ class LinkService:
         except (ImgurUnavailable, RateLimited):
             # Imgur did not decide: let the member try the same PIN or address again shortly.
             await self._store.restore_state(state)
-            raise
-
-    async def complete_from_callback(
-        self, state: str, *, code: str | None = None, tokens: Tokens | None = None
-    ) -> Link:
-        """Finish linking from the web callback, which knows the state but not the member."""
-        pending = await self._store.consume_state_any_member(state, now=self._clock())
-        if pending is None:
-            raise UnknownState
-        try:
-            if tokens is not None:
-                return await self.complete_with_tokens(pending, tokens)
-            if code is None:
-                raise InvalidLinkInput("Imgur's answer held no code or token.")
-            return await self.complete_with_code(pending, code, is_pin=False)
-        except (ImgurUnavailable, RateLimited):
-            await self._store.restore_state(pending)  # Imgur did not decide: try again shortly
             raise
 
     async def _complete(self, state: AuthState, parsed: LinkInput) -> Link:

@@ -1,4 +1,8 @@
-"""``python -m bot [--config PATH] [--check]``: run the bot, or check its configuration."""
+"""``python -m bot [--config PATH] [--check | COMMAND ...]``: run the bot, or an operator command.
+
+With no command the bot runs until SIGTERM or SIGINT. ``python -m bot --help`` lists the
+commands; each has its own ``--help``.
+"""
 
 from __future__ import annotations
 
@@ -6,95 +10,132 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import discord
 
-from bot.app import ImgurBot, open_store
+from bot import admin
 from bot.config import DEFAULT_CONFIG_PATH, Config, ConfigError, load_config
+from bot.heartbeat import Heartbeat, heartbeat_path
 from bot.logs import setup_logging
+from bot.secrets_env import expand_secret_files
+from bot.shutdown import SHUTDOWN_GRACE_SECONDS, finish_in_flight
 from bot.storage import StorageError
 
 log = logging.getLogger("bot")
 
+CONFIG_HELP = f"TOML configuration file (default: $BOT_CONFIG or {DEFAULT_CONFIG_PATH})"
+
 
 def build_parser() -> argparse.ArgumentParser:
+    # --config is accepted before and after the command; SUPPRESS keeps a subcommand's
+    # missing --config from hiding one given before the command.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", metavar="PATH", default=argparse.SUPPRESS, help=CONFIG_HELP)
     parser = argparse.ArgumentParser(
         prog="python -m bot",
-        description="A self-hosted Discord bot that links members' Imgur accounts.",
+        description=(
+            "A self-hosted Discord bot that links members' Imgur accounts. With no command, "
+            "run the bot until SIGTERM or SIGINT."
+        ),
+        epilog=(
+            "Secrets come from the environment (DISCORD_TOKEN, IMGUR_CLIENT_ID, "
+            "IMGUR_CLIENT_SECRET, BOT_ENCRYPTION_KEY), or from files named by the same "
+            "variables with _FILE appended (for Docker secrets)."
+        ),
     )
-    parser.add_argument(
-        "--config",
-        metavar="PATH",
-        help=f"TOML configuration file (default: $BOT_CONFIG or {DEFAULT_CONFIG_PATH})",
-    )
+    parser.add_argument("--config", metavar="PATH", default=None, help=CONFIG_HELP)
     parser.add_argument(
         "--check",
         action="store_true",
         help="validate the configuration and the database (migrations included), then exit",
     )
+    commands = parser.add_subparsers(dest="command", title="commands", metavar="COMMAND")
+    admin.add_commands(commands, common)
     return parser
 
 
-async def check(config: Config) -> int:
-    """Open and migrate the database and report what is configured; connect nowhere."""
-    store = await open_store(config)
-    try:
-        stats = await store.stats()
-    finally:
-        await store.close()
-    missing = []
-    try:
-        config.require_credentials()
-    except ConfigError as exc:
-        missing.append(str(exc))
-    print(
-        f"configuration OK; database {config.storage.database}: {stats.links} links, "
-        f"{stats.broken_links} broken, {stats.pending_states} pending link attempts"
-    )
-    for line in missing:
-        print(f"error: {line}", file=sys.stderr)
-    return 1 if missing else 0
+async def run(
+    config: Config,
+    *,
+    stop: asyncio.Event | None = None,
+    grace: float = SHUTDOWN_GRACE_SECONDS,
+) -> int:
+    """Run the bot until ``stop`` is set (by default: SIGINT/SIGTERM), then close cleanly.
 
+    Interactions in flight get ``grace`` seconds to finish; the database closes last.
+    Returns 0 after a requested stop, 1 if the connection to Discord ended by itself.
+    """
+    from bot.app import ImgurBot  # imported here: healthcheck and the db commands skip it
 
-async def run(config: Config) -> int:
-    """Run the bot until SIGINT/SIGTERM, then close everything cleanly."""
     bot = ImgurBot(config)
     loop = asyncio.get_running_loop()
-    stopping = asyncio.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError):
-            loop.add_signal_handler(signum, stopping.set)
-    runner = asyncio.create_task(bot.start(config.discord.token))
+    stopping = asyncio.Event() if stop is None else stop
+    handled: list[signal.Signals] = []
+    if stop is None:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError):  # not on Windows
+                loop.add_signal_handler(signum, stopping.set)
+                handled.append(signum)
+    heartbeat = Heartbeat(heartbeat_path(config.storage.database), bot.gateway_connected)
+    beating = asyncio.create_task(heartbeat.run(), name="heartbeat")
+    runner = asyncio.create_task(bot.start(config.discord.token), name="bot")
     waiter = asyncio.create_task(stopping.wait())
-    done, _ = await asyncio.wait({runner, waiter}, return_when=asyncio.FIRST_COMPLETED)
-    if waiter in done:
-        log.info("shutting down")
-    waiter.cancel()
-    await bot.close()
+    requested = False
+    try:
+        done, _ = await asyncio.wait({runner, waiter}, return_when=asyncio.FIRST_COMPLETED)
+        requested = waiter in done
+        if requested:
+            log.info("shutting down")
+            beating.cancel()
+            await finish_in_flight(grace)
+    finally:
+        waiter.cancel()
+        beating.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await beating
+        await bot.close()
+        for signum in handled:
+            loop.remove_signal_handler(signum)
     with contextlib.suppress(asyncio.CancelledError):
-        await runner
+        await runner  # raises what ended the bot, if something did
+    if not requested:
+        log.error("the connection to Discord ended")
+        return 1
+    log.info("stopped")
     return 0
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.check and args.command:
+        parser.error("--check cannot be combined with a command")
+    if args.command == "healthcheck":
+        return _healthcheck(args, env)
     try:
-        config = load_config(args.config)
+        env = expand_secret_files(os.environ if env is None else env)
+        config = load_config(args.config, env)
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     setup_logging(config.logging.level, config.logging.format)
     try:
         if args.check:
-            return asyncio.run(check(config))
+            return asyncio.run(admin.check(config))
+        if args.command:
+            return admin.run_command(args, config, env)
         config.require_credentials()
         return asyncio.run(run(config))
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except admin.AdminError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     except StorageError as exc:
         print(f"error: database: {exc}", file=sys.stderr)
         return 1
@@ -103,6 +144,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+
+
+def _healthcheck(args: argparse.Namespace, env: Mapping[str, str] | None) -> int:
+    # Docker reserves exit code 2 of a health check: every failure here is 1.
+    try:
+        env = expand_secret_files(os.environ if env is None else env)
+        config = load_config(args.config, env)
+    except ConfigError as exc:
+        print(f"unhealthy: configuration: {exc}")
+        return 1
+    healthy, why = admin.healthcheck(config, max_age=args.max_age, timeout=args.timeout)
+    print(f"{'healthy' if healthy else 'unhealthy'}: {why}")
+    return 0 if healthy else 1
 
 
 if __name__ == "__main__":

@@ -6,73 +6,118 @@ import json
 import logging
 import re
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any, TextIO
 
 REDACTED = "[redacted]"
 
-# Token-shaped strings: Imgur tokens (40 hex), Discord bot tokens (three base64url parts),
-# Fernet keys and tokens, and the values of secret-carrying URL or form parameters.
-_PATTERNS = [
-    re.compile(
-        r"(?i)\b(access_token|refresh_token|client_secret|code|pin|state|token)=([^&\s#'\"]+)"
+# Names whose value is a secret, in URLs and forms (``state=...``) ...
+_PARAM_NAMES = (
+    "access_token|refresh_token|id_token|client_secret|client_id|encryption_key|password"
+    "|token|code|pin|state"
+)
+# ... and in JSON or Python reprs (``"access_token": "..."``); "code" and "state" are left out
+# there because Discord's and Imgur's error bodies use them for error numbers.
+_FIELD_NAMES = (
+    "access_token|refresh_token|id_token|client_secret|encryption_key|password|token|secret"
+)
+_B64 = r"[A-Za-z0-9_-]"
+_NOT_B64_BEFORE = r"(?<![A-Za-z0-9_-])"
+_NOT_B64_AFTER = r"(?![A-Za-z0-9_=-])"
+
+# (pattern, replacement); applied in this order.
+_RULES: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]] = [
+    # Interaction and webhook tokens sit in Discord URL paths (discord.py logs those routes).
+    (re.compile(r"(/(?:webhooks|interactions)/\d+/)[A-Za-z0-9_.-]{20,}"), rf"\1{REDACTED}"),
+    # Authorization headers, as "Authorization: Bot x" or in a dict repr; the scheme is kept.
+    (
+        re.compile(
+            r"(?i)\b(authorization|x-auth-token)([\"']?\s*[:=]\s*[\"']?)"
+            r"(?:(bearer|bot|basic|client-id)\s+)?[^\s\"',}]+"
+        ),
+        lambda m: f"{m[1]}{m[2]}{m[3] + ' ' if m[3] else ''}{REDACTED}",
     ),
-    re.compile(r"(?i)\b(Bearer|Client-ID)\s+[A-Za-z0-9._~+/=-]{8,}"),
-    re.compile(r"\b[A-Za-z\d_-]{23,28}\.[A-Za-z\d_-]{6,7}\.[A-Za-z\d_-]{27,40}\b"),
-    re.compile(r"\bgAAAAA[A-Za-z0-9_=-]{20,}"),
-    re.compile(r"\b[0-9a-fA-F]{40}\b"),
-    re.compile(r"\b[A-Za-z0-9_-]{43}=(?![A-Za-z0-9])"),
+    (re.compile(r"(?i)\b(bearer|client-id)\s+[A-Za-z0-9._~+/=-]{8,}"), rf"\1 {REDACTED}"),
+    (
+        re.compile(rf"(?i)([\"'](?:{_FIELD_NAMES})[\"']\s*:\s*)(?:\"[^\"]*\"|'[^']*'|[^\s,}}\]]+)"),
+        rf'\1"{REDACTED}"',
+    ),
+    (
+        re.compile(rf"(?i)(?<![A-Za-z0-9_])({_PARAM_NAMES})=[^&\s#'\",;)\]}}]+"),
+        rf"\1={REDACTED}",
+    ),
+    # Discord bot tokens (and JWTs): three base64url parts separated by dots.
+    (re.compile(rf"{_NOT_B64_BEFORE}{_B64}{{20,}}\.{_B64}{{6,}}\.{_B64}{{20,}}"), REDACTED),
+    # Fernet tokens (what the database holds) and Fernet keys (32 bytes, base64url).
+    (re.compile(rf"{_NOT_B64_BEFORE}gAAAAA[A-Za-z0-9_=-]{{20,}}"), REDACTED),
+    (re.compile(rf"{_NOT_B64_BEFORE}{_B64}{{43}}={_NOT_B64_AFTER}"), REDACTED),
+    # Imgur access and refresh tokens and client secrets: 40 hex digits.
+    (re.compile(r"(?<![A-Za-z0-9])[0-9a-fA-F]{40}(?![A-Za-z0-9])"), REDACTED),
 ]
 
 
 def redact(text: str) -> str:
     """``text`` with every secret-looking part replaced."""
-    text = _PATTERNS[0].sub(lambda m: f"{m.group(1)}={REDACTED}", text)
-    text = _PATTERNS[1].sub(lambda m: f"{m.group(1)} {REDACTED}", text)
-    for pattern in _PATTERNS[2:]:
-        text = pattern.sub(REDACTED, text)
+    for pattern, replacement in _RULES:
+        text = pattern.sub(replacement, text)
     return text
 
 
 class RedactingFilter(logging.Filter):
-    """Rewrites each record's message (arguments and exception text included) redacted."""
+    """Rewrites each record's message (arguments, exception and stack text included) redacted."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
+        try:
+            message = record.getMessage()
+        except (TypeError, ValueError):  # arguments that do not fit the format
+            message = f"{record.msg} {record.args!r}"
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:
             record.exc_text = redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info)
         record.msg = redact(message)
         record.args = None
         return True
 
 
 class JsonFormatter(logging.Formatter):
-    """One JSON object a line."""
+    """One JSON object a line: time, level, logger, message, and exception when there is one."""
 
     def format(self, record: logging.LogRecord) -> str:
-        entry = {
+        entry: dict[str, Any] = {
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(),
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
         }
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
         if record.exc_text:
             entry["exception"] = record.exc_text
+        if record.stack_info:
+            entry["stack"] = record.stack_info
         return json.dumps(entry, ensure_ascii=False)
 
 
-def setup_logging(level: str = "INFO", fmt: str = "text") -> None:
-    """Route every logger (discord.py's included) through one redacting handler on stderr."""
-    handler = logging.StreamHandler(sys.stderr)
+TEXT_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
+
+
+def setup_logging(level: str = "INFO", fmt: str = "text", stream: TextIO | None = None) -> None:
+    """Route every logger (discord.py's included) through one redacting handler.
+
+    ``fmt`` is "text" (readable lines) or "json" (one object a line); the handler writes to
+    ``stream``, stderr by default.
+    """
+    handler = logging.StreamHandler(sys.stderr if stream is None else stream)
     handler.addFilter(RedactingFilter())
-    if fmt == "json":
-        handler.setFormatter(JsonFormatter())
-    else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s"))
+    handler.setFormatter(JsonFormatter() if fmt == "json" else logging.Formatter(TEXT_FORMAT))
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)
+    # discord.http logs whole requests at DEBUG; keep it at INFO or above whatever the level.
     logging.getLogger("discord.http").setLevel(max(logging.INFO, logging.getLevelName(level)))

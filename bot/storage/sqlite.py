@@ -91,6 +91,8 @@ async def _configure(db: aiosqlite.Connection, in_memory: bool) -> None:
     await db.execute("PRAGMA synchronous = NORMAL")
     await db.execute("PRAGMA foreign_keys = ON")
     await db.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS:d}")
+    # Deleted rows (an unlinked member's encrypted tokens) are overwritten, not left in free pages.
+    await db.execute("PRAGMA secure_delete = ON")
 
 
 class LinkStore:

@@ -205,3 +205,19 @@ async def access_tokens_of(store: LinkStore, expected: dict[int, str]) -> dict[i
 
 async def test_reencrypt_all_of_an_empty_store_does_nothing(store: LinkStore) -> None:
     assert await store.reencrypt_all(TokenCipher([generate_key()])) == 0
+
+
+async def test_unlinked_members_rows_are_overwritten_in_the_file(tmp_path):
+    from bot.storage import LinkStore, TokenCipher, generate_key
+    from tests.storage.factories import make_link
+
+    path = tmp_path / "bot.db"
+    store = await LinkStore.open(path, TokenCipher([generate_key()]))
+    link = make_link(discord_user_id=1, imgur_username="very_unique_username_42")
+    await store.save_link(link)
+    await store.close()
+    assert b"very_unique_username_42" in path.read_bytes()
+    store = await LinkStore.open(path, TokenCipher([generate_key()]))
+    await store.delete_member(1)
+    await store.close()  # the last connection checkpoints the WAL into the file
+    assert b"very_unique_username_42" not in path.read_bytes()

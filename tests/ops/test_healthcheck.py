@@ -1,0 +1,129 @@
+"""``python -m bot healthcheck``: the heartbeat file, or /healthz when the web server is on."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from aiohttp import web
+
+from bot.heartbeat import Heartbeat, heartbeat_age
+from tests.ops.conftest import clean_env, run_cli, run_cli_async
+
+
+def test_a_fresh_heartbeat_is_healthy(tmp_path: Path) -> None:
+    (tmp_path / "bot.db.heartbeat").touch()
+    result = run_cli(
+        "healthcheck", env=clean_env(BOT_DATABASE=str(tmp_path / "bot.db")), cwd=tmp_path
+    )
+    assert result.returncode == 0
+    assert result.stdout.startswith("healthy:")
+
+
+def test_a_stale_heartbeat_is_unhealthy(tmp_path: Path) -> None:
+    beat = tmp_path / "bot.db.heartbeat"
+    beat.touch()
+    old = time.time() - 300
+    os.utime(beat, (old, old))
+    result = run_cli(
+        "healthcheck", env=clean_env(BOT_DATABASE=str(tmp_path / "bot.db")), cwd=tmp_path
+    )
+    assert result.returncode == 1
+    assert "heartbeat is 300 s old" in result.stdout
+
+
+def test_no_heartbeat_is_unhealthy(tmp_path: Path) -> None:
+    result = run_cli(
+        "healthcheck", env=clean_env(BOT_DATABASE=str(tmp_path / "bot.db")), cwd=tmp_path
+    )
+    assert result.returncode == 1
+    assert result.stdout.startswith("unhealthy: no heartbeat")
+
+
+def test_a_broken_configuration_is_unhealthy_not_exit_code_2(tmp_path: Path) -> None:
+    # Docker reserves a health check's exit code 2.
+    result = run_cli("healthcheck", env=clean_env(BOT_LOG_LEVEL="LOUD"), cwd=tmp_path)
+    assert result.returncode == 1
+    assert "unhealthy: configuration" in result.stdout
+
+
+@pytest.fixture
+async def healthz() -> AsyncIterator[tuple[int, list[int]]]:
+    """A stand-in web server: /healthz answers the status at the head of the list."""
+    statuses = [200]
+
+    async def handler(request: web.Request) -> web.Response:
+        return web.Response(status=statuses[0], text="status")
+
+    app = web.Application()
+    app.router.add_get("/healthz", handler)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    try:
+        yield port, statuses
+    finally:
+        await runner.cleanup()
+
+
+def web_env(port: int) -> dict[str, str]:
+    return clean_env(
+        BOT_WEB_ENABLED="true", BOT_WEB_PORT=str(port), BOT_PUBLIC_URL="https://bot.example.org"
+    )
+
+
+async def test_with_the_web_server_healthz_decides(
+    tmp_path: Path, healthz: tuple[int, list[int]]
+) -> None:
+    port, statuses = healthz
+    healthy = await run_cli_async("healthcheck", env=web_env(port), cwd=tmp_path)
+    assert healthy.returncode == 0, healthy.stdout
+    assert "/healthz answered 200" in healthy.stdout
+    statuses[0] = 503
+    unhealthy = await run_cli_async("healthcheck", env=web_env(port), cwd=tmp_path)
+    assert unhealthy.returncode == 1
+    assert "answered 503" in unhealthy.stdout
+
+
+def test_with_the_web_server_down_it_is_unhealthy(tmp_path: Path) -> None:
+    with socket.socket() as sock:  # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    result = run_cli("healthcheck", env=web_env(port), cwd=tmp_path)
+    assert result.returncode == 1
+    assert "did not answer" in result.stdout
+
+
+async def wait_until(condition, within: float = 5.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while not condition():
+        assert loop.time() < deadline, "condition did not hold in time"
+        await asyncio.sleep(0.01)
+
+
+async def test_the_heartbeat_beats_only_while_connected(tmp_path: Path) -> None:
+    path, connected = tmp_path / "bot.db.heartbeat", asyncio.Event()
+    task = asyncio.create_task(Heartbeat(path, connected, interval=0.02).run())
+    try:
+        await asyncio.sleep(0)  # let it start: it must not beat while disconnected
+        await asyncio.sleep(0)
+        assert not path.exists()
+        connected.set()
+        await wait_until(path.exists)
+        first = path.stat().st_mtime_ns
+        await wait_until(lambda: path.stat().st_mtime_ns > first)
+        connected.clear()
+        # One beat may still be under way; after it the file ages.
+        await wait_until(lambda: (heartbeat_age(path) or 0) >= 0.1, within=5)
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    assert not path.exists()  # a stopped bot leaves no heartbeat behind

@@ -1,0 +1,205 @@
+"""The redacting log handler, fed real token-shaped strings through ``setup_logging``."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import logging
+import secrets
+
+import pytest
+from cryptography.fernet import Fernet
+
+from bot.logs import REDACTED, redact, setup_logging
+
+
+def imgur_token() -> str:
+    return secrets.token_hex(20)  # Imgur access/refresh tokens and client secrets: 40 hex
+
+
+def discord_bot_token() -> str:
+    # base64(user id) . base64(timestamp) . HMAC, as Discord issues them
+    user_id = base64.urlsafe_b64encode(b"1098765432109876543").decode().rstrip("=")
+    stamp = base64.urlsafe_b64encode(secrets.token_bytes(4)).decode().rstrip("=")
+    hmac = base64.urlsafe_b64encode(secrets.token_bytes(28)).decode().rstrip("=")
+    return f"{user_id}.{stamp}.{hmac}"
+
+
+def fernet_key() -> str:
+    return Fernet.generate_key().decode()
+
+
+def fernet_token() -> str:
+    return Fernet(Fernet.generate_key()).encrypt(imgur_token().encode()).decode()
+
+
+def state() -> str:
+    return secrets.token_urlsafe(32)
+
+
+@pytest.fixture
+def log_output() -> io.StringIO:
+    stream = io.StringIO()
+    setup_logging("DEBUG", "text", stream=stream)
+    return stream
+
+
+def logged(stream: io.StringIO) -> str:
+    return stream.getvalue()
+
+
+SECRETS = {
+    "imgur token": imgur_token,
+    "discord bot token": discord_bot_token,
+    "fernet key": fernet_key,
+    "fernet token": fernet_token,
+}
+
+
+@pytest.mark.parametrize("kind", SECRETS)
+def test_a_secret_in_the_message_is_redacted(log_output: io.StringIO, kind: str) -> None:
+    secret = SECRETS[kind]()
+    logging.getLogger("bot.test").info(f"got {secret} back")  # noqa: G004 - on purpose
+    assert secret not in logged(log_output)
+    assert f"got {REDACTED} back" in logged(log_output)
+
+
+@pytest.mark.parametrize("kind", SECRETS)
+def test_a_secret_in_the_arguments_is_redacted(log_output: io.StringIO, kind: str) -> None:
+    secret = SECRETS[kind]()
+    logging.getLogger("bot.test").warning("refresh for %s failed: %r", 42, {"value": secret})
+    assert secret not in logged(log_output)
+    assert "refresh for 42 failed" in logged(log_output)
+
+
+@pytest.mark.parametrize("kind", SECRETS)
+def test_a_secret_in_an_exception_traceback_is_redacted(log_output: io.StringIO, kind: str) -> None:
+    secret = SECRETS[kind]()
+
+    def fail() -> None:
+        raise ValueError(f"Imgur refused {secret}")
+
+    try:
+        fail()
+    except ValueError:
+        logging.getLogger("bot.test").exception("refresh failed")
+    text = logged(log_output)
+    assert secret not in text
+    assert "Traceback" in text
+    assert f"ValueError: Imgur refused {REDACTED}" in text
+
+
+def test_authorize_and_redirect_urls_lose_state_code_pin_and_tokens(
+    log_output: io.StringIO,
+) -> None:
+    client_id, the_state, code = secrets.token_hex(8)[:15], state(), secrets.token_hex(20)
+    access, refresh, pin = imgur_token(), imgur_token(), "4071526398"
+    urls = [
+        "https://api.imgur.com/oauth2/authorize?client_id="
+        f"{client_id}&response_type=pin&state={the_state}",
+        f"https://bot.example.org/oauth/callback?state={the_state}&code={code}",
+        f"https://bot.example.org/oauth/callback#access_token={access}&expires_in=315360000"
+        f"&token_type=bearer&refresh_token={refresh}&account_username=alice&state={the_state}",
+        f"POST /oauth2/token grant_type=pin&pin={pin}&client_secret={imgur_token()}",
+    ]
+    for url in urls:
+        logging.getLogger("bot.test").info("visiting %s", url)
+    text = logged(log_output)
+    for secret in (client_id, the_state, code, access, refresh, pin):
+        assert secret not in text
+    assert f"state={REDACTED}" in text
+    assert f"pin={REDACTED}" in text
+    assert "account_username=alice" in text  # what is not secret stays readable
+    assert "expires_in=315360000" in text
+
+
+def test_authorization_headers_keep_the_scheme_only(log_output: io.StringIO) -> None:
+    bearer, bot_token, client_id = imgur_token(), discord_bot_token(), secrets.token_hex(8)[:15]
+    log = logging.getLogger("bot.test")
+    log.debug("Authorization: Bearer %s", bearer)
+    log.debug("headers %r", {"Authorization": f"Bot {bot_token}", "User-Agent": "x"})
+    log.debug("Authorization: Client-ID %s", client_id)
+    text = logged(log_output)
+    for secret in (bearer, bot_token, client_id):
+        assert secret not in text
+    assert f"Authorization: Bearer {REDACTED}" in text
+    assert f"'Authorization': 'Bot {REDACTED}" in text
+    assert f"Client-ID {REDACTED}" in text
+
+
+def test_token_fields_of_json_bodies_are_redacted(log_output: io.StringIO) -> None:
+    body = {
+        "access_token": "short-but-secret",
+        "refresh_token": imgur_token(),
+        "account_username": "alice",
+        "code": 50007,
+    }
+    logging.getLogger("bot.test").info("token response: %s", json.dumps(body))
+    text = logged(log_output)
+    assert "short-but-secret" not in text
+    assert body["refresh_token"] not in text
+    assert '"account_username": "alice"' in text
+    assert '"code": 50007' in text  # Discord error numbers stay
+
+
+def test_discord_interaction_tokens_in_routes_are_redacted(log_output: io.StringIO) -> None:
+    token = "aW50ZXJhY3Rpb246MTIzNDU2Nzg5MDEyMzQ1Njc4OmFiY2RlZmdoaWprbG1ub3A"
+    logging.getLogger("discord.http").warning(
+        "rate limited: PATCH https://discord.com/api/v10/webhooks/123456789012345678/%s"
+        "/messages/@original",
+        token,
+    )
+    text = logged(log_output)
+    assert token not in text
+    assert f"/webhooks/123456789012345678/{REDACTED}/messages/@original" in text
+
+
+def test_ordinary_lines_are_left_alone() -> None:
+    lines = [
+        "connected as Imgur Link Bot#1234 (1098765432109876543) to 3 guilds",
+        "applied schema migration 0001_initial",
+        "state digest " + "ab" * 32,  # a SHA-256 digest (what the store keeps) is no secret
+        "refresh sweep: 4 refreshed, 0 failed for now, 1 broken, 2 states purged",
+        "could not DM member 42 (code 50007)",
+        "Bot is ready",
+    ]
+    for line in lines:
+        assert redact(line) == line
+
+
+def test_json_lines_are_redacted_objects(log_output: io.StringIO) -> None:
+    stream = io.StringIO()
+    setup_logging("INFO", "json", stream=stream)
+    secret = imgur_token()
+    try:
+        raise RuntimeError(f"token {secret} rejected")
+    except RuntimeError:
+        logging.getLogger("bot.tokens").exception("refresh of member %d failed", 7)
+    line = stream.getvalue().strip()
+    assert "\n" not in line
+    entry = json.loads(line)
+    assert entry["level"] == "ERROR"
+    assert entry["logger"] == "bot.tokens"
+    assert entry["message"] == "refresh of member 7 failed"
+    assert f"RuntimeError: token {REDACTED} rejected" in entry["exception"]
+    assert secret not in line
+
+
+def test_the_level_is_applied_and_discord_http_stays_quiet(log_output: io.StringIO) -> None:
+    stream = io.StringIO()
+    setup_logging("WARNING", "text", stream=stream)
+    logging.getLogger("bot.test").info("not shown")
+    logging.getLogger("bot.test").warning("shown")
+    setup_logging("DEBUG", "text", stream=stream)
+    logging.getLogger("discord.http").debug("PATCH with the whole payload")
+    assert "not shown" not in stream.getvalue()
+    assert "shown" in stream.getvalue()
+    assert "whole payload" not in stream.getvalue()
+
+
+def test_a_message_whose_arguments_do_not_fit_is_still_logged(log_output: io.StringIO) -> None:
+    secret = imgur_token()
+    logging.getLogger("bot.test").info("two %s %s", secret)
+    assert "two" in logged(log_output)
+    assert secret not in logged(log_output)

@@ -22,9 +22,9 @@ async def fake() -> AsyncIterator[FakeImgur]:
 
 
 @pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as client_session:
-        yield client_session
+def session(http_session: aiohttp.ClientSession) -> aiohttp.ClientSession:
+    """The suite's one HTTP session (tests/conftest.py), by the name these tests use."""
+    return http_session
 
 
 @pytest.fixture

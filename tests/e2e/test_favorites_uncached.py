@@ -1,0 +1,26 @@
+import pytest
+
+from tests.e2e.test_favorites import button_id, show_favorites
+
+
+@pytest.fixture
+def bot_settings():
+    return {"cache": {"favorites_ttl_seconds": 0}}
+
+
+async def test_without_the_cache_each_imgur_page_is_fetched_once_per_visit(harness):
+    harness.imgur.page_size = 10
+    alice = harness.member("alice")
+    await harness.link(alice, "pager", favorites=25)
+    _, message = await show_favorites(harness, alice)
+    steps = [
+        ("Next", "Imgur page 1 · 6–10", 1),  # within the fetched page: no call
+        ("Next", "Imgur page 2 · 1–5", 2),
+        ("Previous", "Imgur page 1 · 6–10", 3),  # back to page 1: one call, not two
+    ]
+    for label, footer, calls in steps:
+        press = await harness.discord.press_button(alice, message, button_id(message, label))
+        message = await press.wait_for_message(
+            lambda m, f=footer: f in m.embeds[-1]["footer"]["text"]
+        )
+        assert harness.imgur.count("favorites") == calls, label

@@ -1,0 +1,190 @@
+"""The bot in a process of its own, so its CPU time and memory can be read alone.
+
+    python -m bench.bot_process --config JSON [--bare] [--guild-ready-timeout S]
+
+``--config`` is the raw configuration (as ``bot.config.parse_config`` takes it), pointed at a
+fake Discord and a fake Imgur on 127.0.0.1. Prints one JSON line when the bot is READY
+(``on_ready``: discord.py's ``wait_until_ready``), with monotonic timestamps of the phases,
+then runs until SIGTERM or stdin closes. ``--bare`` runs a bare ``discord.ext.commands.Bot``
+with the same intents and no cogs, as the baseline.
+"""
+
+from __future__ import annotations
+
+import time
+
+STARTED = time.monotonic()  # before the heavy imports
+
+import argparse  # noqa: E402
+import asyncio  # noqa: E402
+import collections  # noqa: E402
+import contextlib  # noqa: E402
+import gc  # noqa: E402
+import json  # noqa: E402
+import sys  # noqa: E402
+import types  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
+
+from bench.common import announce, rss_bytes, wait_for_stdin_close_or_signal  # noqa: E402
+
+STATS_FILE = ""  # --stats-file: garbage-collector figures written here at the end
+GC_FREEZE = False  # --proposal gc-freeze
+PROPOSALS = ("lazy-web", "gc-freeze", "struct-favorites", "msgspec-decode")
+# Patches applied for the life of the process (a dropped patch context would undo itself).
+ACTIVE = contextlib.ExitStack()
+
+
+async def run_bare(raw: dict[str, Any], guild_ready_timeout: float | None) -> None:
+    import discord
+    import discord.gateway
+    import discord.http
+    import yarl
+    from discord.ext import commands
+
+    imported = time.monotonic()
+    discord.http.Route.BASE = raw["discord"]["api_base"]
+    discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(raw["discord"]["gateway_url"])
+    intents = discord.Intents.none()
+    intents.guilds = True
+    options: dict[str, Any] = {}
+    if guild_ready_timeout is not None:
+        options["guild_ready_timeout"] = guild_ready_timeout
+    bot = commands.Bot(
+        command_prefix=commands.when_mentioned, intents=intents, help_command=None, **options
+    )
+    await _run(bot, raw["discord"]["token"], imported)
+
+
+def stub_web_module() -> None:
+    """Proposal experiment: ``bot.app`` as if it imported ``bot.web`` (and so ``aiohttp.web``)
+    only when ``[web] enabled`` is set. Only for configurations with the web server off."""
+    stub = types.ModuleType("bot.web")
+
+    class CallbackServer:
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            raise RuntimeError("stubbed out: this experiment runs with [web] disabled")
+
+    stub.CallbackServer = CallbackServer  # type: ignore[attr-defined]
+    sys.modules["bot.web"] = stub
+
+
+async def run_imgur_bot(raw: dict[str, Any], guild_ready_timeout: float | None) -> None:
+    from bot.app import ImgurBot
+    from bot.config import parse_config
+    from bot.logs import setup_logging
+
+    imported = time.monotonic()
+    config = parse_config(raw, {})
+    setup_logging(config.logging.level, config.logging.format)
+    options = {} if guild_ready_timeout is None else {"guild_ready_timeout": guild_ready_timeout}
+    bot = ImgurBot(config, **options)
+    await _run(bot, config.discord.token, imported)
+
+
+class GcWatch:
+    """Counts and times the garbage collector's passes, per generation."""
+
+    def __init__(self) -> None:
+        self.started: float = 0.0
+        self.passes: dict[int, list[float]] = {0: [], 1: [], 2: []}
+
+    def __call__(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self.started = time.perf_counter()
+        else:
+            self.passes[info["generation"]].append(time.perf_counter() - self.started)
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            str(gen): {"count": len(p), "total": sum(p), "max": max(p, default=0.0)}
+            for gen, p in self.passes.items()
+        }
+
+
+async def _run(bot: Any, token: str, imported: float) -> None:
+    setup_done: list[float] = []
+    original_setup = bot.setup_hook
+
+    async def timed_setup_hook() -> None:
+        await original_setup()
+        setup_done.append(time.monotonic())
+
+    bot.setup_hook = timed_setup_hook
+    runner = asyncio.create_task(bot.start(token))
+    try:
+        ready = asyncio.create_task(bot.wait_until_ready())
+        done, _ = await asyncio.wait({ready, runner}, timeout=60, return_when="FIRST_COMPLETED")
+        if runner in done:
+            runner.result()
+        if ready not in done:
+            raise TimeoutError("the bot did not become ready within 60 s")
+        announce(
+            {
+                "event": "ready",
+                "started": STARTED,
+                "imported": imported,
+                "setup_done": setup_done[0] if setup_done else None,
+                "ready": time.monotonic(),
+                "guild_ready_timeout": bot._connection.guild_ready_timeout,
+                "rss": rss_bytes(),
+            }
+        )
+        if GC_FREEZE:
+            gc.freeze()  # proposal: what is alive at READY lives on; full passes skip it
+        if STATS_FILE:
+            watch = GcWatch()
+            gc.callbacks.append(watch)
+        await wait_for_stdin_close_or_signal()
+        if STATS_FILE:
+            kinds = collections.Counter(type(o).__name__ for o in gc.get_objects())
+            stats = {
+                "gc": watch.summary(),
+                "gc_objects": sum(kinds.values()),
+                "top_kinds": kinds.most_common(12),
+            }
+            _write(Path(STATS_FILE), json.dumps(stats))
+    finally:
+        await bot.close()
+        with contextlib.suppress(asyncio.CancelledError):
+            await runner
+
+
+def _write(path: Path, text: str) -> None:
+    path.write_text(text, encoding="utf-8")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="the bot in its own process, for benchmarks")
+    parser.add_argument("--config", required=True, help="raw configuration as JSON")
+    parser.add_argument("--bare", action="store_true", help="a bare discord.py bot instead")
+    parser.add_argument("--guild-ready-timeout", type=float, default=None)
+    parser.add_argument(
+        "--proposal",
+        action="append",
+        default=[],
+        choices=PROPOSALS,
+        help="apply a fix proposed for the bot (bench.proposals); repeatable",
+    )
+    parser.add_argument("--stats-file", default="", help="write GC figures here at the end")
+    args = parser.parse_args()
+    global STATS_FILE, GC_FREEZE
+    STATS_FILE = args.stats_file
+    GC_FREEZE = "gc-freeze" in args.proposal
+    if "lazy-web" in args.proposal:
+        stub_web_module()
+    if "struct-favorites" in args.proposal:
+        from bench.proposals import struct_favorites
+
+        ACTIVE.enter_context(struct_favorites())
+    if "msgspec-decode" in args.proposal:
+        from bench.proposals import msgspec_decode
+
+        ACTIVE.enter_context(msgspec_decode())
+    raw = json.loads(args.config)
+    run = run_bare if args.bare else run_imgur_bot
+    asyncio.run(run(raw, args.guild_ready_timeout))
+
+
+if __name__ == "__main__":
+    main()

@@ -12,7 +12,7 @@ from bot.render import ITEMS_PER_MESSAGE
 from bot.tokens import TokenManager
 
 CacheKey = tuple[int, Sort, int]
-_LAST = 1 << 30  # an offset past any page: ``moved`` clamps it to the page's last window
+_LAST = 1 << 30  # an offset past any page: ``window`` clamps it to the page's last window
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,27 +28,15 @@ class FavoritesPage:
 class FavoritesWindow:
     """The items one message shows: ``items`` start at ``offset`` of Imgur page ``page``.
 
-    It keeps the whole fetched page, so moving within it needs no fetch at all.
+    Only the shown items are kept (a live pager holds one of these for minutes); moving within
+    the page goes back through the page cache.
     """
 
     sort: Sort
     page: int
     offset: int
-    page_items: tuple[Favorite, ...]
-
-    @property
-    def items(self) -> tuple[Favorite, ...]:
-        return self.page_items[self.offset : self.offset + ITEMS_PER_MESSAGE]
-
-    @property
-    def page_size(self) -> int:
-        return len(self.page_items)
-
-    def moved(self, offset: int) -> FavoritesWindow:
-        """The window at ``offset`` of the same page (clamped to its last window)."""
-        last = max(0, (self.page_size - 1) // ITEMS_PER_MESSAGE * ITEMS_PER_MESSAGE)
-        offset = max(0, min(offset, last))
-        return FavoritesWindow(self.sort, self.page, offset, self.page_items)
+    items: tuple[Favorite, ...]
+    page_size: int
 
     @property
     def has_previous(self) -> bool:
@@ -133,14 +121,23 @@ class FavoritesService:
     async def window(
         self, discord_user_id: int, sort: Sort, page: int, offset: int = 0
     ) -> FavoritesWindow:
-        """The items of one message, starting at ``offset`` of Imgur page ``page``."""
+        """The items of one message, starting at ``offset`` of Imgur page ``page``.
+
+        An ``offset`` past the end gives the page's last window.
+        """
         fetched = await self.page(discord_user_id, sort, page)
-        return FavoritesWindow(sort, page, 0, fetched.items).moved(offset)
+        size = len(fetched.items)
+        last = max(0, (size - 1) // ITEMS_PER_MESSAGE * ITEMS_PER_MESSAGE)
+        offset = max(0, min(offset, last))
+        items = fetched.items[offset : offset + ITEMS_PER_MESSAGE]
+        return FavoritesWindow(sort=sort, page=page, offset=offset, items=items, page_size=size)
 
     async def next_window(self, discord_user_id: int, current: FavoritesWindow) -> FavoritesWindow:
         """The window after ``current``: later in the same page, else the next Imgur page."""
         if current.offset + ITEMS_PER_MESSAGE < current.page_size:
-            return current.moved(current.offset + ITEMS_PER_MESSAGE)
+            return await self.window(
+                discord_user_id, current.sort, current.page, current.offset + ITEMS_PER_MESSAGE
+            )
         return await self.window(discord_user_id, current.sort, current.page + 1)
 
     async def previous_window(
@@ -148,7 +145,9 @@ class FavoritesService:
     ) -> FavoritesWindow:
         """The window before ``current``: earlier in the page, else the previous page's last."""
         if current.offset > 0:
-            return current.moved(current.offset - ITEMS_PER_MESSAGE)
+            return await self.window(
+                discord_user_id, current.sort, current.page, current.offset - ITEMS_PER_MESSAGE
+            )
         if current.page == 0:
             return current
         return await self.window(discord_user_id, current.sort, current.page - 1, _LAST)

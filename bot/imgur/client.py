@@ -9,7 +9,6 @@ Imgur may already have rotated the refresh token.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import random
 import time
@@ -19,6 +18,7 @@ from typing import Any, Final
 from urllib.parse import quote, urlencode
 
 import aiohttp
+import msgspec
 
 from .errors import (
     ImgurError,
@@ -251,12 +251,15 @@ class ImgurClient:
             await asyncio.sleep(delay)
 
 
+_JSON = msgspec.json.Decoder()  # the same Python objects as json.loads, in less CPU
+
+
 def _decode(body: bytes) -> Any:
     if not body:
         return _NOT_JSON
     try:
-        return json.loads(body)
-    except ValueError:  # also UnicodeDecodeError
+        return _JSON.decode(body)
+    except msgspec.DecodeError:  # not JSON, or not UTF-8
         return _NOT_JSON
 
 

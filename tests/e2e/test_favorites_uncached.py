@@ -8,15 +8,15 @@ def bot_settings():
     return {"cache": {"favorites_ttl_seconds": 0}}
 
 
-async def test_without_the_cache_each_imgur_page_is_fetched_once_per_visit(harness):
+async def test_without_the_cache_every_message_costs_exactly_one_imgur_call(harness):
     harness.imgur.page_size = 10
     alice = harness.member("alice")
     await harness.link(alice, "pager", favorites=25)
     _, message = await show_favorites(harness, alice)
     steps = [
-        ("Next", "Imgur page 1 · 6–10", 1),  # within the fetched page: no call
-        ("Next", "Imgur page 2 · 1–5", 2),
-        ("Previous", "Imgur page 1 · 6–10", 3),  # back to page 1: one call, not two
+        ("Next", "Imgur page 1 · 6–10", 2),
+        ("Next", "Imgur page 2 · 1–5", 3),
+        ("Previous", "Imgur page 1 · 6–10", 4),  # back to page 1's last window: one call, not two
     ]
     for label, footer, calls in steps:
         press = await harness.discord.press_button(alice, message, button_id(message, label))

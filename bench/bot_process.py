@@ -21,18 +21,12 @@ import collections  # noqa: E402
 import contextlib  # noqa: E402
 import gc  # noqa: E402
 import json  # noqa: E402
-import sys  # noqa: E402
-import types  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
 from bench.common import announce, rss_bytes, wait_for_stdin_close_or_signal  # noqa: E402
 
 STATS_FILE = ""  # --stats-file: garbage-collector figures written here at the end
-GC_FREEZE = False  # --proposal gc-freeze
-PROPOSALS = ("lazy-web", "gc-freeze", "struct-favorites", "msgspec-decode")
-# Patches applied for the life of the process (a dropped patch context would undo itself).
-ACTIVE = contextlib.ExitStack()
 
 
 async def run_bare(raw: dict[str, Any], guild_ready_timeout: float | None) -> None:
@@ -54,19 +48,6 @@ async def run_bare(raw: dict[str, Any], guild_ready_timeout: float | None) -> No
         command_prefix=commands.when_mentioned, intents=intents, help_command=None, **options
     )
     await _run(bot, raw["discord"]["token"], imported)
-
-
-def stub_web_module() -> None:
-    """Proposal experiment: ``bot.app`` as if it imported ``bot.web`` (and so ``aiohttp.web``)
-    only when ``[web] enabled`` is set. Only for configurations with the web server off."""
-    stub = types.ModuleType("bot.web")
-
-    class CallbackServer:
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            raise RuntimeError("stubbed out: this experiment runs with [web] disabled")
-
-    stub.CallbackServer = CallbackServer  # type: ignore[attr-defined]
-    sys.modules["bot.web"] = stub
 
 
 async def run_imgur_bot(raw: dict[str, Any], guild_ready_timeout: float | None) -> None:
@@ -130,8 +111,6 @@ async def _run(bot: Any, token: str, imported: float) -> None:
                 "rss": rss_bytes(),
             }
         )
-        if GC_FREEZE:
-            gc.freeze()  # proposal: what is alive at READY lives on; full passes skip it
         if STATS_FILE:
             watch = GcWatch()
             gc.callbacks.append(watch)
@@ -159,28 +138,10 @@ def main() -> None:
     parser.add_argument("--config", required=True, help="raw configuration as JSON")
     parser.add_argument("--bare", action="store_true", help="a bare discord.py bot instead")
     parser.add_argument("--guild-ready-timeout", type=float, default=None)
-    parser.add_argument(
-        "--proposal",
-        action="append",
-        default=[],
-        choices=PROPOSALS,
-        help="apply a fix proposed for the bot (bench.proposals); repeatable",
-    )
     parser.add_argument("--stats-file", default="", help="write GC figures here at the end")
     args = parser.parse_args()
-    global STATS_FILE, GC_FREEZE
+    global STATS_FILE
     STATS_FILE = args.stats_file
-    GC_FREEZE = "gc-freeze" in args.proposal
-    if "lazy-web" in args.proposal:
-        stub_web_module()
-    if "struct-favorites" in args.proposal:
-        from bench.proposals import struct_favorites
-
-        ACTIVE.enter_context(struct_favorites())
-    if "msgspec-decode" in args.proposal:
-        from bench.proposals import msgspec_decode
-
-        ACTIVE.enter_context(msgspec_decode())
     raw = json.loads(args.config)
     run = run_bare if args.bare else run_imgur_bot
     asyncio.run(run(raw, args.guild_ready_timeout))

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import importlib.util
 import json
 import resource
@@ -42,8 +41,6 @@ FULL_N = {
     "ours": 10_000,
     "aioimgur": 6_000,
     "pyimgur": 2_000,
-    "ours_msgspec": 10_000,
-    "ours_msgspec_struct": 10_000,
 }
 QUICK_DIVISOR = 10
 RUN_TIMEOUT = 240.0
@@ -72,19 +69,11 @@ async def make_bare(server: dict[str, Any]) -> tuple[Fetch, Callable[[], Awaitab
     return fetch, session.close
 
 
-async def make_ours(
-    server: dict[str, Any], *, msgspec_decode: bool = False, struct_favorites: bool = False
-) -> tuple[Fetch, Callable[[], Awaitable[None]]]:
+async def make_ours(server: dict[str, Any]) -> tuple[Fetch, Callable[[], Awaitable[None]]]:
     import aiohttp
 
-    from bench import proposals
     from bot.imgur import ImgurClient, Sort
 
-    patches = contextlib.ExitStack()
-    if msgspec_decode:
-        patches.enter_context(proposals.msgspec_decode())
-    if struct_favorites:
-        patches.enter_context(proposals.struct_favorites())
     # As bot.app.ImgurBot.setup_hook builds it.
     session = aiohttp.ClientSession(
         timeout=aiohttp.ClientTimeout(total=10),
@@ -104,7 +93,6 @@ async def make_ours(
 
     async def close() -> None:
         await session.close()
-        patches.close()
 
     return fetch, close
 
@@ -155,10 +143,6 @@ async def make_client(name: str, server: dict[str, Any]) -> tuple[Fetch, Any]:
         return await make_bare(server)
     if name == "ours":
         return await make_ours(server)
-    if name == "ours_msgspec":
-        return await make_ours(server, msgspec_decode=True)
-    if name == "ours_msgspec_struct":
-        return await make_ours(server, msgspec_decode=True, struct_favorites=True)
     if name == "aioimgur":
         return await make_aioimgur(server)
     if name == "pyimgur":
@@ -250,11 +234,9 @@ async def measure(
 async def bench(quick: bool = False) -> Report:
     report = Report("1. Client vs peers")
     divisor = QUICK_DIVISOR if quick else 1
-    # Peers and msgspec come with the `bench` extra; a missing one is skipped and said so.
+    # Peers come with the `bench` extra; a missing one is skipped and said so.
     clients = tuple(name for name in CLIENTS if name not in PEERS or _installed(name))
-    if _installed("msgspec"):
-        clients = (*clients, "ours_msgspec", "ours_msgspec_struct")
-    missing = [name for name in (*PEERS, "msgspec") if not _installed(name)]
+    missing = [name for name in PEERS if not _installed(name)]
     if missing:
         report.notes.append(f"not installed, skipped: {', '.join(missing)} (pip install .[bench])")
     counts = {name: FULL_N[name] // divisor for name in clients}
@@ -265,8 +247,6 @@ async def bench(quick: bool = False) -> Report:
     labels = {
         "bare": "bare aiohttp loop (ceiling)",
         "ours": "this project's ImgurClient",
-        "ours_msgspec": "ImgurClient + msgspec decode (proposed)",
-        "ours_msgspec_struct": "ImgurClient + msgspec decode + Struct favorites (proposed)",
         "aioimgur": "aioimgur 0.1.1",
         "pyimgur": "PyImgur 0.8.1 via asyncio.to_thread",
     }
@@ -295,14 +275,6 @@ async def bench(quick: bool = False) -> Report:
         if name in best:
             report.add(f"ours / {label} throughput", f"{ours['rps'] / best[name]['rps']:.2f}x")
             versus.append(f"{ours['rps'] / best[name]['rps']:.1f}x {label}")
-    for name in ("ours_msgspec", "ours_msgspec_struct"):
-        if name in best:
-            fixed = best[name]
-            report.add(
-                f"{labels[name].removeprefix('ImgurClient + ')} / ceiling",
-                f"{fixed['rps'] / ceiling['rps']:.2f}x throughput, "
-                f"{fixed['cpu_per_1000'] / ceiling['cpu_per_1000']:.2f}x CPU per request",
-            )
     fake = fake_best["bare"]
     report.add(
         "bare loop against tests' FakeImgur",

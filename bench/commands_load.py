@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib.util
 import json
 import statistics
 import tempfile
@@ -208,9 +207,7 @@ def _gc_line(run: dict[str, Any]) -> str:
     )
 
 
-async def bench(
-    quick: bool = False, rate: float = RATE, seconds: float | None = None, proposal: bool = True
-) -> Report:
+async def bench(quick: bool = False, rate: float = RATE, seconds: float | None = None) -> Report:
     report = Report("2. Commands under load")
     seconds = seconds or (QUICK_SECONDS if quick else SECONDS)
     run = await load_run(rate, seconds)
@@ -265,17 +262,6 @@ async def bench(
     report.add("bot's garbage collector during the run", _gc_line(run))
     if run["errors"]:
         report.add("errors logged by the bot", f"{len(run['errors'])}: {run['errors'][0][:200]}")
-    if proposal and importlib.util.find_spec("msgspec") is None:
-        report.notes.append("msgspec not installed: the proposal's run is skipped")
-    elif proposal:
-        fixed = await load_run(rate, seconds, ("--proposal", "struct-favorites"))
-        fixed_acks = fixed["acks"]
-        fixed_p99 = percentile(fixed_acks, 99)
-        report.add(
-            "proposed: favorites as GC-untracked msgspec Structs",
-            f"ack p50 {ms(percentile(fixed_acks, 50))}, p99 {ms(fixed_p99)}, "
-            f"max {ms(max(fixed_acks, default=float('nan')))}; {_gc_line(fixed)}",
-        )
     report.summary = (
         f"{share:.1%} of {count:,} commands at {run['achieved']:.0f}/s acknowledged within 3 s; "
         f"ack p50/p99/max {ms(percentile(acks, 50))}/{ms(ack_p99)}/{ms(ack_max)}; "
@@ -291,9 +277,6 @@ def main() -> None:
     )
     parser.add_argument("--rate", type=float, default=RATE, help="commands per second")
     parser.add_argument("--seconds", type=float, default=None, help="length of the load")
-    parser.add_argument(
-        "--no-proposal", dest="proposal", action="store_false", help="skip the proposal's run"
-    )
     cli(bench, "", parser)
 
 

@@ -34,7 +34,6 @@ from bench.common import (
 
 SETTLE = 3.0
 RSS_TARGET = 60e6
-LAZY_WEB = "this bot, {links:,} links, proposed: bot.web imported only when enabled"
 
 
 async def start_bot(
@@ -94,7 +93,6 @@ async def bench(quick: bool = False) -> Report:
                 ("bare discord.py bot", True, 0, ()),
                 ("this bot, 0 links", False, 0, ()),
                 (f"this bot, {links:,} links", False, links, ()),
-                (LAZY_WEB.format(links=links), False, links, ("--proposal", "lazy-web")),
             ]
             for number, (label, bare, count, options) in enumerate(cases):
                 tmp = root / str(number)

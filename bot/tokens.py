@@ -13,7 +13,7 @@ from typing import TypeVar
 from bot.clock import Clock, utcnow
 from bot.errors import LinkBroken, NotLinked
 from bot.imgur import ImgurClient, ImgurError, InvalidAccessToken, InvalidGrant, RateLimited
-from bot.storage import Link, LinkNotFoundError, LinkStatus, LinkStore
+from bot.storage import DueLink, Link, LinkNotFoundError, LinkStatus, LinkStore
 
 log = logging.getLogger(__name__)
 
@@ -63,11 +63,14 @@ class TokenManager:
             raise LinkBroken
         return link
 
-    def due(self, link: Link, now: datetime) -> bool:
+    def due(self, link: Link | DueLink, now: datetime) -> bool:
         """Whether the link's access token should be refreshed now.
 
         Refresh ``lead`` before expiry, but never before half the token's lifetime has passed:
         with one-hour tokens and a one-day lead, every use would otherwise refresh.
+
+        This is the rule; the sweep's query, ``LinkStore.due_for_refresh``, states it in
+        SQL (``expires_at <= now + lead AND expires_at + issued <= 2 * now``): change both.
         """
         issued = link.refreshed_at or link.linked_at
         lead = self._lead
@@ -175,7 +178,7 @@ class TokenManager:
         )
 
     async def sweep(self) -> SweepResult:
-        """Refresh every link that expires within the lead time, ``concurrency`` at a time."""
+        """Refresh every link that is due (see ``due``), ``concurrency`` at a time."""
         result = SweepResult()
         started = self._clock().replace(microsecond=0)
         before = started + self._lead
@@ -193,20 +196,24 @@ class TokenManager:
 
         workers = [asyncio.create_task(worker()) for _ in range(self._concurrency)]
         try:
-            after: tuple[datetime, int] | None = None
+            after: DueLink | None = None
             while not stop.is_set():
-                batch = await self._store.due_for_refresh(before, SWEEP_BATCH, after=after)
+                # Only links due by self.due's rule (applied in SQL), without their tokens:
+                # each refresh reads its link again.
+                batch = await self._store.due_for_refresh(
+                    before, SWEEP_BATCH, now=started, after=after
+                )
                 for link in batch:
                     if stop.is_set():
                         break
-                    if not self.due(link, started) or (
-                        link.refreshed_at is not None and link.refreshed_at >= started
+                    if (link.refreshed_at is not None and link.refreshed_at >= started) or (
+                        not self.due(link, started)
                     ):
-                        continue  # a short-lived token, not yet half-way through its life
+                        continue  # refreshed since the sweep started; or not due (see due)
                     await queue.put(link.discord_user_id)
                 if len(batch) < SWEEP_BATCH:
                     break
-                after = (batch[-1].expires_at, batch[-1].discord_user_id)
+                after = batch[-1]
             await queue.join()
         finally:
             for task in workers:

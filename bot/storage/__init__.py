@@ -10,13 +10,14 @@ from .errors import (
     TokenDecryptError,
 )
 from .migrate import Migration, apply_migrations, load_migrations
-from .models import AuthState, Link, LinkStatus, StoreStats
+from .models import AuthState, DueLink, Link, LinkStatus, StoreStats
 from .sqlite import MAX_PENDING_STATES_PER_MEMBER, MEMORY, LinkStore
 
 __all__ = [
     "MAX_PENDING_STATES_PER_MEMBER",
     "MEMORY",
     "AuthState",
+    "DueLink",
     "InvalidKeyError",
     "Link",
     "LinkNotFoundError",

@@ -31,6 +31,16 @@ class Link:
 
 
 @dataclass(frozen=True, slots=True)
+class DueLink:
+    """A link due for refresh, as the sweep needs it: ids and times, no tokens (not decrypted)."""
+
+    discord_user_id: int
+    expires_at: datetime
+    linked_at: datetime
+    refreshed_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class AuthState:
     """A pending authorization attempt. The state itself is only known to its creator."""
 

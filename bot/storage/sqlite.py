@@ -14,7 +14,7 @@ import os
 import secrets
 import sqlite3
 import stat
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -26,7 +26,7 @@ import aiosqlite
 from .crypto import TokenCipher, state_digest
 from .errors import LinkNotFoundError, StorageError, TokenDecryptError
 from .migrate import apply_migrations
-from .models import AuthState, Link, LinkStatus, StoreStats
+from .models import AuthState, DueLink, Link, LinkStatus, StoreStats
 
 __all__ = ["MAX_PENDING_STATES_PER_MEMBER", "MEMORY", "LinkStore"]
 
@@ -36,15 +36,52 @@ MEMORY = ":memory:"
 MAX_PENDING_STATES_PER_MEMBER = 5  # older ones are dropped, so one member cannot pile them up
 _MAX_ERROR_LENGTH = 500
 _BUSY_TIMEOUT_MS = 5000
+_MIN_INT64 = -(2**63)
 _STATE_COLUMNS = "state_digest, discord_user_id, response_type, created_at, expires_at"
 
-_MIN_INT64 = -(2**63)
-# The literal 'ok' (not a parameter) lets SQLite use the partial index links_due_for_refresh,
-# which also yields the order. Parameters: before, after (expires_at, discord_user_id), limit.
+# The sweep's query: TokenManager.due's rule in SQL (keep the two in step). An ok link is due
+# when it expires within the lead, expires_at <= :before (= now + lead), and is past half its
+# token's lifetime, expires_at - now <= (expires_at - issued) / 2, that is
+# expires_at + issued <= 2 * now with issued = COALESCE(refreshed_at, linked_at). The two agree
+# exactly but for a token with no lifetime at all (expires_at <= issued) issued after `now`:
+# TokenManager.due finds it due at once, this query only from the first sweep with now >= issued.
+#
+# The half-life sum is the key of the index links_half_life (migration 0002), so only links
+# past half their life are visited; the index's second column, expires_at, passes over those
+# not yet within the lead (long-lived tokens) without reading their rows. INDEXED BY: without
+# statistics SQLite might scan another index and visit every link within the lead (every link,
+# when tokens are short-lived).
+#
+# Keyset paging on (half_life, expires_at, discord_user_id), half_life being the sum: one arm
+# per part of the key, each a seek in the index, so a page costs the same however many links
+# share an expiry time. Each arm is limited and ordered by the index itself; the outer ORDER BY
+# sorts at most 3 * :limit rows.
 DUE_FOR_REFRESH_SQL = (
-    "SELECT * FROM links WHERE status = 'ok' AND expires_at <= ?"
-    " AND (expires_at, discord_user_id) > (?, ?)"
-    " ORDER BY expires_at, discord_user_id LIMIT ?"
+    "SELECT discord_user_id, expires_at, refreshed_at, linked_at FROM ("
+    # 1. the rest of the cursor's (half_life, expires_at): member ids after its id
+    "SELECT * FROM (SELECT discord_user_id, expires_at, refreshed_at, linked_at,"
+    " expires_at + COALESCE(refreshed_at, linked_at) AS half_life"
+    " FROM links INDEXED BY links_half_life WHERE status = 'ok'"
+    " AND expires_at + COALESCE(refreshed_at, linked_at) = :half_life"
+    " AND expires_at = :expires_at AND discord_user_id > :user_id"
+    " AND :half_life <= :twice_now AND :expires_at <= :before"
+    " ORDER BY discord_user_id LIMIT :limit)"
+    # 2. the rest of the cursor's half_life: later expiry times
+    " UNION ALL SELECT * FROM (SELECT discord_user_id, expires_at, refreshed_at, linked_at,"
+    " expires_at + COALESCE(refreshed_at, linked_at) AS half_life"
+    " FROM links INDEXED BY links_half_life WHERE status = 'ok'"
+    " AND expires_at + COALESCE(refreshed_at, linked_at) = :half_life"
+    " AND expires_at > :expires_at AND expires_at <= :before AND :half_life <= :twice_now"
+    " ORDER BY expires_at, discord_user_id LIMIT :limit)"
+    # 3. later half_life values
+    " UNION ALL SELECT * FROM (SELECT discord_user_id, expires_at, refreshed_at, linked_at,"
+    " expires_at + COALESCE(refreshed_at, linked_at) AS half_life"
+    " FROM links INDEXED BY links_half_life WHERE status = 'ok'"
+    " AND expires_at + COALESCE(refreshed_at, linked_at) > :half_life"
+    " AND expires_at + COALESCE(refreshed_at, linked_at) <= :twice_now"
+    " AND expires_at <= :before"
+    " ORDER BY half_life, expires_at, discord_user_id LIMIT :limit)"
+    ") ORDER BY half_life, expires_at, discord_user_id LIMIT :limit"
 )
 
 
@@ -151,13 +188,17 @@ class LinkStore:
             raise StorageError("the link store is closed")
         return self._db
 
-    async def _rows(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
-        async with self._conn().execute(sql, params) as cursor:
-            return list(await cursor.fetchall())
+    # One trip each to aiosqlite's thread (a cursor used with ``async with`` costs two or three).
+
+    async def _rows(
+        self, sql: str, params: Iterable[Any] | Mapping[str, Any] = ()
+    ) -> list[sqlite3.Row]:
+        return list(await self._conn().execute_fetchall(sql, params))
 
     async def _run(self, sql: str, params: Iterable[Any] = ()) -> int:
-        async with self._conn().execute(sql, params) as cursor:
-            return cursor.rowcount
+        # The statement has run to completion: the cursor holds nothing but its row count.
+        cursor = await self._conn().execute(sql, params)
+        return cursor.rowcount
 
     @asynccontextmanager
     async def _transaction(self) -> AsyncIterator[None]:
@@ -286,18 +327,42 @@ class LinkStore:
         return deleted > 0
 
     async def due_for_refresh(
-        self, before: datetime, limit: int, *, after: tuple[datetime, int] | None = None
-    ) -> list[Link]:
-        """Up to ``limit`` ok links expiring at or before ``before``, soonest first.
+        self, before: datetime, limit: int, *, now: datetime, after: DueLink | None = None
+    ) -> list[DueLink]:
+        """Up to ``limit`` ok links due for refresh at ``now``, without their tokens.
 
-        To page, pass ``after=(last.expires_at, last.discord_user_id)`` of the previous page.
+        Due as ``TokenManager.due`` says (the SQL mirrors it, see ``DUE_FOR_REFRESH_SQL``):
+        expiring at or before ``before`` (``now`` plus the lead) and past half their token's
+        lifetime at ``now``. Links that became due first come first (for tokens of one lifetime,
+        the soonest expiring). To page, pass the previous page's last link as ``after``.
         """
         if limit < 1:
             raise ValueError("limit must be at least 1")
-        after_key = (_MIN_INT64, _MIN_INT64) if after is None else (_unix(after[0]), after[1])
+        if after is None:
+            key = (_MIN_INT64, _MIN_INT64, _MIN_INT64)
+        else:
+            issued = after.refreshed_at or after.linked_at
+            expires_at = _unix(after.expires_at)
+            key = (expires_at + _unix(issued), expires_at, after.discord_user_id)
+        params = {
+            "before": _unix(before),
+            "twice_now": 2 * _unix(now),
+            "half_life": key[0],
+            "expires_at": key[1],
+            "user_id": key[2],
+            "limit": limit,
+        }
         async with self._lock:
-            rows = await self._rows(DUE_FOR_REFRESH_SQL, (_unix(before), *after_key, limit))
-        return [self._link(row) for row in rows]
+            rows = await self._rows(DUE_FOR_REFRESH_SQL, params)
+        return [
+            DueLink(
+                discord_user_id=user_id,
+                expires_at=datetime.fromtimestamp(expires_at, tz=UTC),
+                linked_at=datetime.fromtimestamp(linked_at, tz=UTC),
+                refreshed_at=_utc(refreshed_at),
+            )
+            for user_id, expires_at, refreshed_at, linked_at in rows
+        ]
 
     # -- authorization states -----------------------------------------------------------------
 

@@ -5,8 +5,8 @@ import pytest
 
 from bot.errors import LinkBroken, NotLinked
 from bot.imgur import ImgurUnavailable, Sort
-from bot.storage import LinkStatus
-from bot.tokens import TokenManager
+from bot.storage import Link, LinkStatus
+from bot.tokens import SweepResult, TokenManager
 from tests.fakes.imgur import Failure
 from tests.services.helpers import linked_member
 
@@ -132,7 +132,7 @@ async def test_sweep_refreshes_every_due_link_and_only_those(
     assert result.refreshed == 5
     assert result.broken == []
     assert fake_imgur.count("token") == 5
-    assert (await link_store.due_for_refresh(clock() + timedelta(days=1), 100)) == []
+    assert await link_store.due_for_refresh(clock() + timedelta(days=1), 100, now=clock()) == []
 
 
 async def test_sweep_reports_broken_links_and_goes_on_with_the_rest(
@@ -162,10 +162,8 @@ async def test_sweep_stops_when_imgur_rate_limits_and_changes_nothing(
     assert result.stopped_early
     assert result.refreshed == 0
     assert fake_imgur.count("token") < 30
-    assert all(
-        link.status is LinkStatus.OK
-        for link in await link_store.due_for_refresh(clock() + timedelta(days=1), 100)
-    )
+    for n in range(30):
+        assert (await link_store.get(n)).status is LinkStatus.OK
 
 
 async def test_sweep_pages_through_more_links_than_one_batch(
@@ -194,3 +192,90 @@ async def test_short_lived_token_is_not_refreshed_before_half_its_life(
     assert fake_imgur.count("token") == 0
     clock.advance(minutes=61)  # past half of its three hours
     assert await manager.access_token_for(1) != link.access_token
+
+
+async def test_the_sweep_query_applies_exactly_the_rule_of_due(manager, link_store, clock):
+    # LinkStore.due_for_refresh states TokenManager.due in SQL; both must pick the same
+    # links, edges included (issued at or before now, as stored links are).
+    now = clock()
+    minute, hour, day = timedelta(minutes=1), timedelta(hours=1), timedelta(days=1)
+    expiries = [-day, -minute, 0 * minute, minute, 30 * minute, hour, 2 * hour, 23 * hour]
+    expiries += [day - timedelta(seconds=1), day, day + timedelta(seconds=1), 2 * day, 20 * day]
+    issues = [-30 * day, -2 * day, -day, -2 * hour, -hour, -30 * minute, -minute, 0 * minute]
+    links, user_id = [], 0
+    for expires_in in expiries:
+        for issued_in in issues:
+            for refreshed in (False, True):
+                user_id += 1
+                link = Link(
+                    discord_user_id=user_id,
+                    imgur_account_id=user_id,
+                    imgur_username=f"m{user_id}",
+                    access_token="a",
+                    refresh_token="r",
+                    expires_at=now + expires_in,
+                    linked_at=now + issued_in - (40 * day if refreshed else 0 * day),
+                    refreshed_at=now + issued_in if refreshed else None,
+                )
+                await link_store.save_link(link)
+                links.append(link)
+    picked: set[int] = set()
+    after = None
+    while page := await link_store.due_for_refresh(now + day, 7, now=now, after=after):
+        picked.update(link.discord_user_id for link in page)
+        after = page[-1]
+    expected = {link.discord_user_id for link in links if manager.due(link, now)}
+    assert picked == expected
+    assert 0 < len(expected) < len(links)
+
+
+async def test_sweep_with_short_lived_tokens_reads_only_the_due_links(
+    manager, link_store, fake_imgur, clock, monkeypatch
+):
+    # One-hour tokens are all within the one-day lead; those not half-way through their life
+    # are neither refreshed nor even read.
+    for n in range(10):
+        await linked_member(  # issued an hour ago, expiring in 90 minutes
+            link_store,
+            fake_imgur,
+            f"fresh{n}",
+            user_id=n,
+            now=clock(),
+            expires_in=timedelta(minutes=90),
+        )
+    for n in range(10, 13):
+        await linked_member(  # issued an hour ago, expiring in 30 minutes
+            link_store,
+            fake_imgur,
+            f"due{n}",
+            user_id=n,
+            now=clock(),
+            expires_in=timedelta(minutes=30),
+        )
+    read: list[int] = []
+    get = link_store.get
+
+    async def spy(user_id):
+        read.append(user_id)
+        return await get(user_id)
+
+    monkeypatch.setattr(link_store, "get", spy)
+    result = await manager.sweep()
+    assert result.refreshed == 3
+    assert sorted(read) == [10, 11, 12]
+    assert fake_imgur.count("token") == 3
+
+
+async def test_sweep_pages_through_many_identical_expiry_times(
+    link_store, imgur, fake_imgur, clock, monkeypatch
+):
+    monkeypatch.setattr("bot.tokens.SWEEP_BATCH", 3)
+    manager = TokenManager(link_store, imgur, concurrency=2, clock=clock)
+    for n in range(20):
+        await linked_member(
+            link_store, fake_imgur, f"m{n}", user_id=n, now=clock(), expires_in=timedelta(0)
+        )
+    result = await manager.sweep()
+    assert result.refreshed == 20
+    assert fake_imgur.count("token") == 20
+    assert await manager.sweep() == SweepResult()  # all refreshed, none due any more

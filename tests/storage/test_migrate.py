@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import aiosqlite
@@ -138,3 +139,32 @@ async def test_links_status_must_be_ok_or_broken(db: aiosqlite.Connection) -> No
             "INSERT INTO links (discord_user_id, imgur_username, access_token, refresh_token,"
             " expires_at, status, linked_at) VALUES (1, 'u', x'00', x'00', 0, 'weird', 0)"
         )
+
+
+async def test_half_life_index_migration_applies_to_a_version_1_database(
+    db_path: Path, cipher: TokenCipher
+) -> None:
+    db_path.parent.mkdir(parents=True)
+    async with aiosqlite.connect(db_path, isolation_level=None) as raw:
+        assert await apply_migrations(raw, load_migrations()[:1]) == [1]
+        await raw.execute(
+            "INSERT INTO links (discord_user_id, imgur_username, access_token, refresh_token,"
+            " expires_at, status, linked_at, refreshed_at)"
+            " VALUES (1, 'u', x'00', x'00', 2000, 'ok', 0, 1000),"
+            " (2, 'v', x'00', x'00', 2000, 'ok', 1900, NULL)"
+        )
+    async with await LinkStore.open(db_path, cipher) as store:
+        due = await store.due_for_refresh(
+            datetime.fromtimestamp(5000, tz=UTC), 10, now=datetime.fromtimestamp(1500, tz=UTC)
+        )
+        assert [link.discord_user_id for link in due] == [1]
+    with sqlite3.connect(db_path) as raw_sync:
+        version = raw_sync.execute("PRAGMA user_version").fetchone()[0]
+        assert version == load_migrations()[-1].version >= 2
+        index_sql = raw_sync.execute(
+            "SELECT sql FROM sqlite_master WHERE name = 'links_half_life'"
+        ).fetchone()[0]
+        assert "expires_at + COALESCE(refreshed_at, linked_at)" in index_sql
+        names = {row[0] for row in raw_sync.execute("SELECT name FROM sqlite_master")}
+        assert "links_due_for_refresh" not in names  # dropped by 0003
+        assert raw_sync.execute("SELECT count(*) FROM links").fetchone()[0] == 2

@@ -80,16 +80,6 @@ async def test_wrong_key_raises_token_decrypt_error_on_read(
             await store.get(1)
 
 
-async def test_wrong_key_raises_token_decrypt_error_in_the_refresh_query(
-    db_path: Path, cipher: TokenCipher
-) -> None:
-    async with await LinkStore.open(db_path, cipher) as store:
-        await store.save_link(make_link(1))
-    async with await LinkStore.open(db_path, TokenCipher([generate_key()])) as store:
-        with pytest.raises(TokenDecryptError):
-            await store.due_for_refresh(NOW + timedelta(days=365), limit=10)
-
-
 async def test_decrypt_failure_is_logged_without_secrets(
     db_path: Path, cipher: TokenCipher, key: str, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
-from bot.storage import Link, LinkNotFoundError, LinkStatus, LinkStore
-from bot.storage.sqlite import DUE_FOR_REFRESH_SQL
+from bot.storage import LinkNotFoundError, LinkStatus, LinkStore
 
 from .factories import NOW, make_link, token
 
@@ -151,82 +148,6 @@ async def test_delete_member_leaves_other_members_alone(store: LinkStore) -> Non
     await store.delete_member(1)
     assert await store.get(2) is not None
     assert await store.consume_state(2, state.state) is not None
-
-
-async def save_expiring(store: LinkStore, user_id: int, hours: int, **changes: object) -> Link:
-    link = make_link(user_id, expires_at=NOW + timedelta(hours=hours), **changes)
-    await store.save_link(link)
-    return link
-
-
-async def test_due_for_refresh_returns_soonest_expiring_first(store: LinkStore) -> None:
-    for user_id, hours in [(1, 5), (2, 1), (3, 3)]:
-        await save_expiring(store, user_id, hours)
-    due = await store.due_for_refresh(NOW + timedelta(hours=10), limit=10)
-    assert [link.discord_user_id for link in due] == [2, 3, 1]
-
-
-async def test_due_for_refresh_respects_the_limit(store: LinkStore) -> None:
-    for user_id in range(1, 6):
-        await save_expiring(store, user_id, user_id)
-    due = await store.due_for_refresh(NOW + timedelta(hours=10), limit=2)
-    assert [link.discord_user_id for link in due] == [1, 2]
-
-
-async def test_due_for_refresh_skips_links_not_yet_due(store: LinkStore) -> None:
-    await save_expiring(store, 1, 1)
-    await save_expiring(store, 2, 48)
-    due = await store.due_for_refresh(NOW + timedelta(hours=24), limit=10)
-    assert [link.discord_user_id for link in due] == [1]
-
-
-async def test_due_for_refresh_includes_links_expiring_exactly_at_before(
-    store: LinkStore,
-) -> None:
-    await save_expiring(store, 1, 2)
-    due = await store.due_for_refresh(NOW + timedelta(hours=2), limit=10)
-    assert [link.discord_user_id for link in due] == [1]
-
-
-async def test_due_for_refresh_skips_broken_links(store: LinkStore) -> None:
-    await save_expiring(store, 1, 1, status=LinkStatus.BROKEN)
-    await save_expiring(store, 2, 2)
-    due = await store.due_for_refresh(NOW + timedelta(hours=10), limit=10)
-    assert [link.discord_user_id for link in due] == [2]
-
-
-async def test_due_for_refresh_returns_decrypted_tokens(store: LinkStore) -> None:
-    link = await save_expiring(store, 1, 1)
-    assert await store.due_for_refresh(NOW + timedelta(hours=10), limit=1) == [link]
-
-
-async def test_due_for_refresh_pages_after_the_last_link_seen(store: LinkStore) -> None:
-    # Equal expiry times are ordered by member id, so a page boundary between them loses none.
-    for user_id, hours in [(1, 2), (2, 1), (3, 2), (4, 2), (5, 3)]:
-        await save_expiring(store, user_id, hours)
-    before, seen = NOW + timedelta(hours=10), []
-    after: tuple[datetime, int] | None = None
-    while page := await store.due_for_refresh(before, limit=2, after=after):
-        seen += [link.discord_user_id for link in page]
-        after = (page[-1].expires_at, page[-1].discord_user_id)
-    assert seen == [2, 1, 3, 4, 5]
-
-
-async def test_due_for_refresh_rejects_a_limit_below_one(store: LinkStore) -> None:
-    with pytest.raises(ValueError, match="limit"):
-        await store.due_for_refresh(NOW, limit=0)
-
-
-async def test_due_for_refresh_query_uses_the_partial_index(
-    store: LinkStore, db_path: Path
-) -> None:
-    with sqlite3.connect(db_path) as raw:
-        plan = " | ".join(
-            row[3]
-            for row in raw.execute("EXPLAIN QUERY PLAN " + DUE_FOR_REFRESH_SQL, (0, 0, 0, 10))
-        )
-    assert "USING INDEX links_due_for_refresh" in plan
-    assert "TEMP B-TREE" not in plan  # the index also gives the order
 
 
 async def test_stats_counts_links_broken_links_and_unexpired_states(store: LinkStore) -> None:

@@ -12,9 +12,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bot.__main__ import run
-from bot.config import parse_config
 from bot.shutdown import RESTARTING_NOTICE, interaction_tasks
 from bot.storage import generate_key
+from tests.e2e.conftest import make_config
 from tests.fakes.discord import FakeDiscord, point_discord_py_at
 from tests.fakes.imgur import Failure, FakeImgur
 from tests.ops.conftest import clean_env, read_links, run_cli_async, seed_links
@@ -90,23 +90,7 @@ async def test_a_command_still_waiting_for_imgur_is_told_the_bot_restarts(
     tmp_path: Path,
 ) -> None:
     async with FakeImgur() as imgur, FakeDiscord() as discord:
-        config = parse_config(
-            {
-                "discord": {
-                    "token": discord.token,
-                    "api_base": discord.rest_base,
-                    "gateway_url": discord.gateway_url,
-                },
-                "imgur": {
-                    "client_id": imgur.client_id,
-                    "client_secret": imgur.client_secret,
-                    "api_base": imgur.base_url,
-                    "request_timeout_seconds": 60,
-                },
-                "storage": {"database": str(tmp_path / "bot.db")},
-            },
-            {},
-        )
+        config = make_config(tmp_path, discord, imgur, imgur={"request_timeout_seconds": 60})
         stop = asyncio.Event()
         with point_discord_py_at(discord):
             bot = asyncio.create_task(run(config, stop=stop, grace=0.3))
@@ -135,22 +119,7 @@ async def test_commands_that_finish_within_the_grace_period_are_not_cut(
 ) -> None:
     async with FakeImgur() as imgur, FakeDiscord() as discord:
         imgur.latency = 0.3  # every Imgur answer takes a moment
-        config = parse_config(
-            {
-                "discord": {
-                    "token": discord.token,
-                    "api_base": discord.rest_base,
-                    "gateway_url": discord.gateway_url,
-                },
-                "imgur": {
-                    "client_id": imgur.client_id,
-                    "client_secret": imgur.client_secret,
-                    "api_base": imgur.base_url,
-                },
-                "storage": {"database": str(tmp_path / "bot.db")},
-            },
-            {},
-        )
+        config = make_config(tmp_path, discord, imgur)
         imgur.add_account("alice")
         stop = asyncio.Event()
         with point_discord_py_at(discord):

@@ -166,20 +166,6 @@ async def test_sweep_stops_when_imgur_rate_limits_and_changes_nothing(
         assert (await link_store.get(n)).status is LinkStatus.OK
 
 
-async def test_sweep_pages_through_more_links_than_one_batch(
-    link_store, imgur, fake_imgur, clock, monkeypatch
-):
-    monkeypatch.setattr("bot.tokens.SWEEP_BATCH", 3)
-    manager = TokenManager(link_store, imgur, concurrency=2, clock=clock)
-    for n in range(10):
-        await linked_member(
-            link_store, fake_imgur, f"m{n}", user_id=n, now=clock(), expires_in=timedelta(0)
-        )
-    result = await manager.sweep()
-    assert result.refreshed == 10
-    assert fake_imgur.count("token") == 10
-
-
 async def test_short_lived_token_is_not_refreshed_before_half_its_life(
     manager, link_store, fake_imgur, clock
 ):

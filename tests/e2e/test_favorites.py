@@ -199,10 +199,37 @@ async def test_empty_favorites_say_so(harness):
     assert "No favorites yet" in reply.text
 
 
-async def test_cache_is_dropped_on_unlink_and_relink(harness):
+async def test_cache_is_dropped_on_relink(harness):
     alice = harness.member("alice")
     await harness.link(alice, "alice_imgur", favorites=3)
     await show_favorites(harness, alice)
     await harness.link(alice, "alice_imgur")
     await show_favorites(harness, alice)
     assert harness.imgur.count("favorites") == 2
+
+
+async def test_cache_is_dropped_on_unlink(harness):
+    alice = harness.member("alice")
+    await harness.link(alice, "alice_imgur", favorites=3)
+    await show_favorites(harness, alice)
+    question = await (await harness.command(alice, "unlink")).wait_for_message()
+    unlink_id = next(
+        c["custom_id"]
+        for row in question.components
+        for c in row["components"]
+        if c.get("label") == "Unlink"
+    )
+    press = await harness.discord.press_button(alice, question, unlink_id)
+    await press.wait_for_message(lambda m: "Unlinked" in m.text)
+    assert len(harness.bot.favorites.cache) == 0
+
+
+async def test_sort_and_page_options_reach_imgur(harness):
+    alice = harness.member("alice")
+    await harness.link(alice, "alice_imgur", favorites=70)
+    _, message = await show_favorites(harness, alice, {"sort": "oldest", "page": 2})
+    assert not message.is_ephemeral
+    paths = [r.path for r in harness.imgur.requests if r.route == "favorites"]
+    assert paths == ["/3/account/me/favorites/1/oldest"]
+    assert message.embeds[-1]["footer"]["text"].startswith("Imgur page 2 · 1–")
+    assert message.embeds[-1]["footer"]["text"].endswith("oldest first")

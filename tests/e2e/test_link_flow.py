@@ -119,8 +119,8 @@ async def test_pin_without_link_attempt_says_to_start_over(harness):
     assert harness.imgur.count("token") == 0
 
 
+@pytest.mark.parametrize("bot_settings", [{"imgur": {"response_type": "code"}}])
 async def test_someone_elses_redirect_url_does_not_link_them(harness):
-    harness.bot.links.response_type = harness.bot.links.response_type.__class__("code")
     alice, mallory = harness.member("alice"), harness.member("mallory")
     harness.imgur.add_account("alice_imgur")
     await (await harness.command(alice, "link")).wait_for_message()

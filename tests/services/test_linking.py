@@ -29,13 +29,15 @@ def state_of(url):
     return parse_qs(urlsplit(url).query)["state"][0]
 
 
-async def test_start_gives_an_authorize_url_with_a_fresh_state(link_store, imgur, clock):
+async def test_start_gives_an_authorize_url_with_a_fresh_state(
+    link_store, imgur, fake_imgur, clock
+):
     links = service(link_store, imgur, clock)
     first = await links.start(1)
     second = await links.start(1)
     query = parse_qs(urlsplit(first.url).query)
     assert query["response_type"] == ["pin"]
-    assert query["client_id"] == [imgur.client_id] if hasattr(imgur, "client_id") else True
+    assert query["client_id"] == [fake_imgur.client_id]
     assert state_of(first.url) != state_of(second.url)
     assert state_of(first.url) not in repr(first)
 

@@ -265,3 +265,29 @@ async def test_sweep_pages_through_many_identical_expiry_times(
     assert result.refreshed == 20
     assert fake_imgur.count("token") == 20
     assert await manager.sweep() == SweepResult()  # all refreshed, none due any more
+
+
+async def test_sweep_keeps_at_most_the_configured_refreshes_in_flight(
+    link_store, imgur, fake_imgur, clock, monkeypatch
+):
+    fake_imgur.latency = 0.02
+    for n in range(20):
+        await linked_member(
+            link_store, fake_imgur, f"m{n}", user_id=n, now=clock(), expires_in=timedelta(0)
+        )
+    in_flight, peak = 0, 0
+    real_refresh = imgur.refresh
+
+    async def counting_refresh(refresh_token):
+        nonlocal in_flight, peak
+        in_flight += 1
+        peak = max(peak, in_flight)
+        try:
+            return await real_refresh(refresh_token)
+        finally:
+            in_flight -= 1
+
+    monkeypatch.setattr(imgur, "refresh", counting_refresh)
+    manager = TokenManager(link_store, imgur, concurrency=3, clock=clock)
+    assert (await manager.sweep()).refreshed == 20
+    assert peak == 3

@@ -133,7 +133,9 @@ class TokenManager:
         try:
             return await self._refresh_link(discord_user_id, rejected_access_token)
         except LinkNotFoundError:
-            raise NotLinked from None  # unlinked while the refresh was under way
+            # Unlinked, or linked anew, while the refresh was under way: what Imgur said is
+            # about the old link. The new one (if any) is what counts.
+            return await self.linked(discord_user_id)
 
     async def _refresh_link(self, discord_user_id: int, rejected_access_token: str | None) -> Link:
         link = await self.linked(discord_user_id)
@@ -148,11 +150,13 @@ class TokenManager:
             log.warning(
                 "refresh token of member %s refused by Imgur; link marked broken", discord_user_id
             )
-            await self._store.mark_broken(discord_user_id, "Imgur refused the refresh token")
+            await self._store.mark_broken(
+                discord_user_id, "Imgur refused the refresh token", linked_at=link.linked_at
+            )
             raise LinkBroken from None
         except ImgurError as exc:
             log.info("refresh for member %s failed for now: %s", discord_user_id, exc)
-            await self._store.record_error(discord_user_id, _short(exc))
+            await self._store.record_error(discord_user_id, _short(exc), linked_at=link.linked_at)
             raise
         now = self._clock()
         expires_at = tokens.expires_at(now)
@@ -163,6 +167,7 @@ class TokenManager:
             refresh_token=refresh_token,
             expires_at=expires_at,
             refreshed_at=now,
+            linked_at=link.linked_at,
         )
         log.debug("refreshed tokens of member %s", discord_user_id)
         return Link(

@@ -103,6 +103,12 @@ def _now(now: datetime | None) -> datetime:
     return datetime.now(UTC) if now is None else now
 
 
+def _same_link(linked_at: datetime | None) -> tuple[int | None, int | None]:
+    """Parameters of ``AND (? IS NULL OR linked_at = ?)``: any link, or only that one."""
+    moment = _unix_or_none(linked_at)
+    return moment, moment
+
+
 def _clip(error: str | None) -> str | None:
     return None if error is None else error[:_MAX_ERROR_LENGTH]
 
@@ -278,39 +284,52 @@ class LinkStore:
         refresh_token: str,
         expires_at: datetime,
         refreshed_at: datetime,
+        linked_at: datetime | None = None,
     ) -> None:
-        """Store refreshed tokens; the link becomes ok again. ``LinkNotFoundError`` if unlinked."""
+        """Store refreshed tokens; the link becomes ok again. ``LinkNotFoundError`` if unlinked.
+
+        With ``linked_at``, only the link made at that moment is touched: a refresh that began
+        before the member linked again must not write the old account's tokens over the new.
+        """
         async with self._lock:
             changed = await self._run(
                 "UPDATE links SET access_token = ?, refresh_token = ?, expires_at = ?,"
-                " refreshed_at = ?, status = 'ok', last_error = NULL WHERE discord_user_id = ?",
+                " refreshed_at = ?, status = 'ok', last_error = NULL"
+                " WHERE discord_user_id = ? AND (? IS NULL OR linked_at = ?)",
                 (
                     self._cipher.encrypt(access_token),
                     self._cipher.encrypt(refresh_token),
                     _unix(expires_at),
                     _unix(refreshed_at),
                     discord_user_id,
+                    *_same_link(linked_at),
                 ),
             )
         if not changed:
             raise LinkNotFoundError(discord_user_id)
 
-    async def mark_broken(self, discord_user_id: int, error: str) -> None:
-        """Imgur refused the refresh token: the member must link again."""
+    async def mark_broken(
+        self, discord_user_id: int, error: str, *, linked_at: datetime | None = None
+    ) -> None:
+        """Imgur refused the refresh token: the member must link again (see update_tokens)."""
         async with self._lock:
             changed = await self._run(
-                "UPDATE links SET status = 'broken', last_error = ? WHERE discord_user_id = ?",
-                (_clip(error), discord_user_id),
+                "UPDATE links SET status = 'broken', last_error = ?"
+                " WHERE discord_user_id = ? AND (? IS NULL OR linked_at = ?)",
+                (_clip(error), discord_user_id, *_same_link(linked_at)),
             )
         if not changed:
             raise LinkNotFoundError(discord_user_id)
 
-    async def record_error(self, discord_user_id: int, error: str) -> None:
+    async def record_error(
+        self, discord_user_id: int, error: str, *, linked_at: datetime | None = None
+    ) -> None:
         """Remember a temporary failure for ``/imgur status``; the status is kept."""
         async with self._lock:
             changed = await self._run(
-                "UPDATE links SET last_error = ? WHERE discord_user_id = ?",
-                (_clip(error), discord_user_id),
+                "UPDATE links SET last_error = ?"
+                " WHERE discord_user_id = ? AND (? IS NULL OR linked_at = ?)",
+                (_clip(error), discord_user_id, *_same_link(linked_at)),
             )
         if not changed:
             raise LinkNotFoundError(discord_user_id)

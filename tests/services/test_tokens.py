@@ -291,3 +291,50 @@ async def test_sweep_keeps_at_most_the_configured_refreshes_in_flight(
     manager = TokenManager(link_store, imgur, concurrency=3, clock=clock)
     assert (await manager.sweep()).refreshed == 20
     assert peak == 3
+
+
+async def test_a_refresh_that_began_before_a_relink_does_not_touch_the_new_link(
+    manager, link_store, fake_imgur, imgur, clock, monkeypatch
+):
+    old = await linked_member(
+        link_store, fake_imgur, "alice", user_id=1, now=clock(), expires_in=timedelta(0)
+    )
+    new_links = []
+    real_refresh = imgur.refresh
+
+    async def refresh_while_the_member_relinks(refresh_token):
+        tokens = await real_refresh(refresh_token)
+        clock.advance(seconds=5)
+        new_links.append(await linked_member(link_store, fake_imgur, "bob", user_id=1, now=clock()))
+        return tokens
+
+    monkeypatch.setattr(imgur, "refresh", refresh_while_the_member_relinks)
+    link = await manager.refresh(1)
+    (bob,) = new_links
+    stored = await link_store.get(1)
+    assert stored.imgur_username == "bob"
+    assert stored.access_token == bob.access_token != old.access_token
+    assert stored.refresh_token == bob.refresh_token
+    assert link.imgur_username == "bob"
+    assert stored.status is LinkStatus.OK
+
+
+async def test_a_dead_grant_of_the_old_link_does_not_break_the_new_one(
+    manager, link_store, fake_imgur, imgur, clock, monkeypatch
+):
+    await linked_member(
+        link_store, fake_imgur, "alice", user_id=1, now=clock(), expires_in=timedelta(0)
+    )
+    fake_imgur.revoke("alice")
+    real_refresh = imgur.refresh
+
+    async def refresh_while_the_member_relinks(refresh_token):
+        clock.advance(seconds=5)
+        await linked_member(link_store, fake_imgur, "bob", user_id=1, now=clock())
+        return await real_refresh(refresh_token)
+
+    monkeypatch.setattr(imgur, "refresh", refresh_while_the_member_relinks)
+    await manager.refresh(1)
+    stored = await link_store.get(1)
+    assert stored.imgur_username == "bob"
+    assert stored.status is LinkStatus.OK

@@ -135,8 +135,9 @@ class LinkService:
             raise UnknownState
         try:
             return await self._complete(state, parsed)
-        except (ImgurUnavailable, RateLimited):
-            # Imgur did not decide: let the member try the same PIN or address again shortly.
+        except (ImgurUnavailable, RateLimited, InvalidLinkInput):
+            # Imgur did not decide, or the paste was of the wrong kind for this attempt: let
+            # the member try again (the same PIN, or the whole address) without starting over.
             await self._store.restore_state(state)
             raise
 
@@ -163,7 +164,12 @@ class LinkService:
                 tokens = await self._imgur.exchange_code(code)
         except InvalidGrant:
             raise GrantRejected from None
-        account = await self._imgur.account(tokens.access_token)
+        if tokens.account_id is not None and tokens.account_username:
+            # The PIN or code is spent now: take the account from Imgur's answer rather than
+            # risk a second call whose failure would lose the exchange.
+            account = Account(id=tokens.account_id, username=tokens.account_username)
+        else:
+            account = await self._imgur.account(tokens.access_token)
         return await self._save(state.discord_user_id, tokens, account)
 
     async def complete_with_tokens(self, state: AuthState, tokens: Tokens) -> Link:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import random
 import time
 from collections.abc import Iterable, Mapping
@@ -54,9 +55,16 @@ _GRANT_REFUSED: Final = (
     "does not exist or is invalid",
     "has expired",
 )
+# Of those, the ones that say a refresh token is dead (IMGUR_API.md): only these break a link.
+_REFRESH_TOKEN_DEAD: Final = (
+    "invalid refresh token",
+    "refresh token doesn't exist or is invalid",
+    "refresh token does not exist or is invalid",
+)
 _ACCESS_TOKEN_INVALID: Final = "access token provided is invalid"  # noqa: S105 (a phrase)
 _OVER_CAPACITY: Final = "over capacity"
 _NOT_JSON: Final = object()
+_MAX_RETRY_AFTER: Final = 86_400.0  # a day: anything longer is a broken header
 # Below this, X-RateLimit-UserReset is taken as seconds from now rather than a Unix time.
 _UNIX_TIME_FLOOR: Final = 1_000_000_000
 
@@ -117,10 +125,19 @@ class ImgurClient:
         return await self._grant({"grant_type": "authorization_code", "code": code}, code)
 
     async def refresh(self, refresh_token: str) -> Tokens:
-        """New tokens; keep the refresh token that comes back, it may be a new one."""
-        return await self._grant(
-            {"grant_type": "refresh_token", "refresh_token": refresh_token}, refresh_token
-        )
+        """New tokens; keep the refresh token that comes back, it may be a new one.
+
+        Only Imgur's own words for a dead refresh token raise :class:`InvalidGrant` here: it
+        breaks the member's link, so any other refusal is an :class:`ImgurRequestFailed`.
+        """
+        try:
+            return await self._grant(
+                {"grant_type": "refresh_token", "refresh_token": refresh_token}, refresh_token
+            )
+        except InvalidGrant as exc:
+            if any(phrase in exc.message.lower() for phrase in _REFRESH_TOKEN_DEAD):
+                raise
+            raise ImgurRequestFailed(exc.message, status=exc.status) from None
 
     async def _grant(self, grant: dict[str, str], secret: str) -> Tokens:
         form = {"client_id": self._client_id, "client_secret": self._client_secret, **grant}
@@ -283,9 +300,12 @@ def retry_after(headers: Mapping[str, str], now: float | None = None) -> float |
     value = headers.get("Retry-After")
     if value:
         try:
-            return max(0.0, float(value))
+            seconds = float(value)
         except ValueError:
             pass
+        else:
+            if math.isfinite(seconds):
+                return min(max(0.0, seconds), _MAX_RETRY_AFTER)
         try:
             return max(0.0, parsedate_to_datetime(value).timestamp() - now)
         except (TypeError, ValueError):
@@ -294,8 +314,8 @@ def retry_after(headers: Mapping[str, str], now: float | None = None) -> float |
     if reset is None:
         return None
     if reset < _UNIX_TIME_FLOOR:
-        return float(max(0, reset))
-    return max(0.0, reset - now)
+        return float(min(max(0, reset), _MAX_RETRY_AFTER))
+    return min(max(0.0, reset - now), _MAX_RETRY_AFTER)
 
 
 def error_from_response(

@@ -57,6 +57,9 @@ def https(link: object) -> str | None:
     return link
 
 
+_MAX_TOKEN_LIFETIME = 20 * 365 * 86_400
+
+
 # --- tokens and account ----------------------------------------------------------------
 
 
@@ -68,6 +71,8 @@ def parse_tokens(payload: object) -> Tokens:
     expires_in = as_int(payload.get("expires_in"))
     if access_token is None or expires_in is None:
         raise ValueError("token response lacks access_token or expires_in")
+    # Seen in the wild: 3600 s to 10 years. A pasted fragment can say anything: keep it sane.
+    expires_in = min(max(expires_in, 0), _MAX_TOKEN_LIFETIME)
     return Tokens(
         access_token=access_token,
         refresh_token=_str(payload.get("refresh_token")),

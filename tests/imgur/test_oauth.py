@@ -235,3 +235,13 @@ async def test_refresh_succeeds_after_a_temporary_failure(
     tokens = await client.refresh(alice_tokens["refresh_token"])
 
     assert tokens.account_username == "alice"
+
+
+async def test_a_refresh_refused_in_other_words_does_not_count_as_a_dead_token(fake, client):
+    from bot.imgur import ImgurRequestFailed
+    from tests.fakes.imgur import Failure
+
+    tokens = fake.issue_tokens("alice")
+    fake.fail("token", Failure.INVALID_PIN)  # a 400 grant refusal that is not about refreshing
+    with pytest.raises(ImgurRequestFailed):
+        await client.refresh(tokens["refresh_token"])

@@ -289,3 +289,20 @@ def test_retry_after_header_wins_over_user_reset() -> None:
     headers = {"Retry-After": "5", "X-RateLimit-UserReset": "1000003600"}
 
     assert retry_after(headers, now=1_000_000_000) == 5.0
+
+
+def test_absurd_token_lifetimes_are_kept_within_bounds():
+    from bot.imgur.parse import parse_tokens
+
+    huge = parse_tokens({"access_token": "a" * 40, "expires_in": 10**30})
+    assert huge.expires_in == 20 * 365 * 86_400
+    huge.expires_at()  # no OverflowError
+    assert parse_tokens({"access_token": "a" * 40, "expires_in": -5}).expires_in == 0
+
+
+def test_an_infinite_retry_after_is_capped():
+    from bot.imgur.client import retry_after
+
+    assert retry_after({"Retry-After": "inf"}) is None
+    assert retry_after({"Retry-After": "1e400"}) is None
+    assert retry_after({"Retry-After": "999999999"}) == 86_400

@@ -189,3 +189,28 @@ async def test_unlink_deletes_link_and_pending_attempts(link_store, imgur, fake_
     assert (await link_store.stats()).pending_states == 0
     assert changes == [1, 1]
     assert not await links.unlink(1)
+
+
+async def test_a_paste_of_the_wrong_kind_keeps_the_attempt(link_store, imgur, fake_imgur, clock):
+    fake_imgur.add_account("carol")
+    links = service(link_store, imgur, clock, response_type=ResponseType.TOKEN)
+    start = await links.start(5)
+    with pytest.raises(InvalidLinkInput, match="whole address"):
+        await links.complete(5, "abcdef123456")
+    tokens = fake_imgur.issue_tokens("carol")
+    fragment = "&".join(f"{key}={value}" for key, value in tokens.items() if value is not None)
+    url = f"https://example.org/cb?state={state_of(start.url)}#{fragment}"
+    assert (await links.complete(5, url)).imgur_username == "carol"
+
+
+async def test_pin_exchange_needs_no_second_call_when_imgur_names_the_account(
+    link_store, imgur, fake_imgur, clock
+):
+    fake_imgur.add_account("alice")
+    fake_imgur.fail("account", Failure.SERVER_ERROR, times=5)  # would lose the spent PIN
+    links = service(link_store, imgur, clock)
+    await links.start(1)
+    link = await links.complete(1, fake_imgur.issue_pin("alice"))
+    assert link.imgur_username == "alice"
+    assert link.imgur_account_id == fake_imgur.account("alice").id
+    assert fake_imgur.count("account") == 0

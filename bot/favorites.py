@@ -12,6 +12,7 @@ from bot.render import ITEMS_PER_MESSAGE
 from bot.tokens import TokenManager
 
 CacheKey = tuple[int, Sort, int]
+_FORGOTTEN_KEPT = 10_000  # recent unlinks/relinks remembered; a fetch lasts seconds at most
 _LAST = 1 << 30  # an offset past any page: ``window`` clamps it to the page's last window
 
 
@@ -66,6 +67,7 @@ class PageCache:
         self._max = max_entries
         self._now = monotonic
         self._entries: OrderedDict[CacheKey, tuple[float, FavoritesPage]] = OrderedDict()
+        self._forgotten: OrderedDict[int, int] = OrderedDict()  # member: times forgotten
 
     def get(self, key: CacheKey) -> FavoritesPage | None:
         entry = self._entries.get(key)
@@ -89,6 +91,15 @@ class PageCache:
     def forget_member(self, discord_user_id: int) -> None:
         for key in [k for k in self._entries if k[0] == discord_user_id]:
             del self._entries[key]
+        # A fetch that started before this must not put the old account's page back.
+        self._forgotten[discord_user_id] = self._forgotten.get(discord_user_id, 0) + 1
+        self._forgotten.move_to_end(discord_user_id)
+        while len(self._forgotten) > _FORGOTTEN_KEPT:
+            self._forgotten.popitem(last=False)
+
+    def generation(self, discord_user_id: int) -> int:
+        """Changes whenever the member's pages are forgotten."""
+        return self._forgotten.get(discord_user_id, 0)
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -110,12 +121,14 @@ class FavoritesService:
         cached = self.cache.get(key)
         if cached is not None:
             return cached
+        generation = self.cache.generation(discord_user_id)
         items = await self._tokens.call(
             discord_user_id,
             lambda token: self._imgur.favorites(token, page=page, sort=sort),
         )
         result = FavoritesPage(page=page, sort=sort, items=tuple(items))
-        self.cache.put(key, result)
+        if self.cache.generation(discord_user_id) == generation:
+            self.cache.put(key, result)  # not if the member unlinked or relinked meanwhile
         return result
 
     async def window(

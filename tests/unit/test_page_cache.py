@@ -64,3 +64,11 @@ def test_first_window_has_no_previous_and_empty_page_no_next():
     window = FavoritesWindow(sort=Sort.NEWEST, page=0, offset=0, items=(), page_size=0)
     assert not window.has_previous
     assert not window.has_next
+
+
+def test_forgetting_a_member_changes_their_generation_only():
+    cache = PageCache(ttl=60, max_entries=10, monotonic=Clock())
+    before = (cache.generation(1), cache.generation(2))
+    cache.forget_member(1)
+    assert cache.generation(1) != before[0]
+    assert cache.generation(2) == before[1]

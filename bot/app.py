@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 EXTENSIONS = ("cogs.imgur",)
+SHUTDOWN_REFRESH_WAIT = 5.0  # seconds that refreshes under way may take to finish at shutdown
 
 
 def point_discord_at(api_base: str, gateway_url: str) -> None:
@@ -203,6 +204,10 @@ class ImgurBot(commands.Bot):
             await self._web.stop()
             self._web = None
         await super().close()
+        if self._tokens is not None:
+            # A refresh Imgur already answered must reach the database: a rotated refresh
+            # token lost here would break the member's link at the next start.
+            await self._tokens.aclose(grace=SHUTDOWN_REFRESH_WAIT)
         if self._store is not None:
             await self._store.close()
             self._store = None

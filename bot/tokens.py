@@ -63,6 +63,16 @@ class TokenManager:
             raise LinkBroken
         return link
 
+    async def aclose(self, grace: float) -> None:
+        """Let refreshes under way finish (at most ``grace`` seconds), then cancel the rest."""
+        running = list(self._inflight.values())
+        if not running:
+            return
+        _, pending = await asyncio.wait(running, timeout=grace)
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+
     def due(self, link: Link | DueLink, now: datetime) -> bool:
         """Whether the link's access token should be refreshed now.
 

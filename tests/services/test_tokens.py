@@ -338,3 +338,28 @@ async def test_a_dead_grant_of_the_old_link_does_not_break_the_new_one(
     stored = await link_store.get(1)
     assert stored.imgur_username == "bob"
     assert stored.status is LinkStatus.OK
+
+
+async def test_closing_lets_a_refresh_under_way_reach_the_database(
+    manager, link_store, fake_imgur, clock
+):
+    fake_imgur.latency = 0.2
+    old = await linked_member(
+        link_store, fake_imgur, "alice", user_id=1, now=clock(), expires_in=timedelta(0)
+    )
+    sweep = asyncio.create_task(manager.sweep())
+    await poll_until(lambda: fake_imgur.count("token") == 1)
+    sweep.cancel()  # the refresh loop is cancelled first at shutdown
+    await asyncio.gather(sweep, return_exceptions=True)
+    await manager.aclose(grace=5)
+    stored = await link_store.get(1)
+    assert stored.access_token != old.access_token
+    assert stored.refresh_token != old.refresh_token
+
+
+async def poll_until(condition, within=5.0):
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while not condition():
+        assert loop.time() < deadline, "condition did not hold in time"
+        await asyncio.sleep(0.01)

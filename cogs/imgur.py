@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MAX_PAGE = 1000
+FAVORITES_PER_MINUTE = 6
 IMGUR_GREEN = 0x1BB76E
 
 
@@ -106,6 +107,10 @@ class ImgurCog(commands.GroupCog, group_name="imgur", group_description="Your Im
         await interaction.followup.send(linked_text(link.imgur_username), ephemeral=True)
 
     @app_commands.command(name="favorites", description="Show your Imgur favorites")
+    # One member must not spend the whole server's Imgur quota (about 12,500 calls a day).
+    @app_commands.checks.cooldown(
+        FAVORITES_PER_MINUTE, 60.0, key=lambda interaction: interaction.user.id
+    )
     @app_commands.describe(sort="Newest or oldest first", page="Imgur page to start at (from 1)")
     @app_commands.choices(
         sort=[

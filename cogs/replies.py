@@ -90,6 +90,9 @@ def describe(error: BaseException) -> str | None:
             return UNAVAILABLE
         case app_commands.TransformerError():
             return "One of the options has a value this command does not accept."
+        case app_commands.CommandOnCooldown():
+            when = int(time.time() + error.retry_after) + 1
+            return f"You are going a little fast. Try again <t:{when}:R>."
         case app_commands.CheckFailure():
             return "You cannot use this command here."
     return None

@@ -233,3 +233,19 @@ async def test_sort_and_page_options_reach_imgur(harness):
     assert paths == ["/3/account/me/favorites/1/oldest"]
     assert message.embeds[-1]["footer"]["text"].startswith("Imgur page 2 · 1–")
     assert message.embeds[-1]["footer"]["text"].endswith("oldest first")
+
+
+async def test_a_member_running_favorites_too_often_is_slowed_down_privately(harness):
+    from cogs.imgur import FAVORITES_PER_MINUTE
+
+    alice, bob = harness.member("alice"), harness.member("bob")
+    await harness.link(alice, "alice_imgur", favorites=3)
+    await harness.link(bob, "bob_imgur", favorites=3)
+    for _ in range(FAVORITES_PER_MINUTE):
+        _, message = await show_favorites(harness, alice)
+        assert not message.is_ephemeral
+    _, refused = await show_favorites(harness, alice)
+    assert refused.is_ephemeral
+    assert "going a little fast" in refused.text
+    _, other = await show_favorites(harness, bob)  # the limit is per member
+    assert not other.is_ephemeral

@@ -263,6 +263,12 @@ class _CallbackHandlers:
 
     # --- linking -----------------------------------------------------------------------
 
+    async def _bad_state(self, address: str) -> None:
+        # Only the answer to a bad state is slowed: a valid state is never made to wait, even
+        # from an address shared with others (a reverse proxy).
+        self._penalty.record(address)
+        await self._penalty.wait(address)
+
     async def _finish(
         self,
         request: web.Request,
@@ -272,17 +278,16 @@ class _CallbackHandlers:
         tokens: Tokens | None = None,
     ) -> Outcome:
         address = request.remote or "unknown"
-        await self._penalty.wait(address)
         if not state or len(state) > MAX_VALUE_LENGTH:
-            self._penalty.record(address)
+            await self._bad_state(address)
             return UNKNOWN_STATE
         if code is not None and not 0 < len(code) <= MAX_VALUE_LENGTH:
             return NO_GRANT
         try:
             link = await self._links.complete_from_callback(state, code=code, tokens=tokens)
         except UnknownState:
-            self._penalty.record(address)
             log.info("web callback from %s with an unknown, expired or used state", address)
+            await self._bad_state(address)
             return UNKNOWN_STATE
         except (GrantRejected, InvalidLinkInput):
             return GRANT_REJECTED

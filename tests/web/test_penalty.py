@@ -76,8 +76,8 @@ async def test_callbacks_with_bad_states_are_slowed_down(web_client, sleeps, fak
     for _ in range(5):
         response = await web_client.get("/oauth/callback", params={"code": "abc", "state": "guess"})
         assert response.status == 400
-    # free=2, step=0.5, max_delay=2.0 in the fixture
-    assert sleeps.delays == [0.5, 1.0, 2.0]
+    # free=2, step=0.5, max_delay=2.0 in the fixture; each bad answer is delayed once recorded
+    assert sleeps.delays == [0.5, 1.0, 2.0, 2.0]
     assert fake_imgur.count("token") == 0
 
 
@@ -86,7 +86,7 @@ async def test_token_posts_with_bad_states_are_slowed_down(web_client, sleeps):
         await web_client.post(
             "/oauth/token", json={"state": "guess", "access_token": "a", "expires_in": "1"}
         )
-    assert sleeps.delays == [0.5, 1.0]
+    assert sleeps.delays == [0.5, 1.0, 2.0]
 
 
 async def test_a_slowed_address_still_links_with_a_good_state(
@@ -100,5 +100,5 @@ async def test_a_slowed_address_still_links_with_a_good_state(
         "/oauth/callback", params={"code": code, "state": state_of(start.url)}
     )
     assert response.status == 200
-    assert sleeps.delays == [0.5, 1.0]
+    assert sleeps.delays == [0.5, 1.0]  # the good state itself waited for nothing
     assert (await link_store.get(5)).imgur_username == "alice"

@@ -24,6 +24,7 @@ from bot.config import Config, ConfigError
 from bot.heartbeat import HEARTBEAT_MAX_AGE_SECONDS, heartbeat_age, heartbeat_path
 from bot.secrets_env import parse_key_list
 from bot.storage import InvalidKeyError, LinkStore, TokenCipher, generate_key
+from bot.storage.crypto import fsync_directory
 
 NEW_KEY_VARIABLE = "BOT_NEW_ENCRYPTION_KEY"
 
@@ -187,15 +188,6 @@ def _utc_stamp() -> str:
     return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
-def _fsync_directory(directory: Path) -> None:
-    with contextlib.suppress(OSError):  # not possible everywhere (e.g. Windows)
-        fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
 def _write_private_file(path: Path, text: str) -> None:
     """Create ``path`` with mode 0600 holding ``text``; FileExistsError if it exists."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -203,7 +195,7 @@ def _write_private_file(path: Path, text: str) -> None:
         file.write(text)
         file.flush()
         os.fsync(file.fileno())
-    _fsync_directory(path.parent)
+    fsync_directory(path.parent)
 
 
 def _ensure_bot_stopped(config: Config, force: bool) -> None:
@@ -261,7 +253,7 @@ def backup(config: Config, destination: Path, *, force: bool = False) -> Path:
     try:
         _copy_database(source, tmp)
         os.replace(tmp, destination)
-        _fsync_directory(destination.parent)
+        fsync_directory(destination.parent)
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
@@ -388,7 +380,7 @@ async def _rotate_key_file(config: Config, given: str | None, force: bool) -> No
         _write_private_file(keep, old_key + "\n")
         print(f"the old key was kept in {keep}; store it with the backups made before now")
     os.replace(pending, key_file)
-    _fsync_directory(key_file.parent)
+    fsync_directory(key_file.parent)
     print(f"re-encrypted the tokens of {done} links; {key_file} now holds the new key.")
     print("Start the bot again; nothing else needs to change.")
 

@@ -11,6 +11,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.imgur import ResponseType, Sort
+from bot.render import IMGUR_GREEN
 from bot.storage import LinkStatus
 from cogs.refresh import RefreshLoop
 from cogs.replies import NOT_LINKED, PUBLIC_KEY, report_error
@@ -23,7 +24,6 @@ log = logging.getLogger(__name__)
 
 MAX_PAGE = 1000
 FAVORITES_PER_MINUTE = 6
-IMGUR_GREEN = 0x1BB76E
 
 
 def allows_nsfw(interaction: discord.Interaction) -> bool:

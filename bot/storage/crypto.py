@@ -77,15 +77,6 @@ class TokenCipher:
         except (InvalidToken, UnicodeDecodeError):
             raise TokenDecryptError(_DECRYPT_FAILED) from None
 
-    def needs_rotation(self, blob: bytes) -> bool:
-        """True if ``blob`` was encrypted with a key other than the first one."""
-        try:
-            self._primary.decrypt(blob)
-        except InvalidToken:
-            self.decrypt(blob)  # raises TokenDecryptError if no key opens it
-            return True
-        return False
-
     def rotate(self, blob: bytes) -> bytes:
         """Re-encrypt ``blob`` with the first key (keeping its timestamp)."""
         try:
@@ -144,13 +135,14 @@ def _write_new_file(path: Path, text: str) -> None:
             if path.exists():
                 raise FileExistsError(path) from None
             os.replace(tmp, path)
-        _fsync_directory(path.parent)
+        fsync_directory(path.parent)
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
 
 
-def _fsync_directory(directory: Path) -> None:
+def fsync_directory(directory: Path) -> None:
+    """Make a rename or creation in ``directory`` durable."""
     with contextlib.suppress(OSError):  # not possible on every platform
         fd = os.open(directory, os.O_RDONLY)
         try:

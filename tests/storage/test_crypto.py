@@ -73,21 +73,6 @@ def test_keys_may_be_bytes() -> None:
     assert TokenCipher([key]).decrypt(TokenCipher([key.decode()]).encrypt("x")) == "x"
 
 
-def test_needs_rotation_is_false_for_the_first_key(cipher: TokenCipher) -> None:
-    assert not cipher.needs_rotation(cipher.encrypt("x"))
-
-
-def test_needs_rotation_is_true_for_an_older_key() -> None:
-    new, old = generate_key(), generate_key()
-    blob = TokenCipher([old]).encrypt("x")
-    assert TokenCipher([new, old]).needs_rotation(blob)
-
-
-def test_needs_rotation_raises_for_an_unknown_key(cipher: TokenCipher) -> None:
-    with pytest.raises(TokenDecryptError):
-        cipher.needs_rotation(TokenCipher([generate_key()]).encrypt("x"))
-
-
 def test_rotate_moves_a_blob_to_the_first_key() -> None:
     new, old = generate_key(), generate_key()
     rotated = TokenCipher([new, old]).rotate(TokenCipher([old]).encrypt("x"))

@@ -206,6 +206,14 @@ class LinkService:
         self._changed(discord_user_id)
         return link
 
+    async def current(self, discord_user_id: int) -> Link | None:
+        """The member's link as stored (ok or broken), or None."""
+        return await self._store.get(discord_user_id)
+
+    async def purge_expired_attempts(self) -> int:
+        """Forget link attempts past their ten minutes; returns how many."""
+        return await self._store.purge_expired_states(self._clock())
+
     async def unlink(self, discord_user_id: int) -> bool:
         """Delete every stored token and pending state of the member."""
         removed = await self._store.delete_member(discord_user_id)

@@ -66,7 +66,7 @@ class ImgurCog(commands.GroupCog, group_name="imgur", group_description="Your Im
         await interaction.response.defer(ephemeral=True, thinking=True)
         start = await self.bot.links.start(interaction.user.id)
         pin_mode = start.response_type is ResponseType.PIN
-        current = await self.bot.store.get(interaction.user.id)
+        current = await self.bot.links.current(interaction.user.id)
         embed = discord.Embed(
             title="Link your Imgur account",
             colour=IMGUR_GREEN,
@@ -146,7 +146,7 @@ class ImgurCog(commands.GroupCog, group_name="imgur", group_description="Your Im
 
     @app_commands.command(name="status", description="Your linked Imgur account and its health")
     async def status(self, interaction: discord.Interaction) -> None:
-        link = await self.bot.store.get(interaction.user.id)
+        link = await self.bot.links.current(interaction.user.id)
         if link is None:
             await interaction.response.send_message(NOT_LINKED, ephemeral=True)
             return

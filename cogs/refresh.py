@@ -37,7 +37,7 @@ class RefreshLoop(commands.Cog):
     async def sweep(self) -> None:
         try:
             result = await self.bot.tokens.sweep()
-            purged = await self.bot.store.purge_expired_states()
+            purged = await self.bot.links.purge_expired_attempts()
         except Exception:
             # Anything escaping a tasks.loop body other than a network error stops it for good.
             log.exception("refresh sweep failed; will try again next interval")

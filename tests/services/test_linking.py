@@ -214,3 +214,14 @@ async def test_pin_exchange_needs_no_second_call_when_imgur_names_the_account(
     assert link.imgur_username == "alice"
     assert link.imgur_account_id == fake_imgur.account("alice").id
     assert fake_imgur.count("account") == 0
+
+
+async def test_expired_attempts_are_purged(link_store, imgur, clock):
+    links = service(link_store, imgur, clock)
+    await links.start(1)
+    await links.start(2)
+    clock.advance(minutes=5)
+    await links.start(3)
+    clock.advance(minutes=6)
+    assert await links.purge_expired_attempts() == 2
+    assert (await link_store.stats(now=clock())).pending_states == 1

@@ -107,8 +107,10 @@ def linked(username: str) -> Outcome:
     return Outcome(
         200,
         "Linked",
-        f"Your Discord account is now linked to the Imgur account {username}. "
-        "You can close this tab and go back to Discord.",
+        f"The Imgur account {username} is now linked to the Discord member who asked the bot "
+        "for this link; they got a DM saying so. You can close this tab and go back to "
+        "Discord. If you did not ask for this link yourself, revoke the bot's access at "
+        "https://imgur.com/account/settings/apps.",
     )
 
 

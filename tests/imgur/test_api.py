@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
+from collections.abc import Callable
 from typing import Any
 
 import aiohttp
@@ -18,6 +20,7 @@ from bot.imgur import (
     RateLimited,
     Sort,
 )
+from bot.imgur import client as client_module
 from tests.fakes.imgur import Failure, FakeImgur
 
 
@@ -365,6 +368,63 @@ async def test_one_server_error_is_absorbed_by_a_retry(
     assert fake.count("account") == 2
 
 
+class RecordedSleeps:
+    """Stands in for ``asyncio`` in ``bot.imgur.client``: ``sleep`` records its delay and
+    returns at once; everything else is the real module."""
+
+    def __init__(self) -> None:
+        self.delays: list[float] = []
+
+    async def sleep(self, delay: float) -> None:
+        self.delays.append(delay)
+        await _real_sleep(0)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(asyncio, name)
+
+
+class ScriptedRandom:
+    """Stands in for ``random`` in ``bot.imgur.client``: ``random()`` gives the scripted draws."""
+
+    def __init__(self, draws: list[float]) -> None:
+        self._draws = list(draws)
+
+    def random(self) -> float:
+        return self._draws.pop(0)
+
+
+_real_sleep = asyncio.sleep
+
+
+async def test_retries_back_off_exponentially_with_jitter(
+    fake: FakeImgur, session: aiohttp.ClientSession, token: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    base = 0.25
+    sleeps = RecordedSleeps()
+    monkeypatch.setattr(client_module, "asyncio", sleeps)
+    client = quick_client(fake, session, max_retries=3, retry_backoff=base)
+    draws = {"lowest": [0.0] * 3, "highest": [0.999] * 3, "mixed": [0.9, 0.1, 0.5]}
+    delays: dict[str, list[float]] = {}
+    for name, script in draws.items():
+        monkeypatch.setattr(client_module, "random", ScriptedRandom(script))
+        sleeps.delays.clear()
+        fake.fail("account", Failure.SERVER_ERROR, times=3)
+
+        account = await asyncio.wait_for(client.account(token), 10)
+
+        assert account.username == "alice"
+        delays[name] = list(sleeps.delays)
+
+    assert fake.count("account") == 3 * 4  # three retries each time
+    for run in delays.values():
+        assert len(run) == 3
+        for n, delay in enumerate(run):  # retry n+1 waits base × 2ⁿ, jittered by ±50 %
+            assert base * 2**n * 0.5 <= delay < base * 2**n * 1.5, (n, run)
+    # The jitter moves every delay: callers that failed together do not retry together.
+    for n in range(3):
+        assert len({run[n] for run in delays.values()}) == 3, delays
+
+
 async def test_no_retries_when_max_retries_is_zero(
     fake: FakeImgur, session: aiohttp.ClientSession, token: str
 ) -> None:
@@ -391,12 +451,11 @@ async def test_hanging_request_times_out_as_unavailable(
     fake: FakeImgur, session: aiohttp.ClientSession, token: str
 ) -> None:
     client = quick_client(fake, session, max_retries=0)
-    fake.fail("account", Failure.HANG)
-    started = time.monotonic()
+    fake.fail("account", Failure.HANG)  # until the fake stops: only the timeout ends it
 
     with pytest.raises(ImgurUnavailable, match="in time"):
-        await client.account(token)
-    assert time.monotonic() - started < 1.5  # far below the fake's endless hang
+        await asyncio.wait_for(client.account(token), 10)
+    assert fake.count("account") == 1
 
 
 async def test_hang_is_retried_and_the_retry_answers(
@@ -405,7 +464,7 @@ async def test_hang_is_retried_and_the_retry_answers(
     client = quick_client(fake, session, max_retries=2)
     fake.fail("favorites", Failure.HANG)
 
-    favorites = await client.favorites(token)
+    favorites = await asyncio.wait_for(client.favorites(token), 10)
 
     assert len(favorites) == 60
     assert fake.count("favorites") == 2
@@ -415,13 +474,11 @@ async def test_every_attempt_is_bounded_by_the_timeout(
     fake: FakeImgur, session: aiohttp.ClientSession, token: str
 ) -> None:
     client = quick_client(fake, session, max_retries=2)
-    fake.fail("account", Failure.HANG, times=3)
-    started = time.monotonic()
+    fake.fail("account", Failure.HANG, times=3)  # each until the fake stops
 
-    with pytest.raises(ImgurUnavailable):
-        await client.account(token)
+    with pytest.raises(ImgurUnavailable, match="in time"):
+        await asyncio.wait_for(client.account(token), 10)
     assert fake.count("account") == 3
-    assert time.monotonic() - started < 3 * 0.2 + 2.0
 
 
 async def test_unreachable_imgur_is_unavailable(
@@ -435,10 +492,28 @@ async def test_unreachable_imgur_is_unavailable(
         await client.account(alice_tokens["access_token"])
 
 
-async def test_latency_delays_answers(fake: FakeImgur, client: ImgurClient, token: str) -> None:
-    fake.latency = 0.1
-    started = time.monotonic()
+async def test_latency_delays_answers(
+    fake: FakeImgur, session: aiohttp.ClientSession, token: str
+) -> None:
+    client = quick_client(fake, session, timeout=10.0, max_retries=0)
+    fake.latency = 1.0
+    call = asyncio.create_task(client.account(token))
+    try:
+        await wait_until(lambda: fake.count("account") == 1)  # recorded before the delay
+        with pytest.raises(TimeoutError):  # not answered yet: the fake holds it
+            await asyncio.wait_for(asyncio.shield(call), 0.2)
+        account = await asyncio.wait_for(call, 10)
+    finally:
+        call.cancel()
+        await asyncio.gather(call, return_exceptions=True)
 
-    await client.account(token)
+    assert account.username == "alice"
+    assert fake.count("account") == 1
 
-    assert time.monotonic() - started >= 0.1
+
+async def wait_until(condition: Callable[[], bool], within: float = 10.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while not condition():
+        assert loop.time() < deadline, f"condition did not hold within {within} s"
+        await asyncio.sleep(0.01)

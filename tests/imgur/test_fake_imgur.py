@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import time
+import asyncio
+from collections.abc import Callable
 
 import aiohttp
 import pytest
@@ -14,14 +15,33 @@ async def test_stopping_is_not_slowed_by_a_hanging_request(
     session: aiohttp.ClientSession,
 ) -> None:
     fake = FakeImgur()
-    async with fake:
-        fake.fail("account", Failure.HANG)
+    await fake.__aenter__()
+    try:
+        fake.fail("account", Failure.HANG, times=2)
         url = f"{fake.base_url}/3/account/me"
-        with pytest.raises(TimeoutError):
+        with pytest.raises(TimeoutError):  # a client that gave up leaves the hang behind
             async with session.get(url, timeout=aiohttp.ClientTimeout(total=0.2)):
                 pass
-        started = time.monotonic()
-    assert time.monotonic() - started < 1.0
+        waiting = asyncio.create_task(get_status(session, url))  # one still waiting
+        await wait_until(lambda: fake.count("account") == 2)
+    finally:
+        # Stopping releases the hangs at once: the waiting client gets its answer, instead of
+        # being cut off when aiohttp's shutdown timeout runs out.
+        await asyncio.wait_for(fake.__aexit__(None, None, None), 10)
+    assert await asyncio.wait_for(waiting, 10) == 504
+
+
+async def get_status(session: aiohttp.ClientSession, url: str) -> int:
+    async with session.get(url) as response:
+        return response.status
+
+
+async def wait_until(condition: Callable[[], bool], within: float = 10.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while not condition():
+        assert loop.time() < deadline, f"condition did not hold within {within} s"
+        await asyncio.sleep(0.01)
 
 
 async def test_hang_seconds_bounds_the_hang(session: aiohttp.ClientSession) -> None:

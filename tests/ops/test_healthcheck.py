@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import socket
 import time
 from collections.abc import AsyncIterator
@@ -34,7 +35,8 @@ def test_a_stale_heartbeat_is_unhealthy(tmp_path: Path) -> None:
         "healthcheck", env=clean_env(BOT_DATABASE=str(tmp_path / "bot.db")), cwd=tmp_path
     )
     assert result.returncode == 1
-    assert "heartbeat is 300 s old" in result.stdout
+    # The age is measured when the child process runs: a loaded machine adds seconds to 300.
+    assert re.search(r"heartbeat is 3\d\d s old", result.stdout), result.stdout
 
 
 def test_no_heartbeat_is_unhealthy(tmp_path: Path) -> None:
@@ -113,8 +115,9 @@ async def test_the_heartbeat_beats_only_while_connected(tmp_path: Path) -> None:
     path, connected = tmp_path / "bot.db.heartbeat", asyncio.Event()
     task = asyncio.create_task(Heartbeat(path, connected, interval=0.02).run())
     try:
-        await asyncio.sleep(0)  # let it start: it must not beat while disconnected
-        await asyncio.sleep(0)
+        # Disconnected, it only waits: the task stays blocked and touches nothing.
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(task), 0.5)
         assert not path.exists()
         connected.set()
         await wait_until(path.exists)

@@ -1,4 +1,4 @@
-"""SIGTERM stops the bot cleanly; commands in flight finish or are told the bot restarts."""
+"""SIGTERM/SIGINT stop the bot cleanly; commands in flight finish or are told the bot restarts."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ import sqlite3
 import sys
 from collections.abc import Callable
 from pathlib import Path
+
+import pytest
 
 from bot.__main__ import run
 from bot.shutdown import RESTARTING_NOTICE, interaction_tasks
@@ -32,7 +34,10 @@ async def wait_until(condition: Callable[[], bool], within: float, what: str) ->
         await asyncio.sleep(0.05)
 
 
-async def test_sigterm_stops_the_bot_process_cleanly(tmp_path: Path) -> None:
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=lambda s: s.name)
+async def test_a_stop_signal_stops_the_bot_process_cleanly(
+    tmp_path: Path, signum: signal.Signals
+) -> None:
     database, key = tmp_path / "bot.db", generate_key()
     links = await seed_links(database, [key], count=2)
     heartbeat = tmp_path / "bot.db.heartbeat"
@@ -62,7 +67,7 @@ async def test_sigterm_stops_the_bot_process_cleanly(tmp_path: Path) -> None:
                 running = await run_cli_async("healthcheck", env=env, cwd=tmp_path)
                 assert running.returncode == 0, running.stdout
 
-                process.send_signal(signal.SIGTERM)
+                process.send_signal(signum)
                 returncode = await asyncio.wait_for(process.wait(), STOP_DEADLINE)
             finally:
                 if process.returncode is None:
@@ -118,8 +123,8 @@ async def test_commands_that_finish_within_the_grace_period_are_not_cut(
     tmp_path: Path,
 ) -> None:
     async with FakeImgur() as imgur, FakeDiscord() as discord:
-        imgur.latency = 0.3  # every Imgur answer takes a moment
-        config = make_config(tmp_path, discord, imgur)
+        imgur.latency = 1.0  # every Imgur answer takes a moment (the PIN needs two)
+        config = make_config(tmp_path, discord, imgur, imgur={"request_timeout_seconds": 30})
         imgur.add_account("alice")
         stop = asyncio.Event()
         with point_discord_py_at(discord):
@@ -133,6 +138,9 @@ async def test_commands_that_finish_within_the_grace_period_are_not_cut(
                     alice, "imgur", "pin", {"code": imgur.issue_pin("alice")}
                 )
                 await pin.wait_acknowledged()
+                # The fake records the token request before its latency: the command is
+                # then still waiting for Imgur (and has the account call still to make).
+                await wait_until(lambda: imgur.count("token") == 1, 10, "the call to Imgur")
                 assert interaction_tasks(), "the command should still be talking to Imgur"
                 stop.set()
                 assert await asyncio.wait_for(bot, 15) == 0

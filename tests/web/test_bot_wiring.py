@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import aiohttp
 import pytest
 
 from tests.e2e.conftest import make_config, running_bot
-from tests.e2e.test_link_flow import authorize_url
+from tests.e2e.test_link_flow import authorize_url, custom_ids
 from tests.fakes.discord import FakeDiscord, point_discord_py_at
 from tests.fakes.imgur import FakeImgur
 
@@ -49,3 +52,62 @@ async def test_bot_serves_the_callback_links_by_one_click_and_stops_it(tmp_path,
             with pytest.raises(aiohttp.ClientConnectionError):
                 async with http_session.get(base + "/healthz"):
                     pass
+
+
+@pytest.mark.parametrize("response_type", ["code", "token"])
+async def test_when_imgur_redirects_to_the_bot_the_dm_has_no_pin_button(
+    tmp_path: Path, response_type: str
+) -> None:
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    async with FakeImgur() as imgur, FakeDiscord() as discord:
+        with point_discord_py_at(discord):
+            config = make_config(
+                tmp_path,
+                discord,
+                imgur,
+                imgur={"response_type": response_type},
+                web={"enabled": True, "host": "127.0.0.1", "port": port, "public_url": base},
+            )
+            async with running_bot(config, discord):
+                alice = discord.add_user(name="alice")
+                await (await discord.slash_command(alice, "imgur", "link")).wait_for_message()
+                dm = await discord.wait_for_dm(alice)
+    query = parse_qs(urlsplit(authorize_url(dm)).query)
+    assert query["response_type"] == [response_type]
+    assert "imgur:enter-pin" not in custom_ids(dm)
+
+
+async def healthz_status(session: aiohttp.ClientSession, url: str) -> tuple[int, dict]:
+    async with session.get(url) as response:
+        return response.status, await response.json()
+
+
+async def test_healthz_turns_503_when_the_gateway_is_gone_for_good(tmp_path, http_session):
+    # A fatal close code (4004) makes discord.py close the whole bot, web server included, so
+    # /healthz could never answer 503 there. Here Discord goes away entirely: the bot keeps
+    # trying to reconnect, stays up, and its /healthz must say it is not connected.
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    url = base + "/healthz"
+    async with FakeImgur() as imgur, FakeDiscord() as discord:
+        with point_discord_py_at(discord):
+            config = make_config(
+                tmp_path,
+                discord,
+                imgur,
+                imgur={"response_type": "code"},
+                web={"enabled": True, "host": "127.0.0.1", "port": port, "public_url": base},
+            )
+            async with running_bot(config, discord) as bot:
+                assert (await healthz_status(http_session, url))[0] == 200
+                await discord.close()  # the gateway drops, and every reconnect is refused
+
+                loop = asyncio.get_running_loop()
+                deadline = loop.time() + 10
+                while (answer := await healthz_status(http_session, url))[0] != 503:
+                    assert loop.time() < deadline, f"/healthz still answers {answer}"
+                    await asyncio.sleep(0.05)
+                assert answer[1]["gateway"] is False
+                assert answer[1]["database"] is True
+                assert not bot.is_closed()  # still trying: the web server is still up

@@ -109,19 +109,29 @@ async def test_stop_lets_a_dm_being_sent_finish(links, link_store, fake_imgur, h
         web_config(), links, link_store, is_connected=lambda: True, notify=slow_notify
     )
     await server.start()
-    fake_imgur.redirect_url = base(server) + "/oauth/callback"
-    fake_imgur.add_account("alice")
-    fake_imgur.login_as = "alice"
-    start = await links.start(MEMBER)
-    async with http_session.get(await follow_authorize(http_session, start.url)) as response:
-        assert response.status == 200  # the page does not wait for Discord
-    await asyncio.wait_for(started.wait(), 5)
-    stopping = asyncio.create_task(server.stop())
-    await asyncio.sleep(0)
-    assert not stopping.done()
-    release.set()
-    await asyncio.wait_for(stopping, 10)
-    assert delivered == [MEMBER]
+    stopping: asyncio.Task[None] | None = None
+    try:
+        fake_imgur.redirect_url = base(server) + "/oauth/callback"
+        fake_imgur.add_account("alice")
+        fake_imgur.login_as = "alice"
+        start = await links.start(MEMBER)
+        async with http_session.get(await follow_authorize(http_session, start.url)) as response:
+            assert response.status == 200  # the page does not wait for Discord
+        await asyncio.wait_for(started.wait(), 5)
+        stopping = asyncio.create_task(server.stop())
+        # While the DM is held, stop() must still be waiting for it (not merely slow to return).
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(stopping), 0.3)
+        assert delivered == []
+        release.set()
+        await asyncio.wait_for(stopping, 10)
+        assert delivered == [MEMBER]
+    finally:
+        release.set()
+        if stopping is None:
+            await server.stop()
+        else:
+            await asyncio.gather(stopping, return_exceptions=True)
 
 
 async def test_a_failing_dm_does_not_fail_the_link(

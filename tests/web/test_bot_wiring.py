@@ -22,6 +22,18 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def web_bot_config(tmp_path, discord, imgur, port, response_type):
+    """The bot's config with its callback server on ``port`` of this machine."""
+    base = f"http://127.0.0.1:{port}"
+    return make_config(
+        tmp_path,
+        discord,
+        imgur,
+        imgur={"response_type": response_type},
+        web={"enabled": True, "host": "127.0.0.1", "port": port, "public_url": base},
+    )
+
+
 async def test_bot_serves_the_callback_links_by_one_click_and_stops_it(tmp_path, http_session):
     port = free_port()
     base = f"http://127.0.0.1:{port}"
@@ -30,13 +42,7 @@ async def test_bot_serves_the_callback_links_by_one_click_and_stops_it(tmp_path,
         imgur.login_as = "alice_imgur"
         imgur.redirect_url = base + "/oauth/callback"
         with point_discord_py_at(discord):
-            config = make_config(
-                tmp_path,
-                discord,
-                imgur,
-                imgur={"response_type": "code"},
-                web={"enabled": True, "host": "127.0.0.1", "port": port, "public_url": base},
-            )
+            config = web_bot_config(tmp_path, discord, imgur, port, "code")
             async with running_bot(config, discord) as bot:
                 async with http_session.get(base + "/healthz") as health:
                     assert health.status == 200
@@ -59,16 +65,9 @@ async def test_when_imgur_redirects_to_the_bot_the_dm_has_no_pin_button(
     tmp_path: Path, response_type: str
 ) -> None:
     port = free_port()
-    base = f"http://127.0.0.1:{port}"
     async with FakeImgur() as imgur, FakeDiscord() as discord:
         with point_discord_py_at(discord):
-            config = make_config(
-                tmp_path,
-                discord,
-                imgur,
-                imgur={"response_type": response_type},
-                web={"enabled": True, "host": "127.0.0.1", "port": port, "public_url": base},
-            )
+            config = web_bot_config(tmp_path, discord, imgur, port, response_type)
             async with running_bot(config, discord):
                 alice = discord.add_user(name="alice")
                 await (await discord.slash_command(alice, "imgur", "link")).wait_for_message()
@@ -92,13 +91,7 @@ async def test_healthz_turns_503_when_the_gateway_is_gone_for_good(tmp_path, htt
     url = base + "/healthz"
     async with FakeImgur() as imgur, FakeDiscord() as discord:
         with point_discord_py_at(discord):
-            config = make_config(
-                tmp_path,
-                discord,
-                imgur,
-                imgur={"response_type": "code"},
-                web={"enabled": True, "host": "127.0.0.1", "port": port, "public_url": base},
-            )
+            config = web_bot_config(tmp_path, discord, imgur, port, "code")
             async with running_bot(config, discord) as bot:
                 assert (await healthz_status(http_session, url))[0] == 200
                 await discord.close()  # the gateway drops, and every reconnect is refused

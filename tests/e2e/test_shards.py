@@ -129,3 +129,17 @@ async def test_a_process_without_shard_zero_never_syncs_commands(tmp_path: Path)
         discord.assert_all_acknowledged(within=3.0)
     assert discord.command_syncs == []
     assert not any("/commands" in call.path for call in discord.rest_calls)
+
+
+async def test_auto_shard_count_asks_discord(tmp_path: Path) -> None:
+    async with FakeImgur() as imgur, FakeDiscord() as discord:
+        with point_discord_py_at(discord):
+            config = make_config(
+                tmp_path, discord, imgur, discord={"shard_count": "auto", "gateway_url": ""}
+            )
+            async with running_bot(config, discord) as bot:
+                assert bot.shard_count == 1
+                assert discord.calls("GET", "/gateway/bot")
+                assert discord.shards[0].identify is not None
+                assert discord.shards[0].identify["shard"] == [0, 1]
+                assert bot.gateway_connected.is_set()

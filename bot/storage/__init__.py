@@ -2,6 +2,7 @@
 
 from .crypto import TokenCipher, generate_key, load_or_create_key_file, state_digest
 from .errors import (
+    AttemptGoneError,
     InvalidKeyError,
     LinkNotFoundError,
     MigrationError,
@@ -16,6 +17,7 @@ from .sqlite import MAX_PENDING_STATES_PER_MEMBER, MEMORY, LinkStore
 __all__ = [
     "MAX_PENDING_STATES_PER_MEMBER",
     "MEMORY",
+    "AttemptGoneError",
     "AuthState",
     "DueLink",
     "InvalidKeyError",

@@ -37,3 +37,7 @@ class GrantRejected(ServiceError):
 
 class AccountMismatch(ServiceError):
     """Tokens from a redirect do not belong to the account they claim."""
+
+
+class LinkCancelled(ServiceError):
+    """The member unlinked while this link was being completed: nothing was stored."""

@@ -11,6 +11,7 @@ from .crypto import (
     state_digest,
 )
 from .errors import (
+    AttemptGoneError,
     InvalidKeyError,
     LinkNotFoundError,
     MigrationError,
@@ -33,6 +34,7 @@ __all__ = [
     "MAX_PENDING_BIO_CODES_PER_MEMBER",
     "MAX_PENDING_STATES_PER_MEMBER",
     "MEMORY",
+    "AttemptGoneError",
     "AuthState",
     "BioCode",
     "DueLink",

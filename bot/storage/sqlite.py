@@ -25,7 +25,7 @@ from typing import Any, Self
 import aiosqlite
 
 from .crypto import TokenCipher, bio_code_digest, state_digest
-from .errors import LinkNotFoundError, StorageError, TokenDecryptError
+from .errors import AttemptGoneError, LinkNotFoundError, StorageError, TokenDecryptError
 from .migrate import apply_migrations
 from .models import AuthState, BioCode, DueLink, Link, LinkKind, LinkStatus, StoreStats
 
@@ -48,6 +48,30 @@ _MAX_ERROR_LENGTH = 500
 _BUSY_TIMEOUT_MS = 5000
 _MIN_INT64 = -(2**63)
 _STATE_COLUMNS = "state_digest, discord_user_id, response_type, created_at, expires_at"
+# A state being completed is claimed, not deleted: its key gets this prefix, so it can be neither
+# consumed again nor taken for a pending one, while unlink (delete_member) still deletes it with
+# the member's other states. A link is stored for an attempt only while its claim exists
+# (save_link with ``attempt``), so an unlink during the exchange with Imgur wins.
+# (The prefix is spelled out in the SQL below, as 'claimed:'.)
+_CLAIMED = "claimed:"
+_CLAIM_NEWEST_SQL = (
+    "UPDATE auth_states SET state_digest = 'claimed:' || state_digest"
+    " WHERE rowid = (SELECT rowid FROM auth_states WHERE discord_user_id = ? AND expires_at > ?"
+    " AND state_digest NOT LIKE 'claimed:%' ORDER BY created_at DESC, rowid DESC LIMIT 1)"
+    " RETURNING state_digest, discord_user_id, response_type, created_at, expires_at"
+)
+_CLAIM_MEMBERS_SQL = (
+    "UPDATE auth_states SET state_digest = 'claimed:' || state_digest"
+    " WHERE state_digest = ? AND discord_user_id = ? AND expires_at > ?"
+    " RETURNING state_digest, discord_user_id, response_type, created_at, expires_at"
+)
+_CLAIM_ANY_SQL = (
+    "UPDATE auth_states SET state_digest = 'claimed:' || state_digest"
+    " WHERE state_digest = ? AND expires_at > ?"
+    " RETURNING state_digest, discord_user_id, response_type, created_at, expires_at"
+)
+# Claims of completions that never finished (the bot was killed) go this long after expiry.
+_CLAIM_GRACE_SECONDS = 3600
 
 # The sweep's query: TokenManager.due's rule in SQL (keep the two in step). An ok link is due
 # when it expires within the lead, expires_at <= :before (= now + lead), and is past half its
@@ -117,6 +141,12 @@ def _same_link(linked_at: datetime | None) -> tuple[int | None, int | None]:
     """Parameters of ``AND (? IS NULL OR linked_at = ?)``: any link, or only that one."""
     moment = _unix_or_none(linked_at)
     return moment, moment
+
+
+def _claimed(state: AuthState) -> str:
+    if not state.digest:
+        raise ValueError("only a state handed out by this store names a claim")
+    return _CLAIMED + state.digest
 
 
 def _clip(error: str | None) -> str | None:
@@ -291,15 +321,24 @@ class LinkStore:
             )
         return self._link(rows[0]) if rows else None
 
-    async def save_link(self, link: Link) -> None:
+    async def save_link(self, link: Link, *, attempt: AuthState | None = None) -> None:
         """Insert the member's link, replacing any previous one (of either kind).
 
         An ``oauth`` link needs both tokens and ``expires_at``; a ``bio`` link must have no
         tokens and no expiry, and needs ``imgur_account_id``. ``ValueError`` otherwise.
+
+        With ``attempt`` (a state this store handed out by ``consume_state*``), the attempt is
+        used up in the same transaction, and ``AttemptGoneError`` is raised, with nothing
+        stored, if it is gone: the member unlinked (or it was purged) while it was completed.
         """
         _check_link_shape(link)
         linked_at = link.linked_at if link.linked_at is not None else datetime.now(UTC)
-        async with self._lock:
+        async with self._lock, self._transaction():
+            if attempt is not None and not await self._run(
+                "DELETE FROM auth_states WHERE state_digest = ? AND discord_user_id = ?",
+                (_claimed(attempt), link.discord_user_id),
+            ):
+                raise AttemptGoneError(link.discord_user_id)
             await self._run(
                 "INSERT OR REPLACE INTO links (discord_user_id, kind, imgur_account_id,"
                 " imgur_username, access_token, refresh_token, expires_at, status, linked_at,"
@@ -469,8 +508,10 @@ class LinkStore:
                 (state_digest(state), discord_user_id, response_type, created_at, expires_at),
             )
             await self._run(
-                "DELETE FROM auth_states WHERE discord_user_id = ? AND (expires_at <= ?"
-                " OR rowid NOT IN (SELECT rowid FROM auth_states WHERE discord_user_id = ?"
+                "DELETE FROM auth_states WHERE discord_user_id = ?"
+                " AND state_digest NOT LIKE 'claimed:%'"
+                " AND (expires_at <= ? OR rowid NOT IN (SELECT rowid FROM auth_states"
+                " WHERE discord_user_id = ? AND state_digest NOT LIKE 'claimed:%'"
                 " ORDER BY created_at DESC, rowid DESC LIMIT ?))",
                 (discord_user_id, created_at, discord_user_id, MAX_PENDING_STATES_PER_MEMBER),
             )
@@ -486,37 +527,30 @@ class LinkStore:
     async def consume_state(
         self, discord_user_id: int, state: str | None, *, now: datetime | None = None
     ) -> AuthState | None:
-        """Use up the member's unexpired ``state``, or with None their newest pending one.
+        """Claim the member's unexpired ``state``, or with None their newest pending one.
 
-        A state belonging to another member is left alone and gives None.
+        A claimed state cannot be consumed again; it ends with ``save_link(attempt=...)``,
+        ``restore_state`` or ``drop_state``, or is deleted by unlink. A state belonging to
+        another member is left alone and gives None.
         """
         moment = _unix(_now(now))
         if state is None:
-            return await self._take_state(
-                "DELETE FROM auth_states WHERE rowid = (SELECT rowid FROM auth_states"
-                " WHERE discord_user_id = ? AND expires_at > ?"
-                " ORDER BY created_at DESC, rowid DESC LIMIT 1)",
-                (discord_user_id, moment),
-            )
+            return await self._take_state(_CLAIM_NEWEST_SQL, (discord_user_id, moment))
         return await self._take_state(
-            "DELETE FROM auth_states WHERE state_digest = ? AND discord_user_id = ?"
-            " AND expires_at > ?",
-            (state_digest(state), discord_user_id, moment),
+            _CLAIM_MEMBERS_SQL, (state_digest(state), discord_user_id, moment)
         )
 
     async def consume_state_any_member(
         self, state: str, *, now: datetime | None = None
     ) -> AuthState | None:
-        """Use up an unexpired ``state`` whoever it belongs to (a web callback); None if unknown."""
-        return await self._take_state(
-            "DELETE FROM auth_states WHERE state_digest = ? AND expires_at > ?",
-            (state_digest(state), _unix(_now(now))),
-        )
+        """Claim an unexpired ``state`` whoever it belongs to (a web callback); None if unknown."""
+        return await self._take_state(_CLAIM_ANY_SQL, (state_digest(state), _unix(_now(now))))
 
-    async def _take_state(self, delete_sql: str, params: Iterable[Any]) -> AuthState | None:
-        # One DELETE ... RETURNING: a state cannot be consumed twice, even concurrently.
+    async def _take_state(self, claim_sql: str, params: Iterable[Any]) -> AuthState | None:
+        # One UPDATE ... RETURNING: a state cannot be claimed twice, even concurrently (a
+        # claimed key no longer matches a digest, nor the pending ones).
         async with self._lock:
-            rows = await self._rows(delete_sql + " RETURNING " + _STATE_COLUMNS, params)
+            rows = await self._rows(claim_sql, params)
         if not rows:
             return None
         row = rows[0]
@@ -525,31 +559,36 @@ class LinkStore:
             response_type=row["response_type"],
             created_at=datetime.fromtimestamp(row["created_at"], tz=UTC),
             expires_at=datetime.fromtimestamp(row["expires_at"], tz=UTC),
-            digest=row["state_digest"],
+            digest=row["state_digest"].removeprefix(_CLAIMED),
         )
 
-    async def restore_state(self, state: AuthState) -> None:
-        """Put back a consumed state whose use failed for a passing reason (same expiry)."""
-        if not state.digest:
-            raise ValueError("only a state handed out by this store can be restored")
+    async def restore_state(self, state: AuthState) -> bool:
+        """Give back a claimed state whose use failed for a passing reason, for another try.
+
+        Only a claim that still exists is given back: after an unlink nothing comes back.
+        True if the state is pending again.
+        """
         async with self._lock:
-            await self._run(
-                "INSERT OR IGNORE INTO auth_states (state_digest, discord_user_id, response_type,"
-                " created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
-                (
-                    state.digest,
-                    state.discord_user_id,
-                    state.response_type,
-                    _unix(state.created_at),
-                    _unix(state.expires_at),
-                ),
+            return bool(
+                await self._run(
+                    "UPDATE auth_states SET state_digest = ? WHERE state_digest = ?",
+                    (state.digest, _claimed(state)),
+                )
             )
 
+    async def drop_state(self, state: AuthState) -> None:
+        """Forget a claimed state whose use failed for good (Imgur refused the PIN or code)."""
+        async with self._lock:
+            await self._run("DELETE FROM auth_states WHERE state_digest = ?", (_claimed(state),))
+
     async def purge_expired_states(self, now: datetime | None = None) -> int:
-        """Delete expired states; returns how many."""
+        """Delete expired states (claimed ones an hour after expiry); returns how many."""
+        moment = _unix(_now(now))
         async with self._lock:
             return await self._run(
-                "DELETE FROM auth_states WHERE expires_at <= ?", (_unix(_now(now)),)
+                "DELETE FROM auth_states WHERE expires_at <= ?"
+                " AND (state_digest NOT LIKE 'claimed:%' OR expires_at <= ?)",
+                (moment, moment - _CLAIM_GRACE_SECONDS),
             )
 
     # -- profile (bio) codes ------------------------------------------------------------------

@@ -44,6 +44,9 @@ Routes (their names are what ``fail``, ``count`` and ``requests`` use):
 - ``ERROR_AS_OBJECT``: 400 whose ``data.error`` is a ``{code, message, type, exception}``
   object, without ``request`` and ``method``.
 
+``hold(route)`` holds the next requests to ``route`` open (recorded, not yet answered) until the
+returned ``Hold`` is released; ``await hold.reached()`` waits until one is being held.
+
 Every ``/3/`` answer carries X-RateLimit-* headers (``client_remaining`` and ``user_remaining``
 count down). ``latency`` delays every answer. ``requests`` records every request.
 """
@@ -75,7 +78,7 @@ from .imgur_data import (
     pin_page,
 )
 
-__all__ = ["Failure", "FakeAccount", "FakeImgur", "RecordedRequest"]
+__all__ = ["Failure", "FakeAccount", "FakeImgur", "Hold", "RecordedRequest"]
 
 
 class Failure(enum.Enum):
@@ -136,6 +139,33 @@ class RecordedRequest:
     query: dict[str, str]
 
 
+class Hold:
+    """Requests to one route wait here, recorded but unanswered, until ``release()``."""
+
+    def __init__(self, stopping: asyncio.Event) -> None:
+        self.held = 0
+        self._arrived = asyncio.Event()
+        self._released = asyncio.Event()
+        self._stopping = stopping
+
+    async def reached(self, timeout: float = 5.0) -> None:  # noqa: ASYNC109
+        """Wait until a request is being held."""
+        await asyncio.wait_for(self._arrived.wait(), timeout)
+
+    def release(self) -> None:
+        """Let every held request (and later ones) through to its normal answer."""
+        self._released.set()
+
+    async def wait(self) -> None:
+        self.held += 1
+        self._arrived.set()
+        released = asyncio.ensure_future(self._released.wait())
+        stopping = asyncio.ensure_future(self._stopping.wait())
+        await asyncio.wait({released, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        released.cancel()
+        stopping.cancel()
+
+
 @dataclass
 class _AccessToken:
     username: str
@@ -177,6 +207,7 @@ class FakeImgur:
         self._refresh_tokens: dict[str, str] = {}
         self._access_tokens: dict[str, _AccessToken] = {}
         self._failures: dict[str, deque[tuple[Failure, str | None]]] = {}
+        self._holds: dict[str, Hold] = {}
         self._stopping = asyncio.Event()
         self._runner: web.AppRunner | None = None
         self._base_url: str | None = None
@@ -327,6 +358,14 @@ class FakeImgur:
             raise ValueError(f"unknown route {route!r}; one of {sorted(ROUTES)}")
         self._failures.setdefault(route, deque()).extend([(failure, message)] * times)
 
+    def hold(self, route: str) -> Hold:
+        """Hold requests to ``route`` open until the returned ``Hold`` is released."""
+        if route not in ROUTES:
+            raise ValueError(f"unknown route {route!r}; one of {sorted(ROUTES)}")
+        hold = Hold(self._stopping)
+        self._holds[route] = hold
+        return hold
+
     def count(self, route: str) -> int:
         """How many requests reached ``route`` (failed ones included)."""
         return sum(1 for request in self.requests if request.route == route)
@@ -369,6 +408,9 @@ class FakeImgur:
         )
         if self.latency > 0:
             await self._pause(self.latency)
+        hold = self._holds.get(route or "")
+        if hold is not None:
+            await hold.wait()
         queue = self._failures.get(route or "")
         failure, message = queue.popleft() if queue else (None, None)
         response: web.StreamResponse

@@ -20,6 +20,10 @@ T = TypeVar("T")
 
 DEFAULT_CONFIG_PATH = "config.toml"
 
+OAUTH = "oauth"  # link through Imgur's authorize page (needs the client secret)
+BIO = "bio"  # link by a code in the Imgur profile's About text (a client id is enough)
+LINK_METHODS = (OAUTH, BIO)
+
 
 class ConfigError(Exception):
     """A missing or malformed configuration value; the message names the key."""
@@ -47,6 +51,13 @@ class ImgurConfig:
     api_base: str = "https://api.imgur.com"
     response_type: ResponseType = ResponseType.PIN
     request_timeout_seconds: float = 10.0
+    link_methods: tuple[str, ...] = LINK_METHODS
+    bio_checks_per_hour: int = 10
+
+    @property
+    def methods_in_force(self) -> tuple[str, ...]:
+        """The link methods the bot offers: ``oauth`` only when a client secret is set."""
+        return tuple(m for m in self.link_methods if m != OAUTH or self.client_secret)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,13 +104,19 @@ class Config:
     logging: LoggingConfig = field(default_factory=LoggingConfig)
 
     def require_credentials(self) -> None:
-        """Raise naming every credential that is still missing (needed to connect)."""
+        """Raise naming every credential that is still missing (needed to connect).
+
+        The client secret is needed only when ``oauth`` is the only link method.
+        """
         missing = [
             name
             for name, value in (
                 ("DISCORD_TOKEN (discord.token)", self.discord.token),
                 ("IMGUR_CLIENT_ID (imgur.client_id)", self.imgur.client_id),
-                ("IMGUR_CLIENT_SECRET (imgur.client_secret)", self.imgur.client_secret),
+                (
+                    "IMGUR_CLIENT_SECRET (imgur.client_secret; or add bio to imgur.link_methods)",
+                    self.imgur.methods_in_force,
+                ),
             )
             if not value
         ]
@@ -117,6 +134,7 @@ ENV_OVERRIDES: dict[str, tuple[str, str]] = {
     "IMGUR_CLIENT_SECRET": ("imgur", "client_secret"),
     "IMGUR_API_BASE": ("imgur", "api_base"),
     "IMGUR_RESPONSE_TYPE": ("imgur", "response_type"),
+    "IMGUR_LINK_METHODS": ("imgur", "link_methods"),
     "BOT_DATABASE": ("storage", "database"),
     "BOT_ENCRYPTION_KEY": ("storage", "encryption_key"),
     "BOT_WEB_ENABLED": ("web", "enabled"),
@@ -188,6 +206,8 @@ def parse_config(raw: Mapping[str, Any], env: Mapping[str, str]) -> Config:
             )
         ),
         request_timeout_seconds=reader.number("imgur", "request_timeout_seconds", 10.0, 0.1, 120),
+        link_methods=reader.choices("imgur", "link_methods", LINK_METHODS),
+        bio_checks_per_hour=int(reader.number("imgur", "bio_checks_per_hour", 10, 1, 1000)),
     )
     storage = StorageConfig(
         database=reader.text("storage", "database", "data/bot.db", empty=False),
@@ -270,6 +290,22 @@ class _Reader:
                 f"{section}.{key}: must be {expected}, not {self._describe(section, key, value)}"
             )
         return value
+
+    def choices(self, section: str, key: str, allowed: tuple[str, ...]) -> tuple[str, ...]:
+        """A non-empty list of ``allowed`` words: a TOML list, or comma-separated text."""
+        value = self._get(section, key, list(allowed))
+        if isinstance(value, str):
+            value = [part for part in value.split(",") if part.strip()]
+        expected = ", ".join(f'"{word}"' for word in allowed)
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ConfigError(f"{section}.{key}: must be a list of {expected}")
+        words = tuple(dict.fromkeys(v.strip().lower() for v in value))
+        unknown = [word for word in words if word not in allowed]
+        if unknown:
+            raise ConfigError(f"{section}.{key}: {unknown[0]!r} is not one of {expected}")
+        if not words:
+            raise ConfigError(f"{section}.{key}: must name at least one of {expected}")
+        return words
 
     def url(
         self,

@@ -11,7 +11,7 @@ from functools import partial
 from typing import TypeVar
 
 from bot.clock import Clock, utcnow
-from bot.errors import LinkBroken, NotLinked
+from bot.errors import LinkBroken, NoAccessToken, NotLinked
 from bot.imgur import ImgurClient, ImgurError, InvalidAccessToken, InvalidGrant, RateLimited
 from bot.storage import DueLink, Link, LinkNotFoundError, LinkStatus, LinkStore
 
@@ -118,6 +118,8 @@ class TokenManager:
         This is the rule; the sweep's query, ``LinkStore.due_for_refresh``, states it in
         SQL (``expires_at <= now + lead AND expires_at + issued <= 2 * now``): change both.
         """
+        if link.expires_at is None:
+            return False  # a bio link: no token, nothing to refresh
         issued = link.refreshed_at or link.linked_at
         lead = self._lead
         if issued is not None and link.expires_at > issued:
@@ -127,17 +129,18 @@ class TokenManager:
     async def access_token_for(self, discord_user_id: int) -> str:
         """A usable access token, refreshed first when it expires within the lead time."""
         link = await self.linked(discord_user_id)
+        access_token, expires_at = _token_of(link)
         now = self._clock()
         if not self.due(link, now):
-            return link.access_token
+            return access_token
         try:
-            return (await self.refresh(discord_user_id)).access_token
+            return _token_of(await self.refresh(discord_user_id))[0]
         except (LinkBroken, NotLinked):
             raise
         except ImgurError:
-            if link.expires_at > now:
+            if expires_at > now:
                 # Refreshing early failed for a passing reason: the old token still works.
-                return link.access_token
+                return access_token
             raise
 
     async def call(self, discord_user_id: int, request: Callable[[str], Awaitable[T]]) -> T:
@@ -148,7 +151,7 @@ class TokenManager:
         except InvalidAccessToken:
             log.info("access token of member %s rejected; refreshing", discord_user_id)
         link = await self.refresh(discord_user_id, rejected_access_token=token)
-        return await request(link.access_token)
+        return await request(_token_of(link)[0])
 
     async def refresh(
         self, discord_user_id: int, *, rejected_access_token: str | None = None
@@ -190,6 +193,8 @@ class TokenManager:
             return link  # somebody refreshed it since that token was read
         if rejected_access_token is None and not self.due(link, now):
             return link  # refreshed by a caller that finished just before this one started
+        if link.refresh_token is None:
+            raise NoAccessToken  # a bio link
         try:
             tokens = await self._imgur.refresh(link.refresh_token)
         except InvalidGrant:
@@ -240,11 +245,14 @@ class TokenManager:
     async def _write(self, link: Link) -> None:
         """Store refreshed tokens (only into the link they belong to, see update_tokens)."""
         refreshed_at = link.refreshed_at or self._clock()
+        access_token, expires_at = _token_of(link)
+        if link.refresh_token is None:
+            raise NoAccessToken  # only oauth links are refreshed
         await self._store.update_tokens(
             link.discord_user_id,
-            access_token=link.access_token,
+            access_token=access_token,
             refresh_token=link.refresh_token,
-            expires_at=link.expires_at,
+            expires_at=expires_at,
             refreshed_at=refreshed_at,
             linked_at=link.linked_at,
         )
@@ -352,6 +360,13 @@ class TokenManager:
             log.exception("refresh of member %s failed unexpectedly", user_id)
         else:
             result.refreshed += 1
+
+
+def _token_of(link: Link) -> tuple[str, datetime]:
+    """The access token of an oauth link and its expiry; a bio link has none."""
+    if link.access_token is None or link.expires_at is None:
+        raise NoAccessToken
+    return link.access_token, link.expires_at
 
 
 def _short(exc: ImgurError) -> str:

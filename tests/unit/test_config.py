@@ -86,10 +86,61 @@ def test_secret_values_never_appear_in_errors_or_repr():
 
 def test_require_credentials_names_what_to_set():
     with pytest.raises(ConfigError) as caught:
-        parse_config({}, {"IMGUR_CLIENT_ID": "abc"}).require_credentials()
+        parse_config(
+            {"imgur": {"link_methods": ["oauth"]}}, {"IMGUR_CLIENT_ID": "abc"}
+        ).require_credentials()
     assert "DISCORD_TOKEN" in str(caught.value)
     assert "IMGUR_CLIENT_SECRET" in str(caught.value)
     assert "IMGUR_CLIENT_ID" not in str(caught.value)
+
+
+def test_the_client_secret_is_optional_while_bio_is_a_link_method():
+    config = parse_config({}, {"IMGUR_CLIENT_ID": "abc", "DISCORD_TOKEN": "t"})
+    config.require_credentials()
+    assert config.imgur.link_methods == ("oauth", "bio")
+    assert config.imgur.methods_in_force == ("bio",)
+    with_secret = parse_config({}, {"IMGUR_CLIENT_SECRET": "s"})
+    assert with_secret.imgur.methods_in_force == ("oauth", "bio")
+
+
+@pytest.mark.parametrize(
+    ("raw", "env", "expected"),
+    [
+        ({}, {"IMGUR_LINK_METHODS": "bio"}, ("bio",)),
+        ({}, {"IMGUR_LINK_METHODS": " Bio , oauth,"}, ("bio", "oauth")),
+        ({"imgur": {"link_methods": ["oauth"]}}, {}, ("oauth",)),
+        ({"imgur": {"link_methods": ["oauth"]}}, {"IMGUR_LINK_METHODS": "bio"}, ("bio",)),
+        ({"imgur": {"link_methods": ["bio", "bio"]}}, {}, ("bio",)),
+    ],
+)
+def test_link_methods_come_from_a_toml_list_or_a_comma_separated_variable(raw, env, expected):
+    assert parse_config(raw, env).imgur.link_methods == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (["oauth", "password"], "'password' is not one of"),
+        ([], "at least one"),
+        ("oauth", None),
+        (7, "must be a list"),
+        ([1], "must be a list"),
+    ],
+)
+def test_bad_link_methods_are_named(value, message):
+    if message is None:
+        assert parse_config({"imgur": {"link_methods": value}}, {}).imgur.link_methods == ("oauth",)
+        return
+    with pytest.raises(ConfigError, match=message) as caught:
+        parse_config({"imgur": {"link_methods": value}}, {})
+    assert str(caught.value).startswith("imgur.link_methods: ")
+
+
+def test_bio_checks_per_hour_is_bounded():
+    assert parse_config({}, {}).imgur.bio_checks_per_hour == 10
+    assert parse_config({"imgur": {"bio_checks_per_hour": 3}}, {}).imgur.bio_checks_per_hour == 3
+    with pytest.raises(ConfigError, match=r"imgur\.bio_checks_per_hour: must be between 1"):
+        parse_config({"imgur": {"bio_checks_per_hour": 0}}, {})
 
 
 def test_guild_sync_mode_gives_the_guild_id():

@@ -21,16 +21,16 @@ FORGED = "/oauth/callback%0a2026-12-03 12:00:00 INFO bot.linking: member 1 linke
 async def raw_get(port: int, target: bytes) -> bytes:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     try:
-        writer.write(b"GET " + target + b" HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        writer.write(
+            b"GET " + target + b" HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+        )
         await writer.drain()
         return await asyncio.wait_for(reader.read(), 10)
     finally:
         writer.close()
 
 
-async def access_lines(
-    links, link_store, caplog, targets: list[bytes], **web: object
-) -> list[str]:
+async def access_lines(links, link_store, caplog, targets: list[bytes], **web: object) -> list[str]:
     config = dataclasses.replace(
         WebConfig(enabled=True, host="127.0.0.1", port=0, public_url="https://bot.example"),
         **web,

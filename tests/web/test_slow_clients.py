@@ -137,7 +137,7 @@ async def test_healthz_answers_under_300_slow_clients_and_the_deadline_drops_the
 async def test_a_body_that_never_arrives_gets_408_and_the_connection_closed(server):
     request = (
         b"POST /oauth/token HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-        b"Content-Length: 200\r\n\r\n{\"state\": "
+        b'Content-Length: 200\r\n\r\n{"state": '
     )
     client = await open_slow(server.port, request)
     try:

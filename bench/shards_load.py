@@ -231,6 +231,14 @@ async def run_setup(setup: Setup, seconds: float, window: int, postgres: str) ->
     }
 
 
+def load_average() -> str:
+    try:
+        with open("/proc/loadavg", encoding="ascii") as file:
+            return file.read().split()[0]
+    except OSError:
+        return "?"
+
+
 async def bench(
     quick: bool = False,
     seconds: float | None = None,
@@ -241,7 +249,9 @@ async def bench(
     seconds = seconds or (QUICK_SECONDS if quick else SECONDS)
     postgres = postgres or os.environ.get("BOT_BENCH_POSTGRES", "")
     postgres = postgres or os.environ.get("BOT_TEST_POSTGRES", "")
+    load_before = load_average()
     runs = [await run_setup(setup, seconds, window, postgres) for setup in setups(postgres)]
+    load_after = load_average()
     for run in runs:
         setup: Setup = run["setup"]
         count = max(1, run["completed"])
@@ -269,6 +279,10 @@ async def bench(
         f"closed loop of {window} commands in flight for {seconds:.0f} s per set-up, each from "
         f"another member; fake Imgur {IMGUR_LATENCY * 1000:.0f} ms per answer; {os.cpu_count()} "
         "cores shared by the bot processes, the fake Discord with the load, and the fake Imgur"
+    )
+    report.notes.append(
+        f"load average (1 min) {load_before} before, {load_after} after: other work on the "
+        "machine takes cores from these figures"
     )
     report.summary = "; ".join(f"{run['setup'].label}: {run['rate']:.0f}/s" for run in runs)
     return report

@@ -28,7 +28,7 @@ from bot.imgur import (
     Tokens,
     tokens_from_redirect,
 )
-from bot.storage import AuthState, Link, LinkStatus, LinkStore
+from bot.storage import AuthState, Link, LinkStatus, Store
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +92,7 @@ class LinkService:
 
     def __init__(
         self,
-        store: LinkStore,
+        store: Store,
         imgur: ImgurClient,
         *,
         response_type: ResponseType = ResponseType.PIN,

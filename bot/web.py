@@ -31,7 +31,7 @@ from bot.errors import AccountMismatch, GrantRejected, InvalidLinkInput, Unknown
 from bot.imgur import ImgurError, ImgurUnavailable, RateLimited, Tokens
 from bot.imgur.parse import parse_tokens
 from bot.linking import LinkService
-from bot.storage import Link, LinkStore
+from bot.storage import Link, Store
 from bot.web_pages import CONTENT_SECURITY_POLICY, render_page, render_token_page
 
 __all__ = [
@@ -195,7 +195,7 @@ class _CallbackHandlers:
     def __init__(
         self,
         links: LinkService,
-        store: LinkStore,
+        store: Store,
         is_connected: Callable[[], bool],
         notify: Notify,
         penalty: BadStatePenalty,
@@ -371,7 +371,7 @@ async def _error_pages(
 
 def create_app(
     links: LinkService,
-    store: LinkStore,
+    store: Store,
     *,
     is_connected: Callable[[], bool],
     notify: Notify,
@@ -412,7 +412,7 @@ class CallbackServer:
         self,
         config: WebConfig,
         links: LinkService,
-        store: LinkStore,
+        store: Store,
         *,
         is_connected: Callable[[], bool],
         notify: Notify,

@@ -15,7 +15,9 @@ import pytest
 from bot.app import ImgurBot
 from bot.config import Config, parse_config
 from tests.fakes.discord import FakeDiscord, FakeInteraction, FakeUser, point_discord_py_at
+from bot.storage import generate_key
 from tests.fakes.imgur import FakeImgur
+from tests.postgres import fresh_schema
 
 
 @dataclass
@@ -93,11 +95,26 @@ def bot_settings() -> dict[str, Any]:
     return {}
 
 
+@pytest.fixture(params=["sqlite", "postgres"])
+async def storage_settings(request: pytest.FixtureRequest) -> AsyncIterator[dict[str, Any]]:
+    """The end-to-end suite runs once on SQLite (the default) and once more on PostgreSQL."""
+    if request.param == "sqlite":
+        yield {}
+        return
+    async with fresh_schema() as url:
+        yield {"database": url, "encryption_key": generate_key()}
+
+
 @pytest.fixture
-async def harness(tmp_path: Path, bot_settings: dict[str, Any]) -> AsyncIterator[Harness]:
+async def harness(
+    tmp_path: Path, bot_settings: dict[str, Any], storage_settings: dict[str, Any]
+) -> AsyncIterator[Harness]:
+    settings = dict(bot_settings)
+    if storage_settings:
+        settings["storage"] = {**settings.get("storage", {}), **storage_settings}
     async with FakeImgur() as imgur, FakeDiscord() as discord:
         with point_discord_py_at(discord):
-            config = make_config(tmp_path, discord, imgur, **bot_settings)
+            config = make_config(tmp_path, discord, imgur, **settings)
             async with running_bot(config, discord) as bot:
                 yield Harness(bot=bot, discord=discord, imgur=imgur, config=config)
         discord.assert_all_acknowledged(within=3.0)

@@ -1,0 +1,499 @@
+"""``LinkStore``: members' Imgur links and pending authorization states, in any backend.
+
+Everything the backends share is written here once: tokens are encrypted before they reach a
+backend (which stores bytes) and states are kept only as digests, so the database alone reveals
+neither; each link's ``refresh_after`` comes from the one refresh rule; key rotation re-encrypts
+through the backend's plain row reads and writes. Times are Unix seconds in the database and
+timezone-aware UTC datetimes in the API (sub-second precision is dropped).
+
+``storage.database`` picks the backend: a ``postgresql://`` URL is PostgreSQL (asyncpg, a
+pool), anything else a SQLite file (or ``":memory:"``).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import secrets
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import TracebackType
+from typing import Self
+
+from .backend import MIN_KEY, Backend, DueKey, DueRow, LinkRow, StateRow, TokenRow
+from .crypto import TokenCipher, state_digest
+from .errors import LinkNotFoundError, StorageError, TokenDecryptError
+from .models import AuthState, DueLink, Link, LinkStatus, StoreStats
+from .refresh import RefreshRule
+
+__all__ = [
+    "DEFAULT_POOL_SIZE",
+    "MAX_PENDING_STATES_PER_MEMBER",
+    "LinkStore",
+    "is_postgres_url",
+]
+
+log = logging.getLogger(__name__)
+
+MAX_PENDING_STATES_PER_MEMBER = 5  # older ones are dropped, so one member cannot pile them up
+DEFAULT_POOL_SIZE = 10
+_MAX_ERROR_LENGTH = 500
+# Settings every process shares (see Backend.get_setting).
+ROTATION_SETTING = "key_rotation_target"  # fingerprint of the key a rotation re-encrypts to
+LEAD_SETTING = "refresh_lead_seconds"  # the lead the stored refresh_after times were made with
+
+
+def is_postgres_url(database: str) -> bool:
+    """Whether ``storage.database`` names a PostgreSQL server rather than a SQLite file."""
+    return database.startswith(("postgresql://", "postgres://"))
+
+
+def _unix(moment: datetime) -> int:
+    if moment.utcoffset() is None:
+        raise ValueError("naive datetime: the store takes timezone-aware UTC datetimes")
+    return math.floor(moment.timestamp())
+
+
+def _unix_or_none(moment: datetime | None) -> int | None:
+    return None if moment is None else _unix(moment)
+
+
+def _utc(seconds: int) -> datetime:
+    return datetime.fromtimestamp(seconds, tz=UTC)
+
+
+def _utc_or_none(seconds: int | None) -> datetime | None:
+    return None if seconds is None else _utc(seconds)
+
+
+def _now(now: datetime | None) -> datetime:
+    return datetime.now(UTC) if now is None else now
+
+
+def _clip(error: str | None) -> str | None:
+    return None if error is None else error[:_MAX_ERROR_LENGTH]
+
+
+def _due_link(row: DueRow) -> DueLink:
+    return DueLink(
+        discord_user_id=row.discord_user_id,
+        expires_at=_utc(row.expires_at),
+        linked_at=_utc(row.linked_at),
+        refreshed_at=_utc_or_none(row.refreshed_at),
+    )
+
+
+def _auth_state(row: StateRow) -> AuthState:
+    return AuthState(
+        discord_user_id=row.discord_user_id,
+        response_type=row.response_type,
+        created_at=_utc(row.created_at),
+        expires_at=_utc(row.expires_at),
+        digest=row.state_digest,
+    )
+
+
+class LinkStore:
+    """Members' links and authorization states. Create with ``await LinkStore.open(...)``."""
+
+    def __init__(self, backend: Backend, cipher: TokenCipher, rule: RefreshRule) -> None:
+        self._backend = backend
+        self._cipher = cipher
+        self.rule = rule
+
+    @classmethod
+    async def open(
+        cls,
+        database: str | Path,
+        cipher: TokenCipher,
+        *,
+        rule: RefreshRule | None = None,
+        pool_size: int = DEFAULT_POOL_SIZE,
+    ) -> LinkStore:
+        """Open (creating if needed) and migrate the database: a SQLite path, ``":memory:"``,
+        or a ``postgresql://`` URL (a pool of at most ``pool_size`` connections)."""
+        backend: Backend
+        if is_postgres_url(str(database)):
+            from .postgres import PostgresBackend  # asyncpg is loaded only when used
+
+            backend = await PostgresBackend.open(str(database), pool_size=pool_size)
+        else:
+            from .sqlite import SqliteBackend
+
+            backend = await SqliteBackend.open(database)
+        store = cls(backend, cipher, rule or RefreshRule())
+        try:
+            await store._align_refresh_times()
+        except BaseException:
+            await backend.close()
+            raise
+        return store
+
+    @property
+    def backend(self) -> Backend:
+        """The database underneath (for operator commands: copy, locks, backups)."""
+        return self._backend
+
+    @property
+    def cipher(self) -> TokenCipher:
+        return self._cipher
+
+    async def close(self) -> None:
+        """Close the database; waits for a running transaction. Safe to call twice."""
+        await self._backend.close()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    def __repr__(self) -> str:
+        return f"LinkStore({self._backend.location!r})"
+
+    # -- encryption and the refresh rule ------------------------------------------------------
+
+    def _decrypt(self, user_id: int, blob: bytes) -> str:
+        try:
+            return self._cipher.decrypt(blob)
+        except TokenDecryptError:
+            log.error(
+                "cannot decrypt the stored tokens of member %d: wrong encryption key?", user_id
+            )
+            raise TokenDecryptError(
+                f"the stored tokens of member {user_id} could not be decrypted"
+                " with the configured encryption key(s)"
+            ) from None
+
+    def _link(self, row: LinkRow) -> Link:
+        return Link(
+            discord_user_id=row.discord_user_id,
+            imgur_account_id=row.imgur_account_id,
+            imgur_username=row.imgur_username,
+            access_token=self._decrypt(row.discord_user_id, row.access_token),
+            refresh_token=self._decrypt(row.discord_user_id, row.refresh_token),
+            expires_at=_utc(row.expires_at),
+            status=LinkStatus(row.status),
+            linked_at=_utc(row.linked_at),
+            refreshed_at=_utc_or_none(row.refreshed_at),
+            last_error=row.last_error,
+        )
+
+    def _refresh_after(self, expires_at: int, linked_at: int, refreshed_at: int | None) -> int:
+        issued = refreshed_at if refreshed_at is not None else linked_at
+        return self.rule.refresh_after_seconds(expires_at, issued)
+
+    async def _align_refresh_times(self) -> None:
+        """Recompute every stored ``refresh_after`` if the lead changed since they were made."""
+        lead = str(self.rule.lead.total_seconds())
+        stored = await self._backend.get_setting(LEAD_SETTING)
+        if stored == lead:
+            return
+        if stored is not None:
+            log.info("refresh lead changed: recomputing the refresh times of every link")
+        after, done = MIN_KEY, 0
+        while rows := await self._backend.link_rows(after, 1000):
+            await self._backend.set_refresh_after(
+                [
+                    (
+                        r.discord_user_id,
+                        self._refresh_after(r.expires_at, r.linked_at, r.refreshed_at),
+                    )
+                    for r in rows
+                ]
+            )
+            done += len(rows)
+            after = rows[-1].discord_user_id
+        await self._backend.set_setting(LEAD_SETTING, lead)
+
+    # -- links --------------------------------------------------------------------------------
+
+    async def get(self, discord_user_id: int) -> Link | None:
+        """The member's link, or None."""
+        row = await self._backend.get(discord_user_id)
+        return None if row is None else self._link(row)
+
+    async def save_link(self, link: Link) -> None:
+        """Insert the member's link, replacing any previous one."""
+        linked_at = _unix(link.linked_at if link.linked_at is not None else datetime.now(UTC))
+        expires_at = _unix(link.expires_at)
+        refreshed_at = _unix_or_none(link.refreshed_at)
+        await self._backend.save_link(
+            LinkRow(
+                discord_user_id=link.discord_user_id,
+                imgur_account_id=link.imgur_account_id,
+                imgur_username=link.imgur_username,
+                access_token=self._cipher.encrypt(link.access_token),
+                refresh_token=self._cipher.encrypt(link.refresh_token),
+                expires_at=expires_at,
+                status=LinkStatus(link.status).value,
+                linked_at=linked_at,
+                refreshed_at=refreshed_at,
+                last_error=_clip(link.last_error),
+                refresh_after=self._refresh_after(expires_at, linked_at, refreshed_at),
+            )
+        )
+
+    async def update_tokens(
+        self,
+        discord_user_id: int,
+        *,
+        access_token: str,
+        refresh_token: str,
+        expires_at: datetime,
+        refreshed_at: datetime,
+        linked_at: datetime | None = None,
+    ) -> None:
+        """Store refreshed tokens; the link becomes ok again. ``LinkNotFoundError`` if unlinked.
+
+        With ``linked_at``, only the link made at that moment is touched: a refresh that began
+        before the member linked again must not write the old account's tokens over the new.
+        Any lease on the link ends.
+        """
+        expires, refreshed = _unix(expires_at), _unix(refreshed_at)
+        changed = await self._backend.update_tokens(
+            discord_user_id,
+            access_token=self._cipher.encrypt(access_token),
+            refresh_token=self._cipher.encrypt(refresh_token),
+            expires_at=expires,
+            refreshed_at=refreshed,
+            refresh_after=self.rule.refresh_after_seconds(expires, refreshed),
+            linked_at=_unix_or_none(linked_at),
+        )
+        if not changed:
+            raise LinkNotFoundError(discord_user_id)
+
+    async def mark_broken(
+        self, discord_user_id: int, error: str, *, linked_at: datetime | None = None
+    ) -> None:
+        """Imgur refused the refresh token: the member must link again (see update_tokens)."""
+        if not await self._backend.mark_broken(
+            discord_user_id, _clip(error) or "", _unix_or_none(linked_at)
+        ):
+            raise LinkNotFoundError(discord_user_id)
+
+    async def record_error(
+        self, discord_user_id: int, error: str, *, linked_at: datetime | None = None
+    ) -> None:
+        """Remember a temporary failure for ``/imgur status``; the status is kept."""
+        if not await self._backend.record_error(
+            discord_user_id, _clip(error) or "", _unix_or_none(linked_at)
+        ):
+            raise LinkNotFoundError(discord_user_id)
+
+    async def delete_member(self, discord_user_id: int) -> bool:
+        """Delete the member's link and pending states; True if there was anything.
+
+        Nothing of them stays readable in the database files (see the backends).
+        """
+        return await self._backend.delete_member(discord_user_id)
+
+    # -- the refresh sweep --------------------------------------------------------------------
+
+    @staticmethod
+    def _after_key(after: DueLink | None, rule: RefreshRule) -> DueKey:
+        if after is None:
+            return (MIN_KEY, MIN_KEY, MIN_KEY)
+        expires_at = _unix(after.expires_at)
+        issued = _unix(after.refreshed_at or after.linked_at)
+        return (rule.refresh_after_seconds(expires_at, issued), expires_at, after.discord_user_id)
+
+    async def due_for_refresh(
+        self, before: datetime, limit: int, *, now: datetime, after: DueLink | None = None
+    ) -> list[DueLink]:
+        """Up to ``limit`` ok links due for refresh at ``now``, without their tokens.
+
+        Due by the refresh rule (``RefreshRule``, whose moment each link stores) and expiring
+        at or before ``before`` (``now`` plus the lead). Links that became due first come first.
+        To page, pass the previous page's last link as ``after``.
+        """
+        if limit < 1:
+            raise ValueError("limit must be at least 1")
+        rows = await self._backend.due(
+            _unix(now), _unix(before), limit, self._after_key(after, self.rule)
+        )
+        return [_due_link(row) for row in rows]
+
+    async def claim_due(
+        self,
+        before: datetime,
+        limit: int,
+        *,
+        now: datetime,
+        owner: str,
+        lease: timedelta,
+        after: DueLink | None = None,
+    ) -> list[DueLink]:
+        """Like ``due_for_refresh``, but each link returned is leased to ``owner`` for ``lease``.
+
+        Links another process holds (an unexpired lease) are passed over; a lease of a process
+        that died runs out and its links are claimed again.
+        """
+        if limit < 1:
+            raise ValueError("limit must be at least 1")
+        moment = _unix(now)
+        rows = await self._backend.claim_due(
+            moment,
+            _unix(before),
+            limit,
+            self._after_key(after, self.rule),
+            owner,
+            moment + math.ceil(lease.total_seconds()),
+        )
+        return [_due_link(row) for row in rows]
+
+    async def claim(
+        self, discord_user_id: int, *, owner: str, now: datetime, lease: timedelta
+    ) -> bool:
+        """Lease the member's link to ``owner`` before refreshing it; False if another holds it."""
+        moment = _unix(now)
+        return await self._backend.claim(
+            discord_user_id, owner, moment, moment + math.ceil(lease.total_seconds())
+        )
+
+    async def release(self, discord_user_id: int, *, owner: str) -> None:
+        """End ``owner``'s lease on the member's link (writing a refresh result ends it too)."""
+        await self._backend.release(discord_user_id, owner)
+
+    # -- authorization states -----------------------------------------------------------------
+
+    async def create_state(
+        self,
+        discord_user_id: int,
+        response_type: str,
+        *,
+        ttl: timedelta = timedelta(minutes=10),
+        now: datetime | None = None,
+    ) -> AuthState:
+        """A new single-use state for the member; the result carries the clear state, once."""
+        if ttl <= timedelta(0):
+            raise ValueError("ttl must be positive")
+        created = _now(now)
+        created_at, expires_at = _unix(created), _unix(created + ttl)
+        state = secrets.token_urlsafe(32)
+        digest = state_digest(state)
+        await self._backend.create_state(
+            StateRow(digest, discord_user_id, response_type, created_at, expires_at),
+            MAX_PENDING_STATES_PER_MEMBER,
+        )
+        return AuthState(
+            discord_user_id=discord_user_id,
+            response_type=response_type,
+            created_at=_utc(created_at),
+            expires_at=_utc(expires_at),
+            state=state,
+            digest=digest,
+        )
+
+    async def consume_state(
+        self, discord_user_id: int, state: str | None, *, now: datetime | None = None
+    ) -> AuthState | None:
+        """Use up the member's unexpired ``state``, or with None their newest pending one.
+
+        A state belonging to another member is left alone and gives None.
+        """
+        moment = _unix(_now(now))
+        if state is None:
+            row = await self._backend.take_newest_state(discord_user_id, moment)
+        else:
+            row = await self._backend.take_state(state_digest(state), discord_user_id, moment)
+        return None if row is None else _auth_state(row)
+
+    async def consume_state_any_member(
+        self, state: str, *, now: datetime | None = None
+    ) -> AuthState | None:
+        """Use up an unexpired ``state`` whoever it belongs to (a web callback); None if unknown."""
+        row = await self._backend.take_state(state_digest(state), None, _unix(_now(now)))
+        return None if row is None else _auth_state(row)
+
+    async def restore_state(self, state: AuthState) -> None:
+        """Put back a consumed state whose use failed for a passing reason (same expiry)."""
+        if not state.digest:
+            raise ValueError("only a state handed out by this store can be restored")
+        await self._backend.restore_state(
+            StateRow(
+                state.digest,
+                state.discord_user_id,
+                state.response_type,
+                _unix(state.created_at),
+                _unix(state.expires_at),
+            )
+        )
+
+    async def purge_expired_states(self, now: datetime | None = None) -> int:
+        """Delete expired states; returns how many."""
+        return await self._backend.purge_expired_states(_unix(_now(now)))
+
+    # -- settings every process shares --------------------------------------------------------
+
+    async def get_setting(self, name: str) -> str | None:
+        """A value every process sees (for example the hash of the last command sync)."""
+        return await self._backend.get_setting(name)
+
+    async def set_setting(self, name: str, value: str | None) -> None:
+        await self._backend.set_setting(name, value)
+
+    # -- operations ---------------------------------------------------------------------------
+
+    async def stats(self, *, now: datetime | None = None) -> StoreStats:
+        """Counts of links, broken links and unexpired states."""
+        return await self._backend.stats(_unix(_now(now)))
+
+    async def ping(self) -> bool:
+        """True if the database answers."""
+        try:
+            return await self._backend.ping()
+        except (OSError, StorageError, ValueError):
+            return False
+
+    async def pending_rotation(self) -> str | None:
+        """Fingerprint of the key an unfinished ``reencrypt_all`` was re-encrypting to."""
+        return await self._backend.get_setting(ROTATION_SETTING)
+
+    async def reencrypt_all(self, new_cipher: TokenCipher, batch: int = 500) -> int:
+        """Re-encrypt every token with ``new_cipher``'s first key; returns the links done.
+
+        ``new_cipher`` must also hold the old key(s): rows not yet done are read with it, so an
+        interrupted run loses nothing and can simply be repeated. Until it is done, the database
+        remembers which key it re-encrypts to (``pending_rotation``), so that a bot started
+        meanwhile finishes it rather than ignoring the new key. The store uses it from now on.
+        """
+        if batch < 1:
+            raise ValueError("batch must be at least 1")
+        sample = await self._backend.token_rows(MIN_KEY, 1)
+        if sample:
+            new_cipher.decrypt(sample[0].access_token)  # refuse before changing anything
+        self._cipher = new_cipher
+        await self._backend.set_setting(ROTATION_SETTING, new_cipher.fingerprint)
+        done, after = 0, MIN_KEY
+        while True:
+            rows = await self._backend.token_rows(after, batch)
+            rotated = []
+            for row in rows:
+                try:
+                    rotated.append(
+                        TokenRow(
+                            row.discord_user_id,
+                            new_cipher.rotate(row.access_token),
+                            new_cipher.rotate(row.refresh_token),
+                        )
+                    )
+                except TokenDecryptError:
+                    log.error(
+                        "cannot decrypt the tokens of member %d; re-encryption stopped",
+                        row.discord_user_id,
+                    )
+                    raise
+            await self._backend.write_token_rows(rotated)
+            done += len(rows)
+            if len(rows) < batch:
+                break
+            after = rows[-1].discord_user_id
+        await self._backend.set_setting(ROTATION_SETTING, None)
+        log.info("re-encrypted the tokens of %d links with the new key", done)
+        return done

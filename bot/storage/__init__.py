@@ -1,17 +1,20 @@
-"""Persistence: members' Imgur links and authorization states. Knows nothing of Discord or HTTP.
+"""Persistence: members' Imgur links, authorization states and profile (bio) codes.
 
-Services depend on :class:`Store` (the Protocol); :class:`LinkStore` implements it over the
-SQLite or the PostgreSQL backend, chosen by ``storage.database``.
+Knows nothing of Discord or HTTP. Services depend on :class:`Store` (the Protocol);
+:class:`LinkStore` implements it over the SQLite or the PostgreSQL backend, chosen by
+``storage.database``.
 """
 
 from .crypto import (
     TokenCipher,
+    bio_code_digest,
     generate_key,
     key_fingerprint,
     load_or_create_key_file,
     state_digest,
 )
 from .errors import (
+    AttemptGoneError,
     InvalidKeyError,
     LinkNotFoundError,
     MigrationError,
@@ -20,20 +23,32 @@ from .errors import (
     TokenDecryptError,
 )
 from .migrate import Migration, apply_migrations, load_migrations
-from .models import AuthState, DueLink, Link, LinkStatus, StoreStats
+from .models import AuthState, BioCode, DueLink, Link, LinkKind, LinkStatus, StoreStats
 from .protocol import Store
 from .refresh import RefreshRule
 from .sqlite import MEMORY
-from .store import DEFAULT_POOL_SIZE, MAX_PENDING_STATES_PER_MEMBER, LinkStore, is_postgres_url
+from .store import (
+    BIO_CODE_TTL,
+    DEFAULT_POOL_SIZE,
+    MAX_PENDING_BIO_CODES_PER_MEMBER,
+    MAX_PENDING_STATES_PER_MEMBER,
+    LinkStore,
+    is_postgres_url,
+)
 
 __all__ = [
+    "BIO_CODE_TTL",
     "DEFAULT_POOL_SIZE",
+    "MAX_PENDING_BIO_CODES_PER_MEMBER",
     "MAX_PENDING_STATES_PER_MEMBER",
     "MEMORY",
+    "AttemptGoneError",
     "AuthState",
+    "BioCode",
     "DueLink",
     "InvalidKeyError",
     "Link",
+    "LinkKind",
     "LinkNotFoundError",
     "LinkStatus",
     "LinkStore",
@@ -47,6 +62,7 @@ __all__ = [
     "TokenCipher",
     "TokenDecryptError",
     "apply_migrations",
+    "bio_code_digest",
     "generate_key",
     "is_postgres_url",
     "key_fingerprint",

@@ -14,10 +14,14 @@ from typing import Protocol
 
 from .models import StoreStats
 
-__all__ = ["Backend", "DueKey", "DueRow", "LinkRow", "StateRow", "TokenRow"]
+__all__ = ["Backend", "BioCodeRow", "DueKey", "DueRow", "LinkRow", "StateRow", "TokenRow"]
 
 # Smallest key: pages of the due links start after it.
 MIN_KEY = -(2**63)
+# A state being completed is claimed, not deleted: its key gets this prefix, so that it can be
+# neither consumed again nor taken for a pending one, while unlink still deletes it with the
+# member's other states. A link is stored for an attempt only while its claim exists.
+CLAIMED = "claimed:"
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,16 +29,17 @@ class LinkRow:
     """One stored link, as the database holds it (tokens encrypted, times in Unix seconds)."""
 
     discord_user_id: int
+    kind: str  # 'oauth' (tokens and expiry set) or 'bio' (none of them)
     imgur_account_id: int | None
     imgur_username: str
-    access_token: bytes = field(repr=False)
-    refresh_token: bytes = field(repr=False)
-    expires_at: int
+    access_token: bytes | None = field(repr=False)
+    refresh_token: bytes | None = field(repr=False)
+    expires_at: int | None
     status: str
     linked_at: int
     refreshed_at: int | None
     last_error: str | None
-    refresh_after: int
+    refresh_after: int | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +69,18 @@ class StateRow:
 
 
 @dataclass(frozen=True, slots=True)
+class BioCodeRow:
+    """A pending profile code, known by its digest (bound to the member and the username)."""
+
+    attempt: str
+    code_digest: str = field(repr=False)
+    discord_user_id: int
+    imgur_username: str
+    created_at: int
+    expires_at: int
+
+
+@dataclass(frozen=True, slots=True)
 class TokenRow:
     """A link's two encrypted tokens (what key rotation reads and writes)."""
 
@@ -80,6 +97,11 @@ class Backend(Protocol):
         """Where the database is, for messages (a path, or a URL without its password)."""
         ...
 
+    @property
+    def shared(self) -> bool:
+        """Whether several bot processes may use the database at once."""
+        ...
+
     async def close(self) -> None:
         """Close the database (and release the instance lock). Safe to call twice."""
         ...
@@ -92,9 +114,17 @@ class Backend(Protocol):
 
     # links
     async def get(self, discord_user_id: int) -> LinkRow | None: ...
-    async def save_link(self, row: LinkRow) -> None:
-        """Insert the member's link, replacing any previous one (and any lease on it)."""
+    async def save_link(self, row: LinkRow, attempt_digest: str | None = None) -> bool:
+        """Insert the member's link, replacing any previous one (and any lease on it).
+
+        With ``attempt_digest``, the claimed state of that digest is deleted in the same
+        transaction, and nothing is stored (False) if it is gone (the member unlinked).
+        """
         ...
+
+    async def rename_account(
+        self, discord_user_id: int, imgur_username: str, linked_at: int | None
+    ) -> bool: ...
 
     async def update_tokens(
         self,
@@ -104,7 +134,7 @@ class Backend(Protocol):
         refresh_token: bytes,
         expires_at: int,
         refreshed_at: int,
-        refresh_after: int,
+        refresh_after: int | None,
         linked_at: int | None,
     ) -> bool:
         """Store refreshed tokens (status ok, error cleared, lease released); False if unlinked."""
@@ -149,15 +179,40 @@ class Backend(Protocol):
         """Insert ``row``; drop the member's expired states and all but the newest few."""
         ...
 
-    async def take_newest_state(self, discord_user_id: int, now: int) -> StateRow | None: ...
-    async def take_state(
-        self, state_digest: str, discord_user_id: int | None, now: int
-    ) -> StateRow | None:
-        """Delete and return the unexpired state (of that member, unless None)."""
+    async def claim_newest_state(self, discord_user_id: int, now: int) -> StateRow | None:
+        """Claim the member's newest unexpired pending state (see ``CLAIMED``)."""
         ...
 
-    async def restore_state(self, row: StateRow) -> None: ...
-    async def purge_expired_states(self, now: int) -> int: ...
+    async def claim_state(
+        self, state_digest: str, discord_user_id: int | None, now: int
+    ) -> StateRow | None:
+        """Claim the unexpired pending state (of that member, unless None)."""
+        ...
+
+    async def restore_state(self, state_digest: str) -> bool:
+        """Make a claimed state pending again; False if its claim is gone."""
+        ...
+
+    async def drop_state(self, state_digest: str) -> None:
+        """Delete a claimed state."""
+        ...
+
+    async def purge_expired_states(self, now: int, claim_grace: int) -> int:
+        """Delete expired pending states, and claimed ones ``claim_grace`` after expiry."""
+        ...
+
+    # profile (bio) codes
+    async def create_bio_code(self, row: BioCodeRow, keep_per_member: int) -> None: ...
+    async def get_bio_code(
+        self, discord_user_id: int, attempt: str, now: int
+    ) -> BioCodeRow | None: ...
+    async def take_bio_code(
+        self, discord_user_id: int, attempt: str, now: int, digests: Sequence[str]
+    ) -> BioCodeRow | None:
+        """Delete and return the unexpired attempt if its digest is one of ``digests``."""
+        ...
+
+    async def purge_expired_bio_codes(self, now: int) -> int: ...
 
     # settings every process shares (the command-sync hash, key-rotation progress)
     async def get_setting(self, name: str) -> str | None: ...
@@ -179,14 +234,19 @@ class Backend(Protocol):
         """Whole link rows by member id (for copying a database, recomputing refresh times)."""
         ...
 
-    async def set_refresh_after(self, values: Sequence[tuple[int, int]]) -> None:
+    async def set_refresh_after(self, values: Sequence[tuple[int, int | None]]) -> None:
         """Set ``refresh_after`` of (member id, refresh_after) pairs in one transaction."""
         ...
 
     async def state_rows(self) -> list[StateRow]: ...
+    async def bio_code_rows(self) -> list[BioCodeRow]: ...
     async def settings(self) -> dict[str, str]: ...
     async def import_rows(
-        self, links: Sequence[LinkRow], states: Sequence[StateRow], settings: dict[str, str]
+        self,
+        links: Sequence[LinkRow],
+        states: Sequence[StateRow],
+        bio_codes: Sequence[BioCodeRow],
+        settings: dict[str, str],
     ) -> None:
         """Insert rows copied from another database; rows already there are kept as they are."""
         ...

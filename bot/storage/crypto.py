@@ -18,6 +18,7 @@ from .errors import InvalidKeyError, TokenDecryptError
 
 __all__ = [
     "TokenCipher",
+    "bio_code_digest",
     "generate_key",
     "key_fingerprint",
     "load_or_create_key_file",
@@ -43,6 +44,17 @@ def key_fingerprint(key: str | bytes) -> str:
     """A short name for a key that reveals nothing of it (stored to recognise a rotation's key)."""
     raw = key.strip().encode("ascii") if isinstance(key, str) else key.strip()
     return hashlib.sha256(b"imgur-link-bot key fingerprint\0" + raw).hexdigest()[:16]
+
+
+def bio_code_digest(discord_user_id: int, imgur_username: str, code: str) -> str:
+    """SHA-256 hex digest of a profile code bound to one member and one Imgur username.
+
+    Only this digest is stored. Binding member and (case-folded) username into it means a
+    code found in any other profile, or checked by any other member, never matches. The code
+    is compared case-insensitively (members type it by hand).
+    """
+    bound = f"imgur-bio-code\0{int(discord_user_id)}\0{imgur_username.lower()}\0{code.upper()}"
+    return hashlib.sha256(bound.encode("utf-8")).hexdigest()
 
 
 def _fernet(key: str | bytes, what: str) -> Fernet:

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
-from .backend import DueKey, DueRow, LinkRow, StateRow, TokenRow
+from .backend import CLAIMED, BioCodeRow, DueKey, DueRow, LinkRow, StateRow, TokenRow
 from .errors import MigrationError, SchemaTooNewError, StorageError
 from .migrate import Migration, in_order, load_migrations
 from .models import StoreStats
@@ -37,11 +37,13 @@ _INSTANCE_LOCK = 2
 _LOCK_NAMESPACE = "hashtext('imgur-link-bot:' || current_schema())"
 
 _LINK_COLUMNS = (
-    "discord_user_id, imgur_account_id, imgur_username, access_token, refresh_token,"
+    "discord_user_id, kind, imgur_account_id, imgur_username, access_token, refresh_token,"
     " expires_at, status, linked_at, refreshed_at, last_error, refresh_after"
 )
 _LINK_FIELDS = [name.strip() for name in _LINK_COLUMNS.split(",")]
 _STATE_COLUMNS = "state_digest, discord_user_id, response_type, created_at, expires_at"
+_BIO_COLUMNS = "attempt, code_digest, discord_user_id, imgur_username, created_at, expires_at"
+_BIO_FIELDS = [name.strip() for name in _BIO_COLUMNS.split(",")]
 _DUE_COLUMNS = "discord_user_id, expires_at, linked_at, refreshed_at, refresh_after"
 _DUE_WHERE = (
     "status = 'ok' AND refresh_after <= $1 AND expires_at <= $2"
@@ -93,9 +95,17 @@ def _due_row(row: asyncpg.Record) -> DueRow:
     )
 
 
+def _bio_row(row: asyncpg.Record) -> BioCodeRow:
+    return BioCodeRow(**{name: row[name] for name in _BIO_FIELDS})
+
+
+def _bio_values(row: BioCodeRow) -> tuple[Any, ...]:
+    return tuple(getattr(row, name) for name in _BIO_FIELDS)
+
+
 def _state_row(row: asyncpg.Record) -> StateRow:
     return StateRow(
-        state_digest=row["state_digest"],
+        state_digest=str(row["state_digest"]).removeprefix(CLAIMED),
         discord_user_id=row["discord_user_id"],
         response_type=row["response_type"],
         created_at=row["created_at"],
@@ -198,6 +208,11 @@ class PostgresBackend:
         return cls(pool, url)
 
     @property
+    def shared(self) -> bool:
+        """Several bot processes share the database."""
+        return True
+
+    @property
     def location(self) -> str:
         return self._location
 
@@ -257,13 +272,35 @@ class PostgresBackend:
         )
         return None if row is None else _link_row(row)
 
-    async def save_link(self, row: LinkRow) -> None:
+    async def save_link(self, row: LinkRow, attempt_digest: str | None = None) -> bool:
         updates = ", ".join(f"{name} = EXCLUDED.{name}" for name in _LINK_FIELDS[1:])
-        await self._p().execute(
-            f"INSERT INTO links ({_LINK_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,"
-            f" $10, $11) ON CONFLICT (discord_user_id) DO UPDATE SET {updates}, {_NO_LEASE}",
-            *_link_values(row),
+        async with self._p().acquire() as connection, connection.transaction():
+            if attempt_digest is not None:
+                gone = await connection.execute(
+                    "DELETE FROM auth_states WHERE state_digest = $1 AND discord_user_id = $2",
+                    CLAIMED + attempt_digest,
+                    row.discord_user_id,
+                )
+                if gone.endswith(" 0"):
+                    return False
+            await connection.execute(
+                f"INSERT INTO links ({_LINK_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8,"
+                f" $9, $10, $11, $12)"
+                f" ON CONFLICT (discord_user_id) DO UPDATE SET {updates}, {_NO_LEASE}",
+                *_link_values(row),
+            )
+        return True
+
+    async def rename_account(
+        self, discord_user_id: int, imgur_username: str, linked_at: int | None
+    ) -> bool:
+        changed = await self._execute_count(
+            f"UPDATE links SET imgur_username = $1 WHERE discord_user_id = $2 AND {_same_link(3)}",
+            imgur_username,
+            discord_user_id,
+            linked_at,
         )
+        return changed > 0
 
     async def update_tokens(
         self,
@@ -273,7 +310,7 @@ class PostgresBackend:
         refresh_token: bytes,
         expires_at: int,
         refreshed_at: int,
-        refresh_after: int,
+        refresh_after: int | None,
         linked_at: int | None,
     ) -> bool:
         changed = await self._execute_count(
@@ -318,7 +355,10 @@ class PostgresBackend:
             states = await connection.execute(
                 "DELETE FROM auth_states WHERE discord_user_id = $1", discord_user_id
             )
-        return any(int(status.rsplit(" ", 1)[-1]) for status in (links, states))
+            codes = await connection.execute(
+                "DELETE FROM bio_codes WHERE discord_user_id = $1", discord_user_id
+            )
+        return any(int(status.rsplit(" ", 1)[-1]) for status in (links, states, codes))
 
     # -- the refresh sweep --------------------------------------------------------------------
 
@@ -360,19 +400,22 @@ class PostgresBackend:
                 *_state_values(row),
             )
             await connection.execute(
-                "DELETE FROM auth_states WHERE discord_user_id = $1 AND (expires_at <= $2"
+                "DELETE FROM auth_states WHERE discord_user_id = $1"
+                " AND state_digest NOT LIKE 'claimed:%' AND (expires_at <= $2"
                 " OR seq NOT IN (SELECT seq FROM auth_states WHERE discord_user_id = $1"
+                " AND state_digest NOT LIKE 'claimed:%'"
                 " ORDER BY created_at DESC, seq DESC LIMIT $3))",
                 row.discord_user_id,
                 row.created_at,
                 keep_per_member,
             )
 
-    async def take_newest_state(self, discord_user_id: int, now: int) -> StateRow | None:
-        # SKIP LOCKED: of two consumers at once, the second takes the next state, not none.
+    async def claim_newest_state(self, discord_user_id: int, now: int) -> StateRow | None:
+        # SKIP LOCKED: of two claims at once, the second takes the next state, not none.
         row = await self._p().fetchrow(
-            "DELETE FROM auth_states WHERE seq = (SELECT seq FROM auth_states"
-            " WHERE discord_user_id = $1 AND expires_at > $2"
+            "UPDATE auth_states SET state_digest = 'claimed:' || state_digest"
+            " WHERE seq = (SELECT seq FROM auth_states WHERE discord_user_id = $1"
+            " AND expires_at > $2 AND state_digest NOT LIKE 'claimed:%'"
             " ORDER BY created_at DESC, seq DESC LIMIT 1 FOR UPDATE SKIP LOCKED)"
             f" RETURNING {_STATE_COLUMNS}",
             discord_user_id,
@@ -380,28 +423,84 @@ class PostgresBackend:
         )
         return None if row is None else _state_row(row)
 
-    async def take_state(
+    async def claim_state(
         self, state_digest: str, discord_user_id: int | None, now: int
     ) -> StateRow | None:
         row = await self._p().fetchrow(
-            "DELETE FROM auth_states WHERE state_digest = $1"
-            " AND ($2::bigint IS NULL OR discord_user_id = $2) AND expires_at > $3"
-            f" RETURNING {_STATE_COLUMNS}",
+            "UPDATE auth_states SET state_digest = 'claimed:' || state_digest"
+            " WHERE state_digest = $1 AND ($2::bigint IS NULL OR discord_user_id = $2)"
+            f" AND expires_at > $3 RETURNING {_STATE_COLUMNS}",
             state_digest,
             discord_user_id,
             now,
         )
         return None if row is None else _state_row(row)
 
-    async def restore_state(self, row: StateRow) -> None:
+    async def restore_state(self, state_digest: str) -> bool:
+        changed = await self._execute_count(
+            "UPDATE auth_states SET state_digest = $1 WHERE state_digest = $2",
+            state_digest,
+            CLAIMED + state_digest,
+        )
+        return changed > 0
+
+    async def drop_state(self, state_digest: str) -> None:
         await self._p().execute(
-            f"INSERT INTO auth_states ({_STATE_COLUMNS}) VALUES ($1, $2, $3, $4, $5)"
-            " ON CONFLICT (state_digest) DO NOTHING",
-            *_state_values(row),
+            "DELETE FROM auth_states WHERE state_digest = $1", CLAIMED + state_digest
         )
 
-    async def purge_expired_states(self, now: int) -> int:
-        return await self._execute_count("DELETE FROM auth_states WHERE expires_at <= $1", now)
+    async def purge_expired_states(self, now: int, claim_grace: int) -> int:
+        return await self._execute_count(
+            "DELETE FROM auth_states WHERE expires_at <= $1"
+            " AND (state_digest NOT LIKE 'claimed:%' OR expires_at <= $2)",
+            now,
+            now - claim_grace,
+        )
+
+    # -- profile (bio) codes ------------------------------------------------------------------
+
+    async def create_bio_code(self, row: BioCodeRow, keep_per_member: int) -> None:
+        async with self._p().acquire() as connection, connection.transaction():
+            await connection.execute(
+                f"INSERT INTO bio_codes ({_BIO_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)",
+                *_bio_values(row),
+            )
+            await connection.execute(
+                "DELETE FROM bio_codes WHERE discord_user_id = $1 AND (expires_at <= $2"
+                " OR seq NOT IN (SELECT seq FROM bio_codes WHERE discord_user_id = $1"
+                " ORDER BY created_at DESC, seq DESC LIMIT $3))",
+                row.discord_user_id,
+                row.created_at,
+                keep_per_member,
+            )
+
+    async def get_bio_code(self, discord_user_id: int, attempt: str, now: int) -> BioCodeRow | None:
+        row = await self._p().fetchrow(
+            f"SELECT {_BIO_COLUMNS} FROM bio_codes"
+            " WHERE attempt = $1 AND discord_user_id = $2 AND expires_at > $3",
+            attempt,
+            discord_user_id,
+            now,
+        )
+        return None if row is None else _bio_row(row)
+
+    async def take_bio_code(
+        self, discord_user_id: int, attempt: str, now: int, digests: Sequence[str]
+    ) -> BioCodeRow | None:
+        if not digests:
+            return None
+        row = await self._p().fetchrow(
+            "DELETE FROM bio_codes WHERE attempt = $1 AND discord_user_id = $2"
+            f" AND expires_at > $3 AND code_digest = ANY($4::text[]) RETURNING {_BIO_COLUMNS}",
+            attempt,
+            discord_user_id,
+            now,
+            list(digests),
+        )
+        return None if row is None else _bio_row(row)
+
+    async def purge_expired_bio_codes(self, now: int) -> int:
+        return await self._execute_count("DELETE FROM bio_codes WHERE expires_at <= $1", now)
 
     # -- settings -----------------------------------------------------------------------------
 
@@ -426,16 +525,25 @@ class PostgresBackend:
         row = await self._p().fetchrow(
             "SELECT (SELECT count(*) FROM links), "
             "(SELECT count(*) FROM links WHERE status = 'broken'), "
-            "(SELECT count(*) FROM auth_states WHERE expires_at > $1)",
+            "(SELECT count(*) FROM auth_states WHERE expires_at > $1), "
+            "(SELECT count(*) FROM bio_codes WHERE expires_at > $1), "
+            "(SELECT count(*) FROM links WHERE kind = 'bio')",
             now,
         )
         assert row is not None
-        return StoreStats(links=row[0], broken_links=row[1], pending_states=row[2])
+        return StoreStats(
+            links=row[0],
+            broken_links=row[1],
+            pending_states=row[2],
+            pending_bio_codes=row[3],
+            bio_links=row[4],
+        )
 
     async def token_rows(self, after: int, limit: int) -> list[TokenRow]:
         rows = await self._p().fetch(
             "SELECT discord_user_id, access_token, refresh_token FROM links"
-            " WHERE discord_user_id > $1 ORDER BY discord_user_id LIMIT $2",
+            " WHERE discord_user_id > $1 AND access_token IS NOT NULL"
+            " ORDER BY discord_user_id LIMIT $2",
             after,
             limit,
         )
@@ -457,7 +565,7 @@ class PostgresBackend:
         )
         return [_link_row(row) for row in rows]
 
-    async def set_refresh_after(self, values: Sequence[tuple[int, int]]) -> None:
+    async def set_refresh_after(self, values: Sequence[tuple[int, int | None]]) -> None:
         await self._p().execute(
             "UPDATE links SET refresh_after = v.refresh_after FROM"
             " unnest($1::bigint[], $2::bigint[]) AS v(discord_user_id, refresh_after)"
@@ -467,15 +575,25 @@ class PostgresBackend:
         )
 
     async def state_rows(self) -> list[StateRow]:
-        rows = await self._p().fetch(f"SELECT {_STATE_COLUMNS} FROM auth_states")
+        rows = await self._p().fetch(
+            f"SELECT {_STATE_COLUMNS} FROM auth_states WHERE state_digest NOT LIKE 'claimed:%'"
+        )
         return [_state_row(row) for row in rows]
+
+    async def bio_code_rows(self) -> list[BioCodeRow]:
+        rows = await self._p().fetch(f"SELECT {_BIO_COLUMNS} FROM bio_codes")
+        return [_bio_row(row) for row in rows]
 
     async def settings(self) -> dict[str, str]:
         rows = await self._p().fetch("SELECT name, value FROM settings")
         return {str(r[0]): str(r[1]) for r in rows}
 
     async def import_rows(
-        self, links: Sequence[LinkRow], states: Sequence[StateRow], settings: dict[str, str]
+        self,
+        links: Sequence[LinkRow],
+        states: Sequence[StateRow],
+        bio_codes: Sequence[BioCodeRow],
+        settings: dict[str, str],
     ) -> None:
         # COPY into a temporary table, then one INSERT that keeps rows already present.
         async with self._p().acquire() as connection, connection.transaction():
@@ -496,6 +614,12 @@ class PostgresBackend:
                     f"INSERT INTO auth_states ({_STATE_COLUMNS}) VALUES ($1, $2, $3, $4, $5)"
                     " ON CONFLICT (state_digest) DO NOTHING",
                     [_state_values(r) for r in states],
+                )
+            if bio_codes:
+                await connection.executemany(
+                    f"INSERT INTO bio_codes ({_BIO_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)"
+                    " ON CONFLICT (attempt) DO NOTHING",
+                    [_bio_values(r) for r in bio_codes],
                 )
             if settings:
                 await connection.executemany(

@@ -6,17 +6,24 @@ over either backend (SQLite or PostgreSQL), encrypting tokens above them.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from .models import AuthState, DueLink, Link, StoreStats
+from .models import AuthState, BioCode, DueLink, Link, StoreStats
 from .refresh import RefreshRule
 
 __all__ = ["Store"]
 
 
 class Store(Protocol):
-    """Members' links, pending authorization states, leases and shared settings."""
+    """Members' links (oauth and bio), pending authorization states and profile codes,
+    leases of links being refreshed, and settings every process shares."""
+
+    @property
+    def shared(self) -> bool:
+        """Whether several bot processes may use this database at once (PostgreSQL)."""
+        ...
 
     @property
     def rule(self) -> RefreshRule:
@@ -25,7 +32,10 @@ class Store(Protocol):
 
     # links
     async def get(self, discord_user_id: int) -> Link | None: ...
-    async def save_link(self, link: Link) -> None: ...
+    async def save_link(self, link: Link, *, attempt: AuthState | None = None) -> None: ...
+    async def rename_account(
+        self, discord_user_id: int, imgur_username: str, *, linked_at: datetime | None = None
+    ) -> None: ...
     async def update_tokens(
         self,
         discord_user_id: int,
@@ -78,8 +88,32 @@ class Store(Protocol):
     async def consume_state_any_member(
         self, state: str, *, now: datetime | None = None
     ) -> AuthState | None: ...
-    async def restore_state(self, state: AuthState) -> None: ...
+    async def restore_state(self, state: AuthState) -> bool: ...
+    async def drop_state(self, state: AuthState) -> None: ...
     async def purge_expired_states(self, now: datetime | None = None) -> int: ...
+
+    # profile (bio) codes
+    async def create_bio_code(
+        self,
+        discord_user_id: int,
+        imgur_username: str,
+        code: str,
+        *,
+        ttl: timedelta = ...,
+        now: datetime | None = None,
+    ) -> BioCode: ...
+    async def get_bio_code(
+        self, discord_user_id: int, attempt: str, *, now: datetime | None = None
+    ) -> BioCode | None: ...
+    async def consume_bio_code(
+        self,
+        discord_user_id: int,
+        attempt: str,
+        candidates: Iterable[str],
+        *,
+        now: datetime | None = None,
+    ) -> BioCode | None: ...
+    async def purge_expired_bio_codes(self, now: datetime | None = None) -> int: ...
 
     # shared settings and operations
     async def get_setting(self, name: str) -> str | None: ...

@@ -24,7 +24,7 @@ class Refreshable(Protocol):
     """What the rule looks at: a link's token times."""
 
     @property
-    def expires_at(self) -> datetime: ...
+    def expires_at(self) -> datetime | None: ...
     @property
     def linked_at(self) -> datetime | None: ...
     @property
@@ -37,8 +37,10 @@ class RefreshRule:
 
     lead: timedelta = DEFAULT_LEAD
 
-    def refresh_after(self, link: Refreshable) -> datetime:
-        """The moment from which ``link`` is due."""
+    def refresh_after(self, link: Refreshable) -> datetime | None:
+        """The moment from which ``link`` is due; None for a link without a token (bio)."""
+        if link.expires_at is None:
+            return None
         issued = link.refreshed_at or link.linked_at
         lead = self.lead
         if issued is not None and link.expires_at > issued:
@@ -47,14 +49,17 @@ class RefreshRule:
 
     def due(self, link: Refreshable, now: datetime) -> bool:
         """Whether ``link``'s access token should be refreshed at ``now``."""
-        return now >= self.refresh_after(link)
+        moment = self.refresh_after(link)
+        return moment is not None and now >= moment
 
-    def refresh_after_seconds(self, expires_at: int, issued: int | None) -> int:
+    def refresh_after_seconds(self, expires_at: int | None, issued: int | None) -> int | None:
         """``refresh_after`` in whole Unix seconds, as the backends store it.
 
         Rounded up, so that ``refresh_after <= now`` (``now`` in whole seconds) holds exactly
-        when ``due`` does.
+        when ``due`` does. None without an expiry (a bio link: never due).
         """
+        if expires_at is None:
+            return None
         lead = self.lead.total_seconds()
         if issued is not None and expires_at > issued:
             lead = min(lead, (expires_at - issued) / 2)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import fcntl
+import json
 import logging
 import os
 import sqlite3
@@ -21,7 +22,7 @@ from typing import IO, Any
 
 import aiosqlite
 
-from .backend import DueKey, DueRow, LinkRow, StateRow, TokenRow
+from .backend import CLAIMED, BioCodeRow, DueKey, DueRow, LinkRow, StateRow, TokenRow
 from .errors import StorageError
 from .migrate import apply_migrations
 from .models import StoreStats
@@ -33,10 +34,11 @@ log = logging.getLogger(__name__)
 MEMORY = ":memory:"
 _BUSY_TIMEOUT_MS = 5000
 _LINK_COLUMNS = (
-    "discord_user_id, imgur_account_id, imgur_username, access_token, refresh_token,"
+    "discord_user_id, kind, imgur_account_id, imgur_username, access_token, refresh_token,"
     " expires_at, status, linked_at, refreshed_at, last_error, refresh_after"
 )
-_LINK_MARKS = ", ".join("?" * 11)
+_LINK_MARKS = ", ".join("?" * 12)
+_BIO_COLUMNS = "attempt, code_digest, discord_user_id, imgur_username, created_at, expires_at"
 _STATE_COLUMNS = "state_digest, discord_user_id, response_type, created_at, expires_at"
 _DUE_COLUMNS = "discord_user_id, expires_at, linked_at, refreshed_at, refresh_after"
 
@@ -112,16 +114,43 @@ def _lock_file(path: Path, exclusive: bool) -> IO[bytes] | None:
 def _link_row(row: sqlite3.Row) -> LinkRow:
     return LinkRow(
         discord_user_id=row["discord_user_id"],
+        kind=row["kind"],
         imgur_account_id=row["imgur_account_id"],
         imgur_username=row["imgur_username"],
-        access_token=bytes(row["access_token"]),
-        refresh_token=bytes(row["refresh_token"]),
+        access_token=_blob(row["access_token"]),
+        refresh_token=_blob(row["refresh_token"]),
         expires_at=row["expires_at"],
         status=row["status"],
         linked_at=row["linked_at"],
         refreshed_at=row["refreshed_at"],
         last_error=row["last_error"],
         refresh_after=row["refresh_after"],
+    )
+
+
+def _blob(value: bytes | None) -> bytes | None:
+    return None if value is None else bytes(value)
+
+
+def _bio_row(row: sqlite3.Row) -> BioCodeRow:
+    return BioCodeRow(
+        attempt=row["attempt"],
+        code_digest=row["code_digest"],
+        discord_user_id=row["discord_user_id"],
+        imgur_username=row["imgur_username"],
+        created_at=row["created_at"],
+        expires_at=row["expires_at"],
+    )
+
+
+def _bio_values(row: BioCodeRow) -> tuple[Any, ...]:
+    return (
+        row.attempt,
+        row.code_digest,
+        row.discord_user_id,
+        row.imgur_username,
+        row.created_at,
+        row.expires_at,
     )
 
 
@@ -137,7 +166,7 @@ def _due_row(row: sqlite3.Row) -> DueRow:
 
 def _state_row(row: sqlite3.Row) -> StateRow:
     return StateRow(
-        state_digest=row["state_digest"],
+        state_digest=str(row["state_digest"]).removeprefix(CLAIMED),
         discord_user_id=row["discord_user_id"],
         response_type=row["response_type"],
         created_at=row["created_at"],
@@ -148,6 +177,7 @@ def _state_row(row: sqlite3.Row) -> StateRow:
 def _link_values(row: LinkRow) -> tuple[Any, ...]:
     return (
         row.discord_user_id,
+        row.kind,
         row.imgur_account_id,
         row.imgur_username,
         row.access_token,
@@ -209,6 +239,11 @@ class SqliteBackend:
             await db.close()
             raise
         return cls(db, location)
+
+    @property
+    def shared(self) -> bool:
+        """Meant for one bot process (SQLite has one writer at a time)."""
+        return False
 
     @property
     def location(self) -> str:
@@ -296,11 +331,27 @@ class SqliteBackend:
         )
         return _link_row(rows[0]) if rows else None
 
-    async def save_link(self, row: LinkRow) -> None:
-        await self._change(
-            f"INSERT OR REPLACE INTO links ({_LINK_COLUMNS}) VALUES ({_LINK_MARKS})",
-            _link_values(row),
+    async def save_link(self, row: LinkRow, attempt_digest: str | None = None) -> bool:
+        async with self._lock, self._transaction():
+            if attempt_digest is not None and not await self._run(
+                "DELETE FROM auth_states WHERE state_digest = ? AND discord_user_id = ?",
+                (CLAIMED + attempt_digest, row.discord_user_id),
+            ):
+                return False
+            await self._run(
+                f"INSERT OR REPLACE INTO links ({_LINK_COLUMNS}) VALUES ({_LINK_MARKS})",
+                _link_values(row),
+            )
+        return True
+
+    async def rename_account(
+        self, discord_user_id: int, imgur_username: str, linked_at: int | None
+    ) -> bool:
+        changed = await self._change(
+            f"UPDATE links SET imgur_username = ? WHERE discord_user_id = ?{_SAME_LINK}",
+            (imgur_username, discord_user_id, linked_at, linked_at),
         )
+        return changed > 0
 
     async def update_tokens(
         self,
@@ -310,7 +361,7 @@ class SqliteBackend:
         refresh_token: bytes,
         expires_at: int,
         refreshed_at: int,
-        refresh_after: int,
+        refresh_after: int | None,
         linked_at: int | None,
     ) -> bool:
         changed = await self._change(
@@ -353,6 +404,9 @@ class SqliteBackend:
                 )
                 deleted += await self._run(
                     "DELETE FROM auth_states WHERE discord_user_id = ?", (discord_user_id,)
+                )
+                deleted += await self._run(
+                    "DELETE FROM bio_codes WHERE discord_user_id = ?", (discord_user_id,)
                 )
             if deleted and self._location != MEMORY:
                 # secure_delete overwrote the rows in the database pages; the WAL still holds
@@ -398,42 +452,96 @@ class SqliteBackend:
                 _state_values(row),
             )
             await self._run(
-                "DELETE FROM auth_states WHERE discord_user_id = ? AND (expires_at <= ?"
-                " OR rowid NOT IN (SELECT rowid FROM auth_states WHERE discord_user_id = ?"
+                "DELETE FROM auth_states WHERE discord_user_id = ?"
+                " AND state_digest NOT LIKE 'claimed:%'"
+                " AND (expires_at <= ? OR rowid NOT IN (SELECT rowid FROM auth_states"
+                " WHERE discord_user_id = ? AND state_digest NOT LIKE 'claimed:%'"
                 " ORDER BY created_at DESC, rowid DESC LIMIT ?))",
                 (row.discord_user_id, row.created_at, row.discord_user_id, keep_per_member),
             )
 
-    async def _take(self, delete_sql: str, params: Iterable[Any]) -> StateRow | None:
-        # One DELETE ... RETURNING: a state cannot be consumed twice, even concurrently.
-        rows = await self._query(delete_sql + " RETURNING " + _STATE_COLUMNS, params)
+    async def _claim(self, claim_sql: str, params: Iterable[Any]) -> StateRow | None:
+        # One UPDATE ... RETURNING: a state cannot be claimed twice, even concurrently (a
+        # claimed key no longer matches a digest, nor the pending ones).
+        rows = await self._query(claim_sql + " RETURNING " + _STATE_COLUMNS, params)
         return _state_row(rows[0]) if rows else None
 
-    async def take_newest_state(self, discord_user_id: int, now: int) -> StateRow | None:
-        return await self._take(
-            "DELETE FROM auth_states WHERE rowid = (SELECT rowid FROM auth_states"
-            " WHERE discord_user_id = ? AND expires_at > ?"
+    async def claim_newest_state(self, discord_user_id: int, now: int) -> StateRow | None:
+        return await self._claim(
+            "UPDATE auth_states SET state_digest = 'claimed:' || state_digest"
+            " WHERE rowid = (SELECT rowid FROM auth_states WHERE discord_user_id = ?"
+            " AND expires_at > ? AND state_digest NOT LIKE 'claimed:%'"
             " ORDER BY created_at DESC, rowid DESC LIMIT 1)",
             (discord_user_id, now),
         )
 
-    async def take_state(
+    async def claim_state(
         self, state_digest: str, discord_user_id: int | None, now: int
     ) -> StateRow | None:
-        return await self._take(
-            "DELETE FROM auth_states WHERE state_digest = ? AND (? IS NULL OR discord_user_id = ?)"
-            " AND expires_at > ?",
+        return await self._claim(
+            "UPDATE auth_states SET state_digest = 'claimed:' || state_digest"
+            " WHERE state_digest = ? AND (? IS NULL OR discord_user_id = ?) AND expires_at > ?",
             (state_digest, discord_user_id, discord_user_id, now),
         )
 
-    async def restore_state(self, row: StateRow) -> None:
+    async def restore_state(self, state_digest: str) -> bool:
+        changed = await self._change(
+            "UPDATE auth_states SET state_digest = ? WHERE state_digest = ?",
+            (state_digest, CLAIMED + state_digest),
+        )
+        return changed > 0
+
+    async def drop_state(self, state_digest: str) -> None:
         await self._change(
-            f"INSERT OR IGNORE INTO auth_states ({_STATE_COLUMNS}) VALUES (?, ?, ?, ?, ?)",
-            _state_values(row),
+            "DELETE FROM auth_states WHERE state_digest = ?", (CLAIMED + state_digest,)
         )
 
-    async def purge_expired_states(self, now: int) -> int:
-        return await self._change("DELETE FROM auth_states WHERE expires_at <= ?", (now,))
+    async def purge_expired_states(self, now: int, claim_grace: int) -> int:
+        return await self._change(
+            "DELETE FROM auth_states WHERE expires_at <= ?"
+            " AND (state_digest NOT LIKE 'claimed:%' OR expires_at <= ?)",
+            (now, now - claim_grace),
+        )
+
+    # -- profile (bio) codes ------------------------------------------------------------------
+
+    async def create_bio_code(self, row: BioCodeRow, keep_per_member: int) -> None:
+        async with self._lock, self._transaction():
+            await self._run(
+                f"INSERT INTO bio_codes ({_BIO_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
+                _bio_values(row),
+            )
+            await self._run(
+                "DELETE FROM bio_codes WHERE discord_user_id = ? AND (expires_at <= ?"
+                " OR rowid NOT IN (SELECT rowid FROM bio_codes WHERE discord_user_id = ?"
+                " ORDER BY created_at DESC, rowid DESC LIMIT ?))",
+                (row.discord_user_id, row.created_at, row.discord_user_id, keep_per_member),
+            )
+
+    async def get_bio_code(self, discord_user_id: int, attempt: str, now: int) -> BioCodeRow | None:
+        rows = await self._query(
+            f"SELECT {_BIO_COLUMNS} FROM bio_codes"
+            " WHERE attempt = ? AND discord_user_id = ? AND expires_at > ?",
+            (attempt, discord_user_id, now),
+        )
+        return _bio_row(rows[0]) if rows else None
+
+    async def take_bio_code(
+        self, discord_user_id: int, attempt: str, now: int, digests: Sequence[str]
+    ) -> BioCodeRow | None:
+        if not digests:
+            return None
+        # One DELETE ... RETURNING: a code cannot be consumed twice, even concurrently.
+        rows = await self._query(
+            "DELETE FROM bio_codes WHERE attempt = ? AND discord_user_id = ?"
+            " AND expires_at > ? AND code_digest IN (SELECT value FROM json_each(?))"
+            f" RETURNING {_BIO_COLUMNS}",
+            (attempt, discord_user_id, now, json.dumps(list(digests))),
+        )
+        return _bio_row(rows[0]) if rows else None
+
+    async def purge_expired_bio_codes(self, now: int) -> int:
+        return await self._change("DELETE FROM bio_codes WHERE expires_at <= ?", (now,))
 
     # -- settings -----------------------------------------------------------------------------
 
@@ -457,16 +565,25 @@ class SqliteBackend:
         rows = await self._query(
             "SELECT (SELECT count(*) FROM links),"
             " (SELECT count(*) FROM links WHERE status = 'broken'),"
-            " (SELECT count(*) FROM auth_states WHERE expires_at > ?)",
-            (now,),
+            " (SELECT count(*) FROM auth_states WHERE expires_at > ?),"
+            " (SELECT count(*) FROM bio_codes WHERE expires_at > ?),"
+            " (SELECT count(*) FROM links WHERE kind = 'bio')",
+            (now, now),
         )
-        links, broken, pending = rows[0]
-        return StoreStats(links=links, broken_links=broken, pending_states=pending)
+        links, broken, pending, bio_codes, bio_links = rows[0]
+        return StoreStats(
+            links=links,
+            broken_links=broken,
+            pending_states=pending,
+            pending_bio_codes=bio_codes,
+            bio_links=bio_links,
+        )
 
     async def token_rows(self, after: int, limit: int) -> list[TokenRow]:
         rows = await self._query(
             "SELECT discord_user_id, access_token, refresh_token FROM links"
-            " WHERE discord_user_id > ? ORDER BY discord_user_id LIMIT ?",
+            " WHERE discord_user_id > ? AND access_token IS NOT NULL"
+            " ORDER BY discord_user_id LIMIT ?",
             (after, limit),
         )
         return [TokenRow(r[0], bytes(r[1]), bytes(r[2])) for r in rows]
@@ -486,7 +603,7 @@ class SqliteBackend:
         )
         return [_link_row(row) for row in rows]
 
-    async def set_refresh_after(self, values: Sequence[tuple[int, int]]) -> None:
+    async def set_refresh_after(self, values: Sequence[tuple[int, int | None]]) -> None:
         async with self._lock, self._transaction():
             await self._conn().executemany(
                 "UPDATE links SET refresh_after = ? WHERE discord_user_id = ?",
@@ -494,15 +611,24 @@ class SqliteBackend:
             )
 
     async def state_rows(self) -> list[StateRow]:
-        return [
-            _state_row(r) for r in await self._query(f"SELECT {_STATE_COLUMNS} FROM auth_states")
-        ]
+        # Pending ones only: a claimed state belongs to a completion under way in this database.
+        rows = await self._query(
+            f"SELECT {_STATE_COLUMNS} FROM auth_states WHERE state_digest NOT LIKE 'claimed:%'"
+        )
+        return [_state_row(r) for r in rows]
+
+    async def bio_code_rows(self) -> list[BioCodeRow]:
+        return [_bio_row(r) for r in await self._query(f"SELECT {_BIO_COLUMNS} FROM bio_codes")]
 
     async def settings(self) -> dict[str, str]:
         return {str(r[0]): str(r[1]) for r in await self._query("SELECT name, value FROM settings")}
 
     async def import_rows(
-        self, links: Sequence[LinkRow], states: Sequence[StateRow], settings: dict[str, str]
+        self,
+        links: Sequence[LinkRow],
+        states: Sequence[StateRow],
+        bio_codes: Sequence[BioCodeRow],
+        settings: dict[str, str],
     ) -> None:
         async with self._lock, self._transaction():
             db = self._conn()
@@ -513,6 +639,10 @@ class SqliteBackend:
             await db.executemany(
                 f"INSERT OR IGNORE INTO auth_states ({_STATE_COLUMNS}) VALUES (?, ?, ?, ?, ?)",
                 [_state_values(row) for row in states],
+            )
+            await db.executemany(
+                f"INSERT OR IGNORE INTO bio_codes ({_BIO_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
+                [_bio_values(row) for row in bio_codes],
             )
             await db.executemany(
                 "INSERT OR IGNORE INTO settings (name, value) VALUES (?, ?)", list(settings.items())

@@ -15,19 +15,23 @@ from __future__ import annotations
 import logging
 import math
 import secrets
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import Self
 
-from .backend import MIN_KEY, Backend, DueKey, DueRow, LinkRow, StateRow, TokenRow
-from .crypto import TokenCipher, state_digest
-from .errors import LinkNotFoundError, StorageError, TokenDecryptError
-from .models import AuthState, DueLink, Link, LinkStatus, StoreStats
+from .backend import MIN_KEY, Backend, BioCodeRow, DueKey, DueRow, LinkRow, StateRow, TokenRow
+from .crypto import TokenCipher, bio_code_digest, state_digest
+from .errors import AttemptGoneError, LinkNotFoundError, StorageError, TokenDecryptError
+from .models import AuthState, BioCode, DueLink, Link, LinkKind, LinkStatus, StoreStats
 from .refresh import RefreshRule
 
 __all__ = [
+    "BIO_CODE_TTL",
     "DEFAULT_POOL_SIZE",
+    "MAX_BIO_CODE_CANDIDATES",
+    "MAX_PENDING_BIO_CODES_PER_MEMBER",
     "MAX_PENDING_STATES_PER_MEMBER",
     "LinkStore",
     "is_postgres_url",
@@ -36,6 +40,11 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 MAX_PENDING_STATES_PER_MEMBER = 5  # older ones are dropped, so one member cannot pile them up
+MAX_PENDING_BIO_CODES_PER_MEMBER = 3  # likewise for profile codes
+BIO_CODE_TTL = timedelta(minutes=15)
+MAX_BIO_CODE_CANDIDATES = 20  # codes looked up from one profile text at most
+# Claims of completions that never finished (the bot was killed) go this long after expiry.
+_CLAIM_GRACE_SECONDS = 3600
 DEFAULT_POOL_SIZE = 10
 _MAX_ERROR_LENGTH = 500
 # Settings every process shares (see Backend.get_setting).
@@ -81,6 +90,32 @@ def _due_link(row: DueRow) -> DueLink:
         linked_at=_utc(row.linked_at),
         refreshed_at=_utc_or_none(row.refreshed_at),
     )
+
+
+def _bio_code(row: BioCodeRow) -> BioCode:
+    return BioCode(
+        discord_user_id=row.discord_user_id,
+        imgur_username=row.imgur_username,
+        attempt=row.attempt,
+        created_at=_utc(row.created_at),
+        expires_at=_utc(row.expires_at),
+    )
+
+
+def _check_link_shape(link: Link) -> None:
+    """The same rule as the links table's CHECK, with a clearer error."""
+    tokens = (link.access_token, link.refresh_token, link.expires_at)
+    if link.kind is LinkKind.BIO:
+        if any(value is not None for value in tokens) or link.imgur_account_id is None:
+            raise ValueError("a bio link has an account id and no tokens or expiry")
+    elif any(value is None for value in tokens):
+        raise ValueError("an oauth link needs both tokens and expires_at")
+
+
+def _digest_of(state: AuthState) -> str:
+    if not state.digest:
+        raise ValueError("only a state handed out by this store names a claim")
+    return state.digest
 
 
 def _auth_state(row: StateRow) -> AuthState:
@@ -130,6 +165,11 @@ class LinkStore:
         return store
 
     @property
+    def shared(self) -> bool:
+        """Whether several bot processes may use this database at once (PostgreSQL)."""
+        return self._backend.shared
+
+    @property
     def backend(self) -> Backend:
         """The database underneath (for operator commands: copy, locks, backups)."""
         return self._backend
@@ -158,7 +198,12 @@ class LinkStore:
 
     # -- encryption and the refresh rule ------------------------------------------------------
 
-    def _decrypt(self, user_id: int, blob: bytes) -> str:
+    def _encrypt(self, text: str | None) -> bytes | None:
+        return None if text is None else self._cipher.encrypt(text)
+
+    def _decrypt(self, user_id: int, blob: bytes | None) -> str | None:
+        if blob is None:
+            return None
         try:
             return self._cipher.decrypt(blob)
         except TokenDecryptError:
@@ -177,14 +222,17 @@ class LinkStore:
             imgur_username=row.imgur_username,
             access_token=self._decrypt(row.discord_user_id, row.access_token),
             refresh_token=self._decrypt(row.discord_user_id, row.refresh_token),
-            expires_at=_utc(row.expires_at),
+            expires_at=_utc_or_none(row.expires_at),
             status=LinkStatus(row.status),
             linked_at=_utc(row.linked_at),
             refreshed_at=_utc_or_none(row.refreshed_at),
             last_error=row.last_error,
+            kind=LinkKind(row.kind),
         )
 
-    def _refresh_after(self, expires_at: int, linked_at: int, refreshed_at: int | None) -> int:
+    def _refresh_after(
+        self, expires_at: int | None, linked_at: int, refreshed_at: int | None
+    ) -> int | None:
         issued = refreshed_at if refreshed_at is not None else linked_at
         return self.rule.refresh_after_seconds(expires_at, issued)
 
@@ -218,26 +266,39 @@ class LinkStore:
         row = await self._backend.get(discord_user_id)
         return None if row is None else self._link(row)
 
-    async def save_link(self, link: Link) -> None:
-        """Insert the member's link, replacing any previous one."""
+    async def save_link(self, link: Link, *, attempt: AuthState | None = None) -> None:
+        """Insert the member's link, replacing any previous one (of either kind).
+
+        An ``oauth`` link needs both tokens and ``expires_at``; a ``bio`` link must have no
+        tokens and no expiry, and needs ``imgur_account_id``. ``ValueError`` otherwise.
+
+        With ``attempt`` (a state this store handed out by ``consume_state*``), the attempt is
+        used up in the same transaction, and ``AttemptGoneError`` is raised, with nothing
+        stored, if it is gone: the member unlinked (or it was purged) while it was completed.
+        """
+        _check_link_shape(link)
         linked_at = _unix(link.linked_at if link.linked_at is not None else datetime.now(UTC))
-        expires_at = _unix(link.expires_at)
+        expires_at = _unix_or_none(link.expires_at)
         refreshed_at = _unix_or_none(link.refreshed_at)
-        await self._backend.save_link(
+        saved = await self._backend.save_link(
             LinkRow(
                 discord_user_id=link.discord_user_id,
+                kind=LinkKind(link.kind).value,
                 imgur_account_id=link.imgur_account_id,
                 imgur_username=link.imgur_username,
-                access_token=self._cipher.encrypt(link.access_token),
-                refresh_token=self._cipher.encrypt(link.refresh_token),
+                access_token=self._encrypt(link.access_token),
+                refresh_token=self._encrypt(link.refresh_token),
                 expires_at=expires_at,
                 status=LinkStatus(link.status).value,
                 linked_at=linked_at,
                 refreshed_at=refreshed_at,
                 last_error=_clip(link.last_error),
                 refresh_after=self._refresh_after(expires_at, linked_at, refreshed_at),
-            )
+            ),
+            None if attempt is None else _digest_of(attempt),
         )
+        if not saved:
+            raise AttemptGoneError(link.discord_user_id)
 
     async def update_tokens(
         self,
@@ -286,8 +347,21 @@ class LinkStore:
         ):
             raise LinkNotFoundError(discord_user_id)
 
+    async def rename_account(
+        self, discord_user_id: int, imgur_username: str, *, linked_at: datetime | None = None
+    ) -> None:
+        """The linked Imgur account is now called ``imgur_username`` (renamed on Imgur).
+
+        With ``linked_at``, only the link made at that moment is touched (see update_tokens).
+        ``LinkNotFoundError`` if there is no such link.
+        """
+        if not await self._backend.rename_account(
+            discord_user_id, imgur_username, _unix_or_none(linked_at)
+        ):
+            raise LinkNotFoundError(discord_user_id)
+
     async def delete_member(self, discord_user_id: int) -> bool:
-        """Delete the member's link and pending states; True if there was anything.
+        """Delete the member's link, pending states and bio codes; True if there was anything.
 
         Nothing of them stays readable in the database files (see the backends).
         """
@@ -301,7 +375,9 @@ class LinkStore:
             return (MIN_KEY, MIN_KEY, MIN_KEY)
         expires_at = _unix(after.expires_at)
         issued = _unix(after.refreshed_at or after.linked_at)
-        return (rule.refresh_after_seconds(expires_at, issued), expires_at, after.discord_user_id)
+        refresh_after = rule.refresh_after_seconds(expires_at, issued)
+        assert refresh_after is not None  # a due link has an expiry
+        return (refresh_after, expires_at, after.discord_user_id)
 
     async def due_for_refresh(
         self, before: datetime, limit: int, *, now: datetime, after: DueLink | None = None
@@ -393,41 +469,128 @@ class LinkStore:
     async def consume_state(
         self, discord_user_id: int, state: str | None, *, now: datetime | None = None
     ) -> AuthState | None:
-        """Use up the member's unexpired ``state``, or with None their newest pending one.
+        """Claim the member's unexpired ``state``, or with None their newest pending one.
 
-        A state belonging to another member is left alone and gives None.
+        A claimed state cannot be consumed again; it ends with ``save_link(attempt=...)``,
+        ``restore_state`` or ``drop_state``, or is deleted by unlink. A state belonging to
+        another member is left alone and gives None.
         """
         moment = _unix(_now(now))
         if state is None:
-            row = await self._backend.take_newest_state(discord_user_id, moment)
+            row = await self._backend.claim_newest_state(discord_user_id, moment)
         else:
-            row = await self._backend.take_state(state_digest(state), discord_user_id, moment)
+            row = await self._backend.claim_state(state_digest(state), discord_user_id, moment)
         return None if row is None else _auth_state(row)
 
     async def consume_state_any_member(
         self, state: str, *, now: datetime | None = None
     ) -> AuthState | None:
-        """Use up an unexpired ``state`` whoever it belongs to (a web callback); None if unknown."""
-        row = await self._backend.take_state(state_digest(state), None, _unix(_now(now)))
+        """Claim an unexpired ``state`` whoever it belongs to (a web callback); None if unknown."""
+        row = await self._backend.claim_state(state_digest(state), None, _unix(_now(now)))
         return None if row is None else _auth_state(row)
 
-    async def restore_state(self, state: AuthState) -> None:
-        """Put back a consumed state whose use failed for a passing reason (same expiry)."""
-        if not state.digest:
-            raise ValueError("only a state handed out by this store can be restored")
-        await self._backend.restore_state(
-            StateRow(
-                state.digest,
-                state.discord_user_id,
-                state.response_type,
-                _unix(state.created_at),
-                _unix(state.expires_at),
-            )
-        )
+    async def restore_state(self, state: AuthState) -> bool:
+        """Give back a claimed state whose use failed for a passing reason, for another try.
+
+        Only a claim that still exists is given back: after an unlink nothing comes back.
+        True if the state is pending again.
+        """
+        return await self._backend.restore_state(_digest_of(state))
+
+    async def drop_state(self, state: AuthState) -> None:
+        """Forget a claimed state whose use failed for good (Imgur refused the PIN or code)."""
+        await self._backend.drop_state(_digest_of(state))
 
     async def purge_expired_states(self, now: datetime | None = None) -> int:
-        """Delete expired states; returns how many."""
-        return await self._backend.purge_expired_states(_unix(_now(now)))
+        """Delete expired states (claimed ones an hour after expiry); returns how many."""
+        return await self._backend.purge_expired_states(_unix(_now(now)), _CLAIM_GRACE_SECONDS)
+
+    # -- profile (bio) codes ------------------------------------------------------------------
+
+    async def create_bio_code(
+        self,
+        discord_user_id: int,
+        imgur_username: str,
+        code: str,
+        *,
+        ttl: timedelta = BIO_CODE_TTL,
+        now: datetime | None = None,
+    ) -> BioCode:
+        """Remember a profile code for the member and that Imgur username (case-insensitive).
+
+        Only the code's digest is stored, bound to the member and the lowercased username.
+        The result carries a fresh, non-secret ``attempt`` reference (for a Check button) and
+        the clear code, once. The member keeps at most ``MAX_PENDING_BIO_CODES_PER_MEMBER``
+        unexpired codes: older ones are dropped.
+        """
+        if ttl <= timedelta(0):
+            raise ValueError("ttl must be positive")
+        if not code or not imgur_username:
+            raise ValueError("a bio code needs a code and a username")
+        username = imgur_username.lower()
+        created = _now(now)
+        created_at, expires_at = _unix(created), _unix(created + ttl)
+        attempt = secrets.token_urlsafe(9)  # 12 characters; a reference, not a secret
+        await self._backend.create_bio_code(
+            BioCodeRow(
+                attempt=attempt,
+                code_digest=bio_code_digest(discord_user_id, username, code),
+                discord_user_id=discord_user_id,
+                imgur_username=username,
+                created_at=created_at,
+                expires_at=expires_at,
+            ),
+            MAX_PENDING_BIO_CODES_PER_MEMBER,
+        )
+        return BioCode(
+            discord_user_id=discord_user_id,
+            imgur_username=username,
+            attempt=attempt,
+            created_at=_utc(created_at),
+            expires_at=_utc(expires_at),
+            code=code,
+        )
+
+    async def get_bio_code(
+        self, discord_user_id: int, attempt: str, *, now: datetime | None = None
+    ) -> BioCode | None:
+        """The member's unexpired attempt ``attempt`` (without its code), or None.
+
+        Another member's attempt gives None, as an unknown, expired or used one does.
+        """
+        row = await self._backend.get_bio_code(discord_user_id, attempt, _unix(_now(now)))
+        return None if row is None else _bio_code(row)
+
+    async def consume_bio_code(
+        self,
+        discord_user_id: int,
+        attempt: str,
+        candidates: Iterable[str],
+        *,
+        now: datetime | None = None,
+    ) -> BioCode | None:
+        """Use up the member's unexpired ``attempt`` if one of ``candidates`` is its code.
+
+        ``candidates`` are the code-shaped words found in the profile (at most
+        ``MAX_BIO_CODE_CANDIDATES`` are tried). Single use: of two concurrent calls, one
+        gets the attempt. None (and the attempt kept) when no candidate is its code.
+        """
+        moment = _unix(_now(now))
+        words = list(candidates)[:MAX_BIO_CODE_CANDIDATES]
+        pending = await self._backend.get_bio_code(discord_user_id, attempt, moment)
+        if pending is None or not words:
+            return None
+        digests = list(
+            dict.fromkeys(
+                bio_code_digest(discord_user_id, pending.imgur_username, word) for word in words
+            )
+        )
+        row = await self._backend.take_bio_code(discord_user_id, attempt, moment, digests)
+        return None if row is None else _bio_code(row)
+
+    async def purge_expired_bio_codes(self, now: datetime | None = None) -> int:
+        """Delete expired profile codes; returns how many."""
+        return await self._backend.purge_expired_bio_codes(_unix(_now(now)))
 
     # -- settings every process shares --------------------------------------------------------
 

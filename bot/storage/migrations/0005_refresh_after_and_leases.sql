@@ -1,13 +1,14 @@
 -- The refresh rule's moment is stored (LinkStore computes it with bot/storage/refresh.py), so
 -- the sweep asks for refresh_after <= now through one plain index: O(due), whatever the lead.
--- The 0 default makes no link wait: LinkStore fills in every link's time when it opens a
--- database whose times were made with another lead (or none yet).
-ALTER TABLE links ADD COLUMN refresh_after INTEGER NOT NULL DEFAULT 0;
+-- LinkStore fills in every link's time when it opens a database whose times were made with
+-- another lead (or none yet). A bio link has no token and no expiry: NULL, never due.
+ALTER TABLE links ADD COLUMN refresh_after INTEGER;
 -- A lease: the process (owner) refreshing the link, until when. Processes sharing a database
 -- never refresh one link at once; a lease of a process that died runs out.
 ALTER TABLE links ADD COLUMN lease_owner TEXT;
 ALTER TABLE links ADD COLUMN lease_until INTEGER;
 
+-- Replaces the half-life index (0002, rebuilt by 0004).
 DROP INDEX IF EXISTS links_half_life;
 -- Serves the sweep: WHERE status = 'ok' AND refresh_after <= :now, in the order
 -- (refresh_after, expires_at, discord_user_id), paged by that key.

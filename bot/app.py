@@ -21,6 +21,7 @@ from bot.favorites import FavoritesService, PageCache
 from bot.imgur import ImgurClient
 from bot.linking import LinkService
 from bot.secrets_env import parse_key_list
+from bot.stale_components import answer_stale, is_handled
 from bot.storage import LinkStore, TokenCipher, load_or_create_key_file
 from bot.tokens import TokenManager
 
@@ -80,6 +81,7 @@ class ImgurBot(commands.Bot):
         self._web: CallbackServer | None = None
         self.gateway_connected = asyncio.Event()
         self._gc_frozen = False
+        self._stale_answers: set[asyncio.Task[None]] = set()
 
     # Services, available once setup_hook ran.
     @property
@@ -153,6 +155,15 @@ class ImgurBot(commands.Bot):
                 notify=self.notify_member,
             )
             await self._web.start()
+
+    def dispatch(self, event_name: str, /, *args: Any, **kwargs: Any) -> None:
+        super().dispatch(event_name, *args, **kwargs)
+        # Called by discord.py right after it handed the interaction to its view store, before
+        # any handler ran: what the store holds now is exactly what will handle it.
+        if event_name == "interaction" and args and not is_handled(self._connection, args[0]):
+            task = asyncio.create_task(answer_stale(args[0]), name="imgur-stale-interaction")
+            self._stale_answers.add(task)
+            task.add_done_callback(self._stale_answers.discard)
 
     async def notify_member(self, discord_user_id: int, text: str) -> None:
         """DM a member; a closed DM or a Discord failure is logged, not raised."""

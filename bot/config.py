@@ -11,7 +11,7 @@ import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 from urllib.parse import urlsplit
 
 from bot.imgur.models import ResponseType
@@ -35,6 +35,18 @@ class DiscordConfig:
     api_base: str = "https://discord.com/api/v10"
     gateway_url: str = ""
     sync_commands: str = "global"  # "global", "guild:<id>" or "off"
+    shard_count: int | Literal["auto"] = 0  # 0: one gateway connection, no sharding
+    shard_ids: tuple[int, ...] = ()  # the shards this process runs; empty: all of them
+
+    @property
+    def sharded(self) -> bool:
+        """Whether the bot connects through discord.py's ``AutoShardedBot``."""
+        return self.shard_count != 0
+
+    @property
+    def runs_shard_zero(self) -> bool:
+        """Whether this process runs shard 0: the one that gets DMs and syncs the commands."""
+        return not self.shard_ids or 0 in self.shard_ids
 
     @property
     def sync_guild_id(self) -> int | None:
@@ -85,6 +97,12 @@ class WebConfig:
     host: str = "0.0.0.0"  # noqa: S104 - the callback server is meant to be reachable
     port: int = 8080
     public_url: str = ""
+    # Slow or idle clients: see bot/web_guard.py.
+    max_connections: int = 256
+    header_timeout_seconds: float = 10.0
+    body_timeout_seconds: float = 10.0
+    keepalive_timeout_seconds: float = 15.0
+    log_client_ips: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +148,8 @@ ENV_OVERRIDES: dict[str, tuple[str, str]] = {
     "DISCORD_API_BASE": ("discord", "api_base"),
     "DISCORD_GATEWAY_URL": ("discord", "gateway_url"),
     "DISCORD_SYNC_COMMANDS": ("discord", "sync_commands"),
+    "DISCORD_SHARD_COUNT": ("discord", "shard_count"),
+    "DISCORD_SHARD_IDS": ("discord", "shard_ids"),
     "IMGUR_CLIENT_ID": ("imgur", "client_id"),
     "IMGUR_CLIENT_SECRET": ("imgur", "client_secret"),
     "IMGUR_API_BASE": ("imgur", "api_base"),
@@ -191,7 +211,13 @@ def parse_config(raw: Mapping[str, Any], env: Mapping[str, str]) -> Config:
         sync_commands=reader.check(
             "discord", "sync_commands", "global", _valid_sync, "global, guild:<id> or off"
         ),
+        **_shards(reader),
     )
+    if discord.shard_count == "auto" and discord.gateway_url:
+        raise ConfigError(
+            'discord.shard_count: "auto" connects to the gateway Discord names; with '
+            "discord.gateway_url set, give the number of shards"
+        )
     imgur = ImgurConfig(
         client_id=reader.text("imgur", "client_id", ""),
         client_secret=reader.text("imgur", "client_secret", ""),
@@ -227,6 +253,13 @@ def parse_config(raw: Mapping[str, Any], env: Mapping[str, str]) -> Config:
         host=reader.text("web", "host", "0.0.0.0", empty=False),  # noqa: S104
         port=int(reader.number("web", "port", 8080, 1, 65535)),
         public_url=reader.url("web", "public_url", "", empty=True),
+        max_connections=int(reader.number("web", "max_connections", 256, 8, 100_000)),
+        header_timeout_seconds=reader.number("web", "header_timeout_seconds", 10.0, 0.1, 300),
+        body_timeout_seconds=reader.number("web", "body_timeout_seconds", 10.0, 0.1, 300),
+        keepalive_timeout_seconds=reader.number(
+            "web", "keepalive_timeout_seconds", 15.0, 0.1, 3600
+        ),
+        log_client_ips=reader.boolean("web", "log_client_ips", False),
     )
     if web.enabled and not web.public_url:
         raise ConfigError("web.public_url: required when web.enabled is true")
@@ -247,6 +280,35 @@ def parse_config(raw: Mapping[str, Any], env: Mapping[str, str]) -> Config:
 
 
 _SECTIONS = {"discord", "imgur", "storage", "refresh", "cache", "web", "logging"}
+
+
+MAX_SHARDS = 65536
+
+
+def _shards(reader: _Reader) -> dict[str, Any]:
+    """``shard_count`` (0, a number or "auto") and ``shard_ids`` (all shards when empty)."""
+    raw_count = reader.raw("discord", "shard_count", 0)
+    count: int | Literal["auto"]
+    if isinstance(raw_count, str) and raw_count.strip().lower() == "auto":
+        count = "auto"
+    else:
+        count = reader.integer("discord", "shard_count", raw_count, 0, MAX_SHARDS)
+    ids = reader.integers("discord", "shard_ids", reader.raw("discord", "shard_ids", ()))
+    if not ids:
+        return {"shard_count": count, "shard_ids": ()}
+    if not isinstance(count, int) or count == 0:
+        raise ConfigError(
+            "discord.shard_ids: needs discord.shard_count, the number of shards of the whole bot"
+        )
+    for shard in ids:
+        if not 0 <= shard < count:
+            raise ConfigError(
+                f"discord.shard_ids: shard {shard} is out of range: shards are numbered "
+                f"0 to {count - 1} (discord.shard_count = {count})"
+            )
+        if ids.count(shard) > 1:
+            raise ConfigError(f"discord.shard_ids: shard {shard} is listed twice")
+    return {"shard_count": count, "shard_ids": tuple(sorted(ids))}
 
 
 def _valid_sync(value: str) -> bool:
@@ -340,6 +402,37 @@ class _Reader:
                 f"{section}.{key}: must be between {low:g} and {high:g}, not {value:g}"
             )
         return float(value)
+
+    def raw(self, section: str, key: str, default: object) -> Any:
+        """The value as given (TOML type, or a string from the environment)."""
+        return self._get(section, key, default)
+
+    def integer(self, section: str, key: str, value: object, low: int, high: int) -> int:
+        """A whole number from TOML or an environment string, within ``low``..``high``."""
+        if isinstance(value, str) and value.strip().isdigit():
+            value = int(value.strip())
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{section}.{key}: must be a whole number, not {value!r}")
+        if not low <= value <= high:
+            raise ConfigError(f"{section}.{key}: must be between {low} and {high}, not {value}")
+        return value
+
+    def integers(self, section: str, key: str, value: object) -> list[int]:
+        """A list of whole numbers: a TOML array, or a comma-separated string ("0,2")."""
+        if isinstance(value, str):
+            items: list[object] = [part.strip() for part in value.split(",") if part.strip()]
+        elif isinstance(value, list | tuple):
+            items = list(value)
+        else:
+            raise ConfigError(f'{section}.{key}: must be a list of numbers, like [0, 1] or "0,1"')
+        numbers = []
+        for item in items:
+            if isinstance(item, str) and item.isdigit():
+                item = int(item)
+            if isinstance(item, bool) or not isinstance(item, int):
+                raise ConfigError(f"{section}.{key}: {item!r} is not a whole number")
+            numbers.append(item)
+        return numbers
 
     def boolean(self, section: str, key: str, default: bool) -> bool:
         value = self._get(section, key, default)

@@ -22,6 +22,7 @@ PIN_BUTTON_ID = "imgur:enter-pin"
 REVOKE_URL = "https://imgur.com/account/settings/apps"
 FAVORITES_TIMEOUT = 180.0
 NOT_YOURS = "Only the member who ran this command can use these buttons."
+NOT_YOUR_FORM = "This form was opened by another member; it does nothing for you."
 
 
 def linked_text(username: str) -> str:
@@ -40,6 +41,17 @@ class PinModal(discord.ui.Modal, title="Finish linking Imgur"):
         min_length=1,
         max_length=512,
     )
+
+    def __init__(self, owner_id: int) -> None:
+        super().__init__()
+        self.owner_id = owner_id
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        # A modal's custom id is all discord.py matches on: a replay by anyone else is refused.
+        if interaction.user.id == self.owner_id:
+            return True
+        await interaction.response.send_message(NOT_YOUR_FORM, ephemeral=True)
+        return False
 
     async def on_submit(self, interaction: discord.Interaction) -> None:
         bot: ImgurBot = interaction.client  # type: ignore[assignment]
@@ -70,7 +82,7 @@ class EnterPinButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"
         return cls()
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        await interaction.response.send_modal(PinModal())
+        await interaction.response.send_modal(PinModal(interaction.user.id))
 
 
 def link_view(url: str, *, with_pin_button: bool) -> discord.ui.View:

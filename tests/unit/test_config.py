@@ -147,3 +147,63 @@ def test_guild_sync_mode_gives_the_guild_id():
     config = parse_config({"discord": {"sync_commands": "guild:123"}}, {})
     assert config.discord.sync_guild_id == 123
     assert parse_config({}, {}).discord.sync_guild_id is None
+
+
+def test_no_sharding_by_default():
+    discord = parse_config({}, {}).discord
+    assert (discord.shard_count, discord.shard_ids, discord.sharded) == (0, (), False)
+    assert discord.runs_shard_zero
+
+
+@pytest.mark.parametrize(
+    ("raw", "env", "count", "ids"),
+    [
+        ({"discord": {"shard_count": 4}}, {}, 4, ()),
+        ({"discord": {"shard_count": 4, "shard_ids": [3, 1]}}, {}, 4, (1, 3)),
+        ({}, {"DISCORD_SHARD_COUNT": "3", "DISCORD_SHARD_IDS": " 2, 0 "}, 3, (0, 2)),
+        ({"discord": {"shard_count": 2, "shard_ids": "1"}}, {}, 2, (1,)),
+        ({"discord": {"shard_count": 9}}, {"DISCORD_SHARD_COUNT": "3"}, 3, ()),
+        ({}, {"DISCORD_SHARD_COUNT": "auto"}, "auto", ()),
+        ({"discord": {"shard_count": "Auto"}}, {}, "auto", ()),
+    ],
+)
+def test_shards_from_the_file_and_the_environment(raw, env, count, ids):
+    discord = parse_config(raw, env).discord
+    assert (discord.shard_count, discord.shard_ids) == (count, ids)
+    assert discord.sharded
+
+
+@pytest.mark.parametrize(
+    ("shard_count", "shard_ids", "zero"),
+    [(3, [0], True), (3, [1, 2], False), (3, [], True), ("auto", [], True)],
+)
+def test_only_the_process_with_shard_zero_counts_as_its_runner(shard_count, shard_ids, zero):
+    raw = {"discord": {"shard_count": shard_count, "shard_ids": shard_ids}}
+    assert parse_config(raw, {}).discord.runs_shard_zero is zero
+
+
+@pytest.mark.parametrize(
+    ("discord", "message"),
+    [
+        (
+            {"shard_count": 2, "shard_ids": [0, 2]},
+            "shard_ids: shard 2 is out of range: shards are numbered 0 to 1",
+        ),
+        ({"shard_count": 3, "shard_ids": "1,1"}, "shard_ids: shard 1 is listed twice"),
+        ({"shard_ids": [0]}, "shard_ids: needs discord.shard_count"),
+        ({"shard_count": "auto", "shard_ids": [0]}, "shard_ids: needs discord.shard_count"),
+        ({"shard_count": 2, "shard_ids": "0,one"}, "shard_ids: 'one' is not a whole number"),
+        ({"shard_count": 2, "shard_ids": [-1]}, "shard_ids: shard -1 is out of range"),
+        ({"shard_count": 2, "shard_ids": 1}, "shard_ids: must be a list of numbers"),
+        ({"shard_count": 2, "shard_ids": [True]}, "shard_ids: True is not a whole number"),
+        ({"shard_count": -1}, "shard_count: must be between 0 and 65536, not -1"),
+        ({"shard_count": 1.5}, "shard_count: must be a whole number, not 1.5"),
+        ({"shard_count": "many"}, "shard_count: must be a whole number, not 'many'"),
+        ({"shard_count": 70000}, "shard_count: must be between 0 and 65536"),
+        ({"shard_count": "auto", "gateway_url": "ws://127.0.0.1:1"}, 'shard_count: "auto"'),
+    ],
+)
+def test_bad_shard_settings_name_the_key(discord, message):
+    with pytest.raises(ConfigError, match="discord." + message.replace("(", r"\(")) as caught:
+        parse_config({"discord": discord}, {})
+    assert "\n" not in str(caught.value)

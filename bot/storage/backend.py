@@ -206,10 +206,12 @@ class Backend(Protocol):
     async def get_bio_code(
         self, discord_user_id: int, attempt: str, now: int
     ) -> BioCodeRow | None: ...
-    async def take_bio_code(
-        self, discord_user_id: int, attempt: str, now: int, digests: Sequence[str]
+    async def complete_bio_link(
+        self, row: LinkRow, attempt: str, now: int, digests: Sequence[str]
     ) -> BioCodeRow | None:
-        """Delete and return the unexpired attempt if its digest is one of ``digests``."""
+        """In one transaction: delete the member's unexpired ``attempt`` if its digest is one of
+        ``digests``, and then store ``row`` (replacing any link). None, nothing changed, if not.
+        """
         ...
 
     async def purge_expired_bio_codes(self, now: int) -> int: ...

@@ -62,6 +62,12 @@ CLAIM_DUE_SQL = (
     f" RETURNING {', '.join('links.' + c.strip() for c in _DUE_COLUMNS.split(','))}"
 )
 _SAME_LINK = "($X::bigint IS NULL OR linked_at = $X)"
+_UPSERT_LINK_SQL = (
+    f"INSERT INTO links ({_LINK_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,"
+    " $12) ON CONFLICT (discord_user_id) DO UPDATE SET "
+    + ", ".join(f"{name} = EXCLUDED.{name}" for name in _LINK_FIELDS[1:])
+    + ", lease_owner = NULL, lease_until = NULL"
+)
 _NO_LEASE = "lease_owner = NULL, lease_until = NULL"
 
 
@@ -273,7 +279,6 @@ class PostgresBackend:
         return None if row is None else _link_row(row)
 
     async def save_link(self, row: LinkRow, attempt_digest: str | None = None) -> bool:
-        updates = ", ".join(f"{name} = EXCLUDED.{name}" for name in _LINK_FIELDS[1:])
         async with self._p().acquire() as connection, connection.transaction():
             if attempt_digest is not None:
                 gone = await connection.execute(
@@ -283,12 +288,7 @@ class PostgresBackend:
                 )
                 if gone.endswith(" 0"):
                     return False
-            await connection.execute(
-                f"INSERT INTO links ({_LINK_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8,"
-                f" $9, $10, $11, $12)"
-                f" ON CONFLICT (discord_user_id) DO UPDATE SET {updates}, {_NO_LEASE}",
-                *_link_values(row),
-            )
+            await connection.execute(_UPSERT_LINK_SQL, *_link_values(row))
         return True
 
     async def rename_account(
@@ -484,20 +484,25 @@ class PostgresBackend:
         )
         return None if row is None else _bio_row(row)
 
-    async def take_bio_code(
-        self, discord_user_id: int, attempt: str, now: int, digests: Sequence[str]
+    async def complete_bio_link(
+        self, row: LinkRow, attempt: str, now: int, digests: Sequence[str]
     ) -> BioCodeRow | None:
         if not digests:
             return None
-        row = await self._p().fetchrow(
-            "DELETE FROM bio_codes WHERE attempt = $1 AND discord_user_id = $2"
-            f" AND expires_at > $3 AND code_digest = ANY($4::text[]) RETURNING {_BIO_COLUMNS}",
-            attempt,
-            discord_user_id,
-            now,
-            list(digests),
-        )
-        return None if row is None else _bio_row(row)
+        async with self._p().acquire() as connection, connection.transaction():
+            # The DELETE locks the attempt's row: of concurrent calls one takes it.
+            taken = await connection.fetchrow(
+                "DELETE FROM bio_codes WHERE attempt = $1 AND discord_user_id = $2"
+                f" AND expires_at > $3 AND code_digest = ANY($4::text[]) RETURNING {_BIO_COLUMNS}",
+                attempt,
+                row.discord_user_id,
+                now,
+                list(digests),
+            )
+            if taken is None:
+                return None
+            await connection.execute(_UPSERT_LINK_SQL, *_link_values(row))
+        return _bio_row(taken)
 
     async def purge_expired_bio_codes(self, now: int) -> int:
         return await self._execute_count("DELETE FROM bio_codes WHERE expires_at <= $1", now)

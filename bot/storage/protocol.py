@@ -105,9 +105,9 @@ class Store(Protocol):
     async def get_bio_code(
         self, discord_user_id: int, attempt: str, *, now: datetime | None = None
     ) -> BioCode | None: ...
-    async def consume_bio_code(
+    async def complete_bio_link(
         self,
-        discord_user_id: int,
+        link: Link,
         attempt: str,
         candidates: Iterable[str],
         *,

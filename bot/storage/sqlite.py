@@ -526,19 +526,26 @@ class SqliteBackend:
         )
         return _bio_row(rows[0]) if rows else None
 
-    async def take_bio_code(
-        self, discord_user_id: int, attempt: str, now: int, digests: Sequence[str]
+    async def complete_bio_link(
+        self, row: LinkRow, attempt: str, now: int, digests: Sequence[str]
     ) -> BioCodeRow | None:
         if not digests:
             return None
-        # One DELETE ... RETURNING: a code cannot be consumed twice, even concurrently.
-        rows = await self._query(
-            "DELETE FROM bio_codes WHERE attempt = ? AND discord_user_id = ?"
-            " AND expires_at > ? AND code_digest IN (SELECT value FROM json_each(?))"
-            f" RETURNING {_BIO_COLUMNS}",
-            (attempt, discord_user_id, now, json.dumps(list(digests))),
-        )
-        return _bio_row(rows[0]) if rows else None
+        async with self._lock, self._transaction():
+            # DELETE ... RETURNING in the transaction: a code cannot be used twice.
+            taken = await self._rows(
+                "DELETE FROM bio_codes WHERE attempt = ? AND discord_user_id = ?"
+                " AND expires_at > ? AND code_digest IN (SELECT value FROM json_each(?))"
+                f" RETURNING {_BIO_COLUMNS}",
+                (attempt, row.discord_user_id, now, json.dumps(list(digests))),
+            )
+            if not taken:
+                return None
+            await self._run(
+                f"INSERT OR REPLACE INTO links ({_LINK_COLUMNS}) VALUES ({_LINK_MARKS})",
+                _link_values(row),
+            )
+        return _bio_row(taken[0])
 
     async def purge_expired_bio_codes(self, now: int) -> int:
         return await self._change("DELETE FROM bio_codes WHERE expires_at <= ?", (now,))

@@ -266,6 +266,26 @@ class LinkStore:
         row = await self._backend.get(discord_user_id)
         return None if row is None else self._link(row)
 
+    def _link_row(self, link: Link) -> LinkRow:
+        """What the backend stores of ``link``: tokens encrypted, the refresh moment computed."""
+        linked_at = _unix(link.linked_at if link.linked_at is not None else datetime.now(UTC))
+        expires_at = _unix_or_none(link.expires_at)
+        refreshed_at = _unix_or_none(link.refreshed_at)
+        return LinkRow(
+            discord_user_id=link.discord_user_id,
+            kind=LinkKind(link.kind).value,
+            imgur_account_id=link.imgur_account_id,
+            imgur_username=link.imgur_username,
+            access_token=self._encrypt(link.access_token),
+            refresh_token=self._encrypt(link.refresh_token),
+            expires_at=expires_at,
+            status=LinkStatus(link.status).value,
+            linked_at=linked_at,
+            refreshed_at=refreshed_at,
+            last_error=_clip(link.last_error),
+            refresh_after=self._refresh_after(expires_at, linked_at, refreshed_at),
+        )
+
     async def save_link(self, link: Link, *, attempt: AuthState | None = None) -> None:
         """Insert the member's link, replacing any previous one (of either kind).
 
@@ -277,24 +297,8 @@ class LinkStore:
         stored, if it is gone: the member unlinked (or it was purged) while it was completed.
         """
         _check_link_shape(link)
-        linked_at = _unix(link.linked_at if link.linked_at is not None else datetime.now(UTC))
-        expires_at = _unix_or_none(link.expires_at)
-        refreshed_at = _unix_or_none(link.refreshed_at)
         saved = await self._backend.save_link(
-            LinkRow(
-                discord_user_id=link.discord_user_id,
-                kind=LinkKind(link.kind).value,
-                imgur_account_id=link.imgur_account_id,
-                imgur_username=link.imgur_username,
-                access_token=self._encrypt(link.access_token),
-                refresh_token=self._encrypt(link.refresh_token),
-                expires_at=expires_at,
-                status=LinkStatus(link.status).value,
-                linked_at=linked_at,
-                refreshed_at=refreshed_at,
-                last_error=_clip(link.last_error),
-                refresh_after=self._refresh_after(expires_at, linked_at, refreshed_at),
-            ),
+            self._link_row(link),
             None if attempt is None else _digest_of(attempt),
         )
         if not saved:
@@ -561,31 +565,37 @@ class LinkStore:
         row = await self._backend.get_bio_code(discord_user_id, attempt, _unix(_now(now)))
         return None if row is None else _bio_code(row)
 
-    async def consume_bio_code(
+    async def complete_bio_link(
         self,
-        discord_user_id: int,
+        link: Link,
         attempt: str,
         candidates: Iterable[str],
         *,
         now: datetime | None = None,
     ) -> BioCode | None:
-        """Use up the member's unexpired ``attempt`` if one of ``candidates`` is its code.
+        """Link the member by profile code, if one of ``candidates`` is the attempt's code.
 
-        ``candidates`` are the code-shaped words found in the profile (at most
-        ``MAX_BIO_CODE_CANDIDATES`` are tried). Single use: of two concurrent calls, one
-        gets the attempt. None (and the attempt kept) when no candidate is its code.
+        ``link`` is the ``bio`` link to store (its member owns ``attempt``); ``candidates``
+        are the code-shaped words found in the profile's About text (at most
+        ``MAX_BIO_CODE_CANDIDATES`` are tried). When one is the code of the member's unexpired
+        ``attempt``, the attempt is used up and ``link`` replaces any previous link, in one
+        transaction, and the attempt is returned. Otherwise None and nothing changes: the
+        attempt stays for another check. Single use: of concurrent calls, one links. An
+        unlink meanwhile deletes the attempt, so it wins.
         """
+        if link.kind is not LinkKind.BIO:
+            raise ValueError("complete_bio_link stores bio links only")
+        _check_link_shape(link)
+        member = link.discord_user_id
         moment = _unix(_now(now))
         words = list(candidates)[:MAX_BIO_CODE_CANDIDATES]
-        pending = await self._backend.get_bio_code(discord_user_id, attempt, moment)
-        if pending is None or not words:
-            return None
+        pending = await self._backend.get_bio_code(member, attempt, moment)
+        if pending is None or not words or pending.imgur_username != link.imgur_username.lower():
+            return None  # unknown, expired, another member's, or for another account
         digests = list(
-            dict.fromkeys(
-                bio_code_digest(discord_user_id, pending.imgur_username, word) for word in words
-            )
+            dict.fromkeys(bio_code_digest(member, pending.imgur_username, w) for w in words)
         )
-        row = await self._backend.take_bio_code(discord_user_id, attempt, moment, digests)
+        row = await self._backend.complete_bio_link(self._link_row(link), attempt, moment, digests)
         return None if row is None else _bio_code(row)
 
     async def purge_expired_bio_codes(self, now: datetime | None = None) -> int:

@@ -5,11 +5,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
+import sqlite3
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import pytest
 
 from bot.app import ImgurBot, create_bot
@@ -26,6 +29,41 @@ class Harness:
     discord: FakeDiscord
     imgur: FakeImgur
     config: Config
+
+    async def run_sql(self, statement: str, *params: Any) -> None:
+        """Change the bot's database behind its back (``?`` placeholders), either backend."""
+        if not self.config.storage.is_postgres:
+            with contextlib.closing(sqlite3.connect(self.config.storage.database)) as db, db:
+                db.execute(statement, params)
+            return
+        numbered = iter(range(1, len(params) + 1))
+        connection = await asyncpg.connect(self.config.storage.database)
+        try:
+            await connection.execute(
+                re.sub(r"\?", lambda _: f"${next(numbered)}", statement), *params
+            )
+        finally:
+            await connection.close()
+
+    async def dump_database(self) -> str:
+        """Every row of every table of the bot's database, as text (either backend)."""
+        if not self.config.storage.is_postgres:
+            with contextlib.closing(sqlite3.connect(self.config.storage.database)) as db:
+                return "\n".join(db.iterdump())
+        connection = await asyncpg.connect(self.config.storage.database)
+        try:
+            tables = await connection.fetch(
+                "SELECT table_name FROM information_schema.tables"
+                " WHERE table_schema = current_schema()"
+            )
+            lines = []
+            for (table,) in tables:
+                # table names come from the catalogue, not from any input
+                rows = await connection.fetch(f'SELECT t::text FROM "{table}" t')  # noqa: S608
+                lines += [row[0] for row in rows]
+            return "\n".join(lines)
+        finally:
+            await connection.close()
 
     def member(self, name: str = "alice", **options: Any) -> FakeUser:
         return self.discord.add_user(name=name, **options)

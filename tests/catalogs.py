@@ -138,7 +138,9 @@ def template(messages: list[Message]) -> polib.POFile:
             msgid=message.msgid,
             msgctxt=message.context,
             msgstr="",
-            occurrences=[(w.split(":")[0], w.split(":")[1] if ":" in w else "") for w in message.where],
+            occurrences=[
+                (w.split(":")[0], w.split(":")[1] if ":" in w else "") for w in message.where
+            ],
             flags=["python-brace-format"] if placeholders(message.msgid) else [],
         )
         if message.plural:

@@ -95,7 +95,9 @@ def test_localized_command_names_are_valid_discord_names(locale):
 def test_texts_name_the_commands_by_their_localized_names(locale):
     """German members see `/imgur verknüpfen`, so German texts must say that, not `link`."""
     texts = Catalogs.load().texts(locale)
-    commands = {texts.pgettext("command name", m) for (c, m) in texts.messages if c == "command name"}
+    commands = {
+        texts.pgettext("command name", m) for (c, m) in texts.messages if c == "command name"
+    }
     for (context, _msgid), text in texts.messages.items():
         if context is not None:
             continue

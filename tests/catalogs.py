@@ -138,8 +138,9 @@ def template(messages: list[Message]) -> polib.POFile:
             msgid=message.msgid,
             msgctxt=message.context,
             msgstr="",
+            # Files only, no line numbers: the catalogs change when the texts do, not the code.
             occurrences=[
-                (w.split(":")[0], w.split(":")[1] if ":" in w else "") for w in message.where
+                (where, "") for where in dict.fromkeys(w.split(":")[0] for w in message.where)
             ],
             flags=["python-brace-format"] if placeholders(message.msgid) else [],
         )

@@ -6,7 +6,8 @@ import json
 import logging
 import re
 import sys
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
@@ -83,6 +84,57 @@ class RedactingFilter(logging.Filter):
         return True
 
 
+class RateLimitFilter(logging.Filter):
+    """Lets at most ``burst`` records of one kind through per ``period`` seconds.
+
+    A kind is a logger name, a level and a message template, so a flood of the same complaint
+    (asyncio's accept errors when descriptors run out, the callback server closing slow
+    connections) cannot fill the logs. The first record of a kind let through after some were
+    held back says how many. Only records from ``names`` (and their children) are limited.
+    """
+
+    def __init__(
+        self,
+        names: Iterable[str],
+        *,
+        burst: int = 5,
+        period: float = 60.0,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        super().__init__()
+        self._names = tuple(names)
+        self.burst = burst
+        self.period = period
+        self._monotonic = monotonic
+        self._kinds: dict[tuple[str, int, str], tuple[float, int, int]] = {}  # start, let, held
+
+    def _limited(self, name: str) -> bool:
+        return any(name == limited or name.startswith(limited + ".") for limited in self._names)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not self._limited(record.name):
+            return True
+        kind = (record.name, record.levelno, str(record.msg))
+        now = self._monotonic()
+        start, let, held = self._kinds.get(kind, (now, 0, 0))
+        if now - start >= self.period:
+            start, let = now, 0
+        if let >= self.burst:
+            self._kinds[kind] = (start, let, held + 1)
+            return False
+        self._kinds[kind] = (start, let + 1, 0)
+        if len(self._kinds) > 1024:  # a bounded memory of kinds
+            self._kinds.pop(next(iter(self._kinds)))
+        if held:
+            record.msg = f"{record.msg} [{held} more like this not shown]"
+        return True
+
+
+# Loggers whose repeated complaints are rate-limited: the event loop's (accept errors) and the
+# callback server's (aiohttp's and ours). Access lines are not limited.
+RATE_LIMITED_LOGGERS = ("asyncio", "aiohttp.server", "aiohttp.web", "bot.web", "bot.web_guard")
+
+
 class JsonFormatter(logging.Formatter):
     """One JSON object a line: time, level, logger, message, and exception when there is one."""
 
@@ -112,6 +164,7 @@ def setup_logging(level: str = "INFO", fmt: str = "text", stream: TextIO | None 
     ``stream``, stderr by default.
     """
     handler = logging.StreamHandler(sys.stderr if stream is None else stream)
+    handler.addFilter(RateLimitFilter(RATE_LIMITED_LOGGERS))
     handler.addFilter(RedactingFilter())
     handler.setFormatter(JsonFormatter() if fmt == "json" else logging.Formatter(TEXT_FORMAT))
     root = logging.getLogger()

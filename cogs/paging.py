@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import discord
 
 from bot.favorites import FavoritesWindow
-from bot.i18n import Texts
+from bot.i18n import N_, Texts
 from bot.imgur import Favorite, Sort
 from bot.render import ITEMS_PER_MESSAGE, is_hidden, render_favorites, render_item, truncate
 from cogs.i18n import texts_for
@@ -40,6 +40,10 @@ _STATE = (
 )
 _ITEM_VALUE = re.compile(r"(?P<index>[0-9]{1,3}):(?P<id>[A-Za-z0-9]{1,32})")
 SELECT_LABEL_LIMIT = 100
+NOT_YOUR_PAGER = N_(
+    "These buttons belong to the member who ran the command. "
+    "Run `/imgur favorites` yourself to browse your own favorites."
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,13 +150,7 @@ async def _owner_only(interaction: discord.Interaction, owner: int) -> bool:
     if interaction.user.id == owner:
         return True
     texts = texts_for(interaction)
-    await reply_privately(
-        interaction,
-        texts(
-            "These buttons belong to the member who ran the command. "
-            "Run `/imgur favorites` yourself to browse your own favorites."
-        ),
-    )
+    await reply_privately(interaction, texts(NOT_YOUR_PAGER))
     return False
 
 

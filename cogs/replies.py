@@ -15,6 +15,7 @@ from bot.errors import (
     GrantRejected,
     InvalidLinkInput,
     LinkBroken,
+    LinkCancelled,
     NotLinked,
     UnknownState,
 )
@@ -44,6 +45,10 @@ DENIED = N_("You declined on Imgur's page, so nothing was linked. Run `/imgur li
 GRANT_REJECTED = N_(
     "Imgur did not accept that PIN or code. Each one works once and only for a few minutes: "
     "run `/imgur link` for a new one."
+)
+LINK_CANCELLED = N_(
+    "You unlinked while this link was being completed, so nothing was linked and nothing of it "
+    "was kept. Run `/imgur link` to link again."
 )
 ACCOUNT_MISMATCH = N_("Those tokens do not belong to the account they name; nothing was linked.")
 UNAVAILABLE = N_("Imgur is not answering right now. Your link is fine; try again in a minute.")
@@ -89,6 +94,8 @@ def describe(error: BaseException, texts: Texts = ENGLISH_TEXTS) -> str | None:
             return texts(GRANT_REJECTED)
         case AccountMismatch():
             return texts(ACCOUNT_MISMATCH)
+        case LinkCancelled():
+            return texts(LINK_CANCELLED)
         case RateLimited():
             return rate_limited_text(error, texts)
         case InvalidAccessToken():

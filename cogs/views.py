@@ -19,6 +19,7 @@ log = logging.getLogger(__name__)
 PIN_BUTTON_ID = "imgur:enter-pin"
 REVOKE_URL = "https://imgur.com/account/settings/apps"
 NOT_YOURS = N_("Only the member who ran this command can use these buttons.")
+NOT_YOUR_FORM = N_("This form was opened by another member; it does nothing for you.")
 
 
 def linked_text(texts: Texts, username: str) -> str:
@@ -31,8 +32,9 @@ def linked_text(texts: Texts, username: str) -> str:
 class PinModal(discord.ui.Modal):
     """Asks for the PIN Imgur showed; completes the link like ``/imgur pin``."""
 
-    def __init__(self, texts: Texts) -> None:
+    def __init__(self, texts: Texts, owner_id: int) -> None:
         super().__init__(title=texts("Finish linking Imgur"), timeout=600)
+        self.owner_id = owner_id
         self.pin: discord.ui.TextInput[PinModal] = discord.ui.TextInput(
             label=texts("PIN (or the address your browser ended on)"),
             placeholder=texts("The PIN from Imgur's page"),
@@ -40,6 +42,14 @@ class PinModal(discord.ui.Modal):
             max_length=512,
         )
         self.add_item(self.pin)
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        # A modal's custom id is all discord.py matches on: a replay by anyone else is refused.
+        if interaction.user.id == self.owner_id:
+            return True
+        texts = texts_for(interaction)
+        await interaction.response.send_message(texts(NOT_YOUR_FORM), ephemeral=True)
+        return False
 
     async def on_submit(self, interaction: discord.Interaction) -> None:
         bot: ImgurBot = interaction.client  # type: ignore[assignment]
@@ -71,7 +81,7 @@ class EnterPinButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"
         return cls()
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        await interaction.response.send_modal(PinModal(texts_for(interaction)))
+        await interaction.response.send_modal(PinModal(texts_for(interaction), interaction.user.id))
 
 
 def link_view(texts: Texts, url: str, *, with_pin_button: bool) -> discord.ui.View:

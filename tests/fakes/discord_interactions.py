@@ -245,15 +245,18 @@ class InteractionInjector:
         install: str | None = None,
     ) -> FakeInteraction:
         """Low level: send INTERACTION_CREATE with a complete payload; returns its record."""
-        if self.gateway is None:
-            raise RuntimeError("no bot is connected to the fake gateway (IDENTIFY first)")
         channel_id, guild_id = self._resolve_channel(user, channel_id, dm)
         install = install or self._default_install(channel_id)
         if install not in ("guild", "user"):
             raise ValueError(f"install must be 'guild' or 'user', not {install!r}")
-        bot_present = guild_id == self.guild_id or channel_id == user.dm_channel_id
+        bot_present = guild_id in self.guild_names or channel_id == user.dm_channel_id
         if install == "guild" and not bot_present:
             raise ValueError("the bot is not in that channel: only a user install can be used")
+        conn = self.connection_for(guild_id)  # the guild's shard; DMs: shard 0
+        if conn is None:
+            raise RuntimeError(
+                f"no bot is connected to shard {self.shard_for(guild_id)} (IDENTIFY first)"
+            )
         interaction_id = self.snowflakes.next()
         token = "aW50ZXJhY3Rpb246" + secrets.token_urlsafe(48)
         payload: dict[str, Any] = {
@@ -316,7 +319,7 @@ class InteractionInjector:
         self.interactions[interaction_id] = interaction
         self.interactions_by_token[token] = interaction
         interaction.dispatched_at = time.monotonic()
-        await self.gateway.dispatch("INTERACTION_CREATE", payload)
+        await conn.dispatch("INTERACTION_CREATE", payload)
         self.notify()
         return interaction
 
@@ -334,7 +337,7 @@ class InteractionInjector:
                 raise ValueError(f"channel {channel_id} is another user's DM")
             return channel_id, None
         if channel_id in self.channels:
-            return channel_id, self.guild_id
+            return channel_id, self.guild_of(channel_id)
         if channel_id in self.foreign_channels:
             return channel_id, self.other_guild_id
         if channel_id in self.private_channels:

@@ -94,7 +94,6 @@ class CacheConfig:
 @dataclass(frozen=True, slots=True)
 class LimitsConfig:
     favorites_per_minute: int = 6  # /imgur favorites per member (0: no limit)
-    bio_checks_per_minute: int = 3  # Imgur profile checks per member (0: no limit)
 
 
 @dataclass(frozen=True, slots=True)
@@ -284,7 +283,6 @@ def parse_config(raw: Mapping[str, Any], env: Mapping[str, str]) -> Config:
     )
     limits = LimitsConfig(
         favorites_per_minute=int(reader.number("limits", "favorites_per_minute", 6, 0, 600)),
-        bio_checks_per_minute=int(reader.number("limits", "bio_checks_per_minute", 3, 0, 600)),
     )
     reader.reject_unknown()
     return Config(discord, imgur, storage, refresh, cache, web, logging_config, limits)

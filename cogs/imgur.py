@@ -10,10 +10,18 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.i18n import Texts
+from bot.config import BIO, OAUTH
+from bot.i18n import N_, Texts
 from bot.imgur import ResponseType, Sort
 from bot.render import IMGUR_GREEN
-from bot.storage import LinkStatus
+from bot.storage import Link, LinkKind, LinkStatus
+from cogs.bio_views import (
+    BioCheckButton,
+    VerifyProfileButton,
+    bio_code_embed,
+    bio_intro_embed,
+    check_view,
+)
 from cogs.i18n import CatalogTranslator, texts_for
 from cogs.paging import (
     MAX_PAGE,
@@ -32,6 +40,15 @@ if TYPE_CHECKING:
     from bot.app import ImgurBot
 
 log = logging.getLogger(__name__)
+
+BIO_OFF = N_(
+    "Verifying by your Imgur profile is turned off on this bot. Run `/imgur link` without a "
+    "username to link through Imgur's authorize page."
+)
+OAUTH_OFF = N_(
+    "Linking through Imgur's authorize page is turned off on this bot. Run `/imgur link` and "
+    "press **Verify with my Imgur profile**."
+)
 
 
 def ts(texts: Texts, value: datetime | None, style: discord.utils.TimestampStyle = "f") -> str:
@@ -67,55 +84,104 @@ class ImgurCog(commands.GroupCog, group_name="imgur", group_description="Your Im
         await report_error(interaction, error)
 
     @app_commands.command(name="link", description="Link your Imgur account (sent to you by DM)")
-    async def link(self, interaction: discord.Interaction) -> None:
+    @app_commands.describe(
+        username="Your Imgur username, to verify with a code in your Imgur profile right away"
+    )
+    async def link(
+        self,
+        interaction: discord.Interaction,
+        username: app_commands.Range[str, 1, 100] | None = None,
+    ) -> None:
         texts = texts_for(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)
-        start = await self.bot.links.start(interaction.user.id)
-        pin_mode = start.response_type is ResponseType.PIN
-        current = await self.bot.links.current(interaction.user.id)
-        embed = discord.Embed(
-            title=texts("Link your Imgur account"),
-            colour=IMGUR_GREEN,
-            description=_link_instructions(
-                texts, pin_mode, expires=ts(texts, start.expires_at, "R")
-            ),
-        )
+        methods = self.bot.config.imgur.methods_in_force
+        member = interaction.user.id
+        if username is not None:
+            if BIO not in methods:
+                await interaction.followup.send(texts(BIO_OFF), ephemeral=True)
+                return
+            challenge = await self.bot.bio.start(member, username)
+            await self._send_privately(
+                interaction,
+                [bio_code_embed(texts, challenge)],
+                check_view(texts, challenge),
+                texts("Check your DMs: I sent you a code to put in your Imgur profile."),
+            )
+            return
+        embeds: list[discord.Embed] = []
+        view = discord.ui.View(timeout=None)
+        if OAUTH in methods:
+            start = await self.bot.links.start(member)
+            pin_mode = start.response_type is ResponseType.PIN
+            embeds.append(
+                discord.Embed(
+                    title=texts("Link your Imgur account"),
+                    colour=IMGUR_GREEN,
+                    description=_link_instructions(
+                        texts,
+                        pin_mode,
+                        expires=ts(texts, start.expires_at, "R"),
+                        bio=BIO in methods,
+                    ),
+                )
+            )
+            for item in link_view(texts, start.url, with_pin_button=pin_mode).children:
+                view.add_item(item)
+        if BIO in methods:
+            embeds.append(bio_intro_embed(texts))
+            view.add_item(VerifyProfileButton(texts))
+        current = await self.bot.links.current(member)
         if current is not None:
-            embed.add_field(
+            embeds[0].add_field(
                 name=texts("Already linked"),
                 value=texts(
                     "You are linked as **{username}**. The new link replaces it once it succeeds.",
                     username=_escape(current.imgur_username),
                 ),
             )
-        view = link_view(texts, start.url, with_pin_button=pin_mode)
+        await self._send_privately(
+            interaction,
+            embeds,
+            view,
+            texts("Check your DMs: I sent you the ways to link your Imgur account."),
+        )
+
+    async def _send_privately(
+        self,
+        interaction: discord.Interaction,
+        embeds: list[discord.Embed],
+        view: discord.ui.View,
+        dm_note: str,
+    ) -> None:
+        """DM the member; when DMs are closed, the same goes into the ephemeral answer only."""
         try:
-            await interaction.user.send(embed=embed, view=view)
+            await interaction.user.send(embeds=embeds, view=view)
         except discord.HTTPException as exc:
-            # 50007: DMs closed. The link is private: it goes into the ephemeral answer only.
+            # 50007: DMs closed. It is private: it goes into the ephemeral answer only.
             log.info(
                 "could not DM member %s (code %s); answering ephemerally",
                 interaction.user.id,
                 getattr(exc, "code", None),
             )
+            texts = texts_for(interaction)
             await interaction.followup.send(
-                texts("I could not DM you, so here is your private link:"),
-                embed=embed,
+                texts("I could not DM you, so here it is, for your eyes only:"),
+                embeds=embeds,
                 view=view,
                 ephemeral=True,
             )
             return
-        await interaction.followup.send(
-            texts("Check your DMs: I sent you a link to authorize this bot on Imgur."),
-            ephemeral=True,
-        )
+        await interaction.followup.send(dm_note, ephemeral=True)
 
     @app_commands.command(name="pin", description="Finish linking with the PIN Imgur showed you")
     @app_commands.describe(code="The PIN, the code, or the whole address your browser ended on")
     async def pin(self, interaction: discord.Interaction, code: str) -> None:
+        texts = texts_for(interaction)
+        if OAUTH not in self.bot.config.imgur.methods_in_force:
+            await interaction.response.send_message(texts(OAUTH_OFF), ephemeral=True)
+            return
         await interaction.response.defer(ephemeral=True, thinking=True)
         link = await self.bot.links.complete(interaction.user.id, code)
-        texts = texts_for(interaction)
         await interaction.followup.send(linked_text(texts, link.imgur_username), ephemeral=True)
 
     @app_commands.command(name="favorites", description="Show your Imgur favorites")
@@ -196,35 +262,27 @@ class ImgurCog(commands.GroupCog, group_name="imgur", group_description="Your Im
         embed = discord.Embed(title=texts("Your Imgur link"), colour=IMGUR_GREEN)
         embed.add_field(name=texts("Account"), value=_escape(link.imgur_username))
         embed.add_field(name=texts("Linked"), value=ts(texts, link.linked_at, "R"))
-        if link.status is LinkStatus.BROKEN:
-            health = texts("Broken: Imgur no longer accepts it. Run `/imgur link` to link again.")
+        if link.kind is LinkKind.BIO:
+            _bio_status(texts, embed, link)
         else:
-            health = texts(
-                "OK; the access token is good until {when}", when=ts(texts, link.expires_at)
-            )
-        embed.add_field(name=texts("Token"), value=health, inline=False)
-        embed.add_field(name=texts("Last refresh"), value=ts(texts, link.refreshed_at, "R"))
-        if link.last_error and link.status is LinkStatus.OK:
-            embed.add_field(
-                name=texts("Last problem"),
-                value=texts("Imgur could not be reached at the last refresh; it will be retried."),
-                inline=False,
-            )
+            _oauth_status(texts, embed, link)
         await interaction.response.send_message(embed=embed, ephemeral=True)
 
     @app_commands.command(name="unlink", description="Forget your Imgur account and its tokens")
     async def unlink(self, interaction: discord.Interaction) -> None:
         texts = texts_for(interaction)
+        link = await self.bot.links.current(interaction.user.id)
         view = ConfirmUnlink(self.bot, interaction.user.id, texts)
-        await interaction.response.send_message(
-            texts("Unlink your Imgur account? The bot deletes every token it stored for you."),
-            view=view,
-            ephemeral=True,
+        question = (
+            texts("Unlink your Imgur account? The bot forgets the account it verified for you.")
+            if link is not None and link.kind is LinkKind.BIO
+            else texts("Unlink your Imgur account? The bot deletes every token it stored for you.")
         )
+        await interaction.response.send_message(question, view=view, ephemeral=True)
         view.message = await interaction.original_response()
 
 
-def _link_instructions(texts: Texts, pin_mode: bool, *, expires: str) -> str:
+def _link_instructions(texts: Texts, pin_mode: bool, *, expires: str, bio: bool = False) -> str:
     if pin_mode:
         steps = texts(
             "1. Press **Authorize on Imgur** and allow access.\n"
@@ -235,15 +293,59 @@ def _link_instructions(texts: Texts, pin_mode: bool, *, expires: str) -> str:
             "Press **Authorize on Imgur** and allow access; you are linked as soon as Imgur "
             "sends you back. If that page fails, paste the address it ended on into `/imgur pin`."
         )
-    return (
-        steps
-        + "\n"
-        + texts("This link is yours alone and expires {when}. Do not share it.", when=expires)
+    if bio:
+        error_1024 = texts(
+            "If Imgur shows **Error (1024)**, its authorize page is down for every app (it has "
+            "been since mid-2025): use **Verify with my Imgur profile** below instead."
+        )
+    else:
+        error_1024 = texts(
+            "If Imgur shows **Error (1024)**, its authorize page is down on Imgur's side (it "
+            "has been for every app since mid-2025): try again later."
+        )
+    expiry = texts("This link is yours alone and expires {when}. Do not share it.", when=expires)
+    return "\n".join((steps, error_1024, expiry))
+
+
+def _oauth_status(texts: Texts, embed: discord.Embed, link: Link) -> None:
+    embed.add_field(name=texts("Kind"), value=texts("Authorized on Imgur (OAuth)"))
+    embed.add_field(name=texts("Shows"), value=texts("all your favorites"), inline=False)
+    if link.status is LinkStatus.BROKEN:
+        health = texts("Broken: Imgur no longer accepts it. Run `/imgur link` to link again.")
+    else:
+        health = texts("OK; the access token is good until {when}", when=ts(texts, link.expires_at))
+    embed.add_field(name=texts("Token"), value=health, inline=False)
+    embed.add_field(name=texts("Last refresh"), value=ts(texts, link.refreshed_at, "R"))
+    if link.last_error and link.status is LinkStatus.OK:
+        embed.add_field(
+            name=texts("Last problem"),
+            value=texts("Imgur could not be reached at the last refresh; it will be retried."),
+            inline=False,
+        )
+
+
+def _bio_status(texts: Texts, embed: discord.Embed, link: Link) -> None:
+    embed.add_field(
+        name=texts("Kind"), value=texts("Verified by your Imgur profile (no Imgur token)")
     )
+    embed.add_field(
+        name=texts("Shows"),
+        value=texts("your public gallery favorites (hidden or private ones are never shown)"),
+        inline=False,
+    )
+    if link.status is LinkStatus.BROKEN:
+        health = texts(
+            "Broken: the Imgur account no longer exists. Run `/imgur link` to link again."
+        )
+    else:
+        health = texts("OK; renames on Imgur are followed by the account's id")
+    embed.add_field(name=texts("Health"), value=health, inline=False)
 
 
 async def setup(bot: ImgurBot) -> None:
     await bot.tree.set_translator(CatalogTranslator(bot.catalogs))
-    bot.add_dynamic_items(EnterPinButton, PagerButton, ShareSelect)
+    bot.add_dynamic_items(
+        EnterPinButton, VerifyProfileButton, BioCheckButton, PagerButton, ShareSelect
+    )
     await bot.add_cog(ImgurCog(bot))
     await bot.add_cog(RefreshLoop(bot))

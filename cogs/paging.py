@@ -20,6 +20,7 @@ from bot.favorites import FavoritesWindow
 from bot.i18n import N_, Texts
 from bot.imgur import Favorite, Sort
 from bot.render import ITEMS_PER_MESSAGE, is_hidden, render_favorites, render_item, truncate
+from bot.storage import Link, LinkKind
 from cogs.i18n import texts_for
 from cogs.places import Place
 from cogs.replies import reply_privately, report_error
@@ -31,7 +32,7 @@ log = logging.getLogger(__name__)
 
 MAX_PAGE = 1000
 LAST_OFFSET = 999  # past any Imgur page (about 60 items): the page's last window
-KIND_CODES = {"oauth": "o", "bio": "b"}
+KIND_CODES = {LinkKind.OAUTH: "o", LinkKind.BIO: "b"}
 _SORT_CODES = {Sort.NEWEST: "n", Sort.OLDEST: "o"}
 _SORTS = {code: sort for sort, code in _SORT_CODES.items()}
 _STATE = (
@@ -88,15 +89,15 @@ class PagerState:
         return replace(self, page=max(0, window.page - 1), offset=LAST_OFFSET)
 
 
-def link_kind_code(link: object) -> str:
-    """The code of a link's kind (``oauth`` until profile links exist)."""
-    return KIND_CODES.get(str(getattr(link, "kind", "oauth")), "o")
+def link_kind_code(link: Link) -> str:
+    """The one-letter code of a link's kind in custom ids."""
+    return KIND_CODES[link.kind]
 
 
 def footer_text(texts: Texts, window: FavoritesWindow) -> str:
     """ "Imgur page 2 · 6–10 of 60 · newest first", in the member's language."""
     order = texts("newest first") if window.sort is Sort.NEWEST else texts("oldest first")
-    return texts(
+    text = texts(
         "Imgur page {page} · {first}–{last} of {total} · {order}",
         page=texts.number(window.page + 1),
         first=texts.number(window.offset + 1),
@@ -104,6 +105,10 @@ def footer_text(texts: Texts, window: FavoritesWindow) -> str:
         total=texts.number(window.page_size),
         order=order,
     )
+    if window.public_only:
+        # A bio link reads with the client id alone: hidden or private favorites never come.
+        text += " · " + texts("your public gallery favorites only")
+    return text
 
 
 def favorites_message(

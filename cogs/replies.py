@@ -10,21 +10,30 @@ import discord
 from discord import app_commands
 
 from bot.errors import (
+    AccountGone,
     AccountMismatch,
     AuthorizationDenied,
+    BioAttemptUnknown,
+    BioCodeNotFound,
     GrantRejected,
+    ImgurUserNotFound,
     InvalidLinkInput,
+    InvalidUsername,
     LinkBroken,
     LinkCancelled,
+    NoAccessToken,
     NotLinked,
+    TooManyChecks,
     UnknownState,
 )
 from bot.i18n import ENGLISH_TEXTS, N_, Texts
 from bot.imgur import (
     ImgurError,
+    ImgurNotFound,
     ImgurRequestFailed,
     ImgurUnavailable,
     InvalidAccessToken,
+    InvalidClientId,
     InvalidGrant,
     RateLimited,
 )
@@ -57,8 +66,50 @@ ACCESS_REFUSED = N_(
     "happening, run `/imgur link` again."
 )
 BAD_INPUT = N_("That does not look like an Imgur PIN, code or address.")
+ACCOUNT_GONE = N_(
+    "The Imgur account your link was verified with no longer exists. "
+    "Run `/imgur link` to link again."
+)
+BIO_ATTEMPT_UNKNOWN = N_(
+    "That code is unknown, expired (codes last 15 minutes) or already used. "
+    "Run `/imgur link` for a fresh one."
+)
+CLIENT_ID_REFUSED = N_(
+    "Imgur refused this bot's client id, so nothing can be read from Imgur right now. "
+    "Please tell the server owner (the bot's log says more)."
+)
+BIO_LINK_HOLDS_NOTHING = N_(
+    "Your link was verified by your Imgur profile, so the bot holds no Imgur token for you "
+    "and can show only your public gallery favorites."
+)
 PUBLIC_KEY = "public_defer"
 PLACEHOLDER_GONE = N_("Nothing to show here.")
+
+
+def code_not_found_text(username: str, texts: Texts = ENGLISH_TEXTS) -> str:
+    return texts(
+        "I could not find your code in the About text of **{username}** yet. Check that you "
+        "saved it there exactly as shown; Imgur can take a minute to show a new About text, so "
+        "press **Check** again in a minute. Your code stays valid until it expires.",
+        username=discord.utils.escape_markdown(username),
+    )
+
+
+def user_not_found_text(username: str, texts: Texts = ENGLISH_TEXTS) -> str:
+    return texts(
+        "Imgur has no user named **{username}**. Check the spelling (it is the name in "
+        "imgur.com/user/<name>) and run `/imgur link` again.",
+        username=discord.utils.escape_markdown(username),
+    )
+
+
+def too_many_checks_text(exc: TooManyChecks, texts: Texts = ENGLISH_TEXTS) -> str:
+    return texts(
+        "You can check your profile {limit} times an hour (each check costs this bot "
+        "Imgur credits). Try again {when}; your code stays valid until it expires.",
+        limit=texts.number(exc.limit),
+        when=discord.utils.format_dt(in_seconds(exc.retry_after + 1), "R"),
+    )
 
 
 def in_seconds(seconds: float) -> datetime:
@@ -80,6 +131,8 @@ def describe(error: BaseException, texts: Texts = ENGLISH_TEXTS) -> str | None:
     match error:
         case NotLinked():
             return texts(NOT_LINKED)
+        case AccountGone():
+            return texts(ACCOUNT_GONE)
         case LinkBroken():
             return texts(LINK_BROKEN)
         case InvalidLinkInput():
@@ -88,6 +141,22 @@ def describe(error: BaseException, texts: Texts = ENGLISH_TEXTS) -> str | None:
             return texts(error.message, **error.values)
         case UnknownState():
             return texts(UNKNOWN_STATE)
+        case InvalidUsername():
+            if not error.message:
+                return texts("That does not look like an Imgur username.")
+            return texts(error.message, **error.values)
+        case BioAttemptUnknown():
+            return texts(BIO_ATTEMPT_UNKNOWN)
+        case BioCodeNotFound():
+            return code_not_found_text(error.username, texts)
+        case ImgurUserNotFound():
+            return user_not_found_text(error.username, texts)
+        case TooManyChecks():
+            return too_many_checks_text(error, texts)
+        case NoAccessToken():
+            return texts(BIO_LINK_HOLDS_NOTHING)
+        case InvalidClientId():
+            return texts(CLIENT_ID_REFUSED)
         case AuthorizationDenied():
             return texts(DENIED)
         case GrantRejected() | InvalidGrant():
@@ -102,6 +171,8 @@ def describe(error: BaseException, texts: Texts = ENGLISH_TEXTS) -> str | None:
             return texts(ACCESS_REFUSED)
         case ImgurUnavailable():
             return texts(UNAVAILABLE)
+        case ImgurNotFound():
+            return texts("Imgur could not find that. Try again later.")
         case ImgurRequestFailed():
             return texts(
                 "Imgur refused the request ({status}). Try again later.",

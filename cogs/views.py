@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import discord
 
 from bot.i18n import N_, Texts
+from bot.storage import LinkKind
 from cogs.i18n import texts_for
 from cogs.replies import report_error
 
@@ -140,20 +141,29 @@ class ConfirmUnlink(OwnedView):
     async def confirm(
         self, interaction: discord.Interaction, button: discord.ui.Button[ConfirmUnlink]
     ) -> None:
+        link = await self.bot.links.current(self.owner_id)
         removed = await self.bot.links.unlink(self.owner_id)
         self.disable_all()
         self.stop()
         texts = texts_for(interaction)
-        text = (
-            texts(
-                "Unlinked. Every token and pending link attempt the bot stored for you is deleted."
+        if link is not None and link.kind is LinkKind.BIO:
+            text = texts(
+                "Unlinked. The bot forgot your Imgur account and every pending code. There is "
+                "nothing to revoke at Imgur: a link verified by your profile never held an "
+                "Imgur token. You may remove the code from your About text if it is still there."
             )
-            if removed
-            else texts("There was nothing to unlink.")
-        )
-        text += "\n" + texts(
-            "To revoke the bot's access on Imgur's side too, visit <{url}>.", url=REVOKE_URL
-        )
+        else:
+            text = (
+                texts(
+                    "Unlinked. Every token and pending link attempt the bot stored for you "
+                    "is deleted."
+                )
+                if removed
+                else texts("There was nothing to unlink.")
+            )
+            text += "\n" + texts(
+                "To revoke the bot's access on Imgur's side too, visit <{url}>.", url=REVOKE_URL
+            )
         await interaction.response.edit_message(content=text, view=self)
 
     @discord.ui.button(label="Cancel", style=discord.ButtonStyle.secondary)

@@ -124,3 +124,37 @@ async def test_another_members_press_is_told_to_run_the_command_themselves(harne
         assert press.modal is None
     assert message.embeds == before
     assert harness.imgur.count("favorites") == 1
+
+
+async def test_a_profile_verified_link_pages_the_same_way_with_its_kind_in_the_ids(harness):
+    from tests.e2e.test_bio_link import link_by_bio
+
+    discord = harness.discord
+    harness.imgur.page_size = 10
+    ana = harness.member("ana")
+    await link_by_bio(harness, ana, "ana_imgur", favorites=14)
+    ana.locale = "pt-BR"  # her Discord client now runs in Brazilian Portuguese
+    _, message = await favorites(harness, ana, {"private": True})
+    assert footer(message).endswith("· só seus favoritos públicos da galeria")
+    for custom_id in custom_ids(message):
+        assert STATE.fullmatch(custom_id).group(2) == "b"
+    for expected in ("6–10 de 10", "Página do Imgur 2 · 1–4 de 4"):
+        press = await discord.press_button(ana, message, button_id(message, "Próxima"))
+        await press.wait_for_message(lambda m, e=expected: e in footer(m))
+    assert harness.imgur.count("gallery_favorites") == 2
+    assert harness.imgur.count("favorites") == 0
+
+
+async def test_a_press_after_the_link_changed_kind_asks_to_run_the_command_again(harness):
+    from tests.e2e.test_bio_link import link_by_bio
+
+    discord = harness.discord
+    alice = harness.member("alice")
+    await harness.link(alice, "alice_imgur", favorites=12)
+    _, message = await favorites(harness, alice)
+    await link_by_bio(harness, alice, "alice_public", favorites=12)
+    before = [dict(e) for e in message.embeds]
+    press = await discord.press_button(alice, message, button_id(message, "Next"))
+    reply = await press.wait_for_message(lambda m: m.is_ephemeral)
+    assert "Your Imgur link changed since this message" in reply.text
+    assert message.embeds == before

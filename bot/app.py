@@ -19,6 +19,7 @@ from bot.bio import BioLinkService
 from bot.config import Config
 from bot.database import open_store
 from bot.favorites import FavoritesService, PageCache
+from bot.i18n import Catalogs
 from bot.imgur import ImgurClient
 from bot.linking import LinkService
 from bot.stale_components import answer_stale, is_handled
@@ -70,6 +71,7 @@ class ImgurBot(commands.Bot):
         self._web: CallbackServer | None = None
         self.gateway_connected = asyncio.Event()
         self._gc_frozen = False
+        self.catalogs = Catalogs()  # English until setup_hook loaded the shipped languages
         self._stale_answers: set[asyncio.Task[None]] = set()
 
     # Services, available once setup_hook ran.
@@ -144,6 +146,7 @@ class ImgurBot(commands.Bot):
             response_type=config.imgur.response_type,
             on_change=self._favorites.forget,
         )
+        self.catalogs = await asyncio.to_thread(Catalogs.load)  # the extensions translate with it
         for extension in EXTENSIONS:
             await self.load_extension(extension)
         await self.sync_commands()
@@ -203,7 +206,13 @@ class ImgurBot(commands.Bot):
         guild = discord.Object(id=guild_id) if guild_id is not None else None
         if guild is not None:
             self.tree.copy_global_to(guild=guild)
-        payload = [command.to_dict(self.tree) for command in self.tree.get_commands(guild=guild)]
+        translator = self.tree.translator
+        payload = [
+            await command.get_translated_payload(self.tree, translator)
+            if translator is not None
+            else command.to_dict(self.tree)
+            for command in self.tree.get_commands(guild=guild)
+        ]
         digest = hashlib.sha256(json.dumps([mode, payload], sort_keys=True).encode()).hexdigest()
         if await self.store.get_setting(COMMAND_SYNC_SETTING) == digest:
             log.info("application commands unchanged; not syncing")

@@ -6,14 +6,19 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
+from bot.errors import NoAccessToken
 from bot.imgur import Favorite, ImgurClient, Sort
 from bot.render import ITEMS_PER_MESSAGE
+from bot.storage import LinkKind
 from bot.tokens import TokenManager
+
+if TYPE_CHECKING:
+    from bot.bio import BioLinkService
 
 CacheKey = tuple[int, Sort, int]
 _FORGOTTEN_KEPT = 10_000  # recent unlinks/relinks remembered; a fetch lasts seconds at most
-_LAST = 1 << 30  # an offset past any page: ``window`` clamps it to the page's last window
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +28,7 @@ class FavoritesPage:
     page: int
     sort: Sort
     items: tuple[Favorite, ...]
+    public_only: bool = False  # a bio link's: only the favorites in the public gallery
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +44,7 @@ class FavoritesWindow:
     offset: int
     items: tuple[Favorite, ...]
     page_size: int
+    public_only: bool = False
 
     @property
     def has_previous(self) -> bool:
@@ -47,14 +54,6 @@ class FavoritesWindow:
     def has_next(self) -> bool:
         # Past the last item of a page there may be another page: only Imgur knows.
         return self.page_size > 0
-
-    def describe(self) -> str:
-        """Footer text such as "Imgur page 2 · 6–10 of 60 · newest first"."""
-        order = "newest first" if self.sort is Sort.NEWEST else "oldest first"
-        last = self.offset + len(self.items)
-        return (
-            f"Imgur page {self.page + 1} · {self.offset + 1}–{last} of {self.page_size} · {order}"
-        )
 
 
 class PageCache:
@@ -106,12 +105,21 @@ class PageCache:
 
 
 class FavoritesService:
-    """Fetches favorites with the member's own token; cached pages cost no Imgur credit."""
+    """Fetches favorites with the member's own token, or for a bio link the public gallery
+    favorites with the client id (through ``public``); cached pages cost no Imgur credit."""
 
-    def __init__(self, imgur: ImgurClient, tokens: TokenManager, cache: PageCache) -> None:
+    def __init__(
+        self,
+        imgur: ImgurClient,
+        tokens: TokenManager,
+        cache: PageCache,
+        *,
+        public: BioLinkService | None = None,
+    ) -> None:
         self._imgur = imgur
         self._tokens = tokens
         self.cache = cache
+        self._public = public
 
     async def page(self, discord_user_id: int, sort: Sort, page: int) -> FavoritesPage:
         """Imgur page ``page`` (from 0) of the member's favorites."""
@@ -122,11 +130,18 @@ class FavoritesService:
         if cached is not None:
             return cached
         generation = self.cache.generation(discord_user_id)
-        items = await self._tokens.call(
-            discord_user_id,
-            lambda token: self._imgur.favorites(token, page=page, sort=sort),
-        )
-        result = FavoritesPage(page=page, sort=sort, items=tuple(items))
+        link = await self._tokens.linked(discord_user_id)
+        public_only = link.kind is LinkKind.BIO
+        if public_only:
+            if self._public is None:
+                raise NoAccessToken
+            items = await self._public.gallery_favorites(link, page, sort)
+        else:
+            items = await self._tokens.call(
+                discord_user_id,
+                lambda token: self._imgur.favorites(token, page=page, sort=sort),
+            )
+        result = FavoritesPage(page=page, sort=sort, items=tuple(items), public_only=public_only)
         if self.cache.generation(discord_user_id) == generation:
             self.cache.put(key, result)  # not if the member unlinked or relinked meanwhile
         return result
@@ -143,27 +158,21 @@ class FavoritesService:
         last = max(0, (size - 1) // ITEMS_PER_MESSAGE * ITEMS_PER_MESSAGE)
         offset = max(0, min(offset, last))
         items = fetched.items[offset : offset + ITEMS_PER_MESSAGE]
-        return FavoritesWindow(sort=sort, page=page, offset=offset, items=items, page_size=size)
+        return FavoritesWindow(
+            sort=sort,
+            page=page,
+            offset=offset,
+            items=items,
+            page_size=size,
+            public_only=fetched.public_only,
+        )
 
-    async def next_window(self, discord_user_id: int, current: FavoritesWindow) -> FavoritesWindow:
-        """The window after ``current``: later in the same page, else the next Imgur page."""
-        if current.offset + ITEMS_PER_MESSAGE < current.page_size:
-            return await self.window(
-                discord_user_id, current.sort, current.page, current.offset + ITEMS_PER_MESSAGE
-            )
-        return await self.window(discord_user_id, current.sort, current.page + 1)
-
-    async def previous_window(
-        self, discord_user_id: int, current: FavoritesWindow
-    ) -> FavoritesWindow:
-        """The window before ``current``: earlier in the page, else the previous page's last."""
-        if current.offset > 0:
-            return await self.window(
-                discord_user_id, current.sort, current.page, current.offset - ITEMS_PER_MESSAGE
-            )
-        if current.page == 0:
-            return current
-        return await self.window(discord_user_id, current.sort, current.page - 1, _LAST)
+    def known_last(self, discord_user_id: int, window: FavoritesWindow) -> bool:
+        """Nothing follows ``window``, as far as the cache knows (asks Imgur nothing)."""
+        if window.offset + ITEMS_PER_MESSAGE < window.page_size:
+            return False
+        following = self.cache.get((discord_user_id, window.sort, window.page + 1))
+        return following is not None and not following.items
 
     def forget(self, discord_user_id: int) -> None:
         """Drop the member's cached pages (after unlink or relink)."""

@@ -7,6 +7,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from urllib.parse import urlencode
 
 from bot.clock import Clock, utcnow
 from bot.errors import (
@@ -17,6 +18,7 @@ from bot.errors import (
     LinkCancelled,
     UnknownState,
 )
+from bot.i18n import N_
 from bot.imgur import (
     Account,
     ImgurClient,
@@ -29,7 +31,7 @@ from bot.imgur import (
     Tokens,
     tokens_from_redirect,
 )
-from bot.storage import AttemptGoneError, AuthState, Link, LinkStatus, LinkStore
+from bot.storage import AttemptGoneError, AuthState, Link, LinkStatus, Store
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +52,18 @@ class LinkStart:
 
 
 @dataclass(frozen=True, slots=True)
+class PendingAttempt:
+    """Whose a link attempt is, and Imgur's authorize URL for it (which carries the state)."""
+
+    discord_user_id: int
+    expires_at: datetime
+    authorize_url: str
+
+    def __repr__(self) -> str:
+        return f"PendingAttempt(discord_user_id={self.discord_user_id!r})"
+
+
+@dataclass(frozen=True, slots=True)
 class LinkInput:
     """What a member pasted, once its shape is known: a bare value or a redirect."""
 
@@ -64,10 +78,12 @@ def parse_link_input(text: str) -> LinkInput:
     """Check the shape of a PIN, code or redirect URL before anything reaches Imgur."""
     value = text.strip()
     if not value:
-        raise InvalidLinkInput("That was empty. Paste the PIN Imgur showed you.")
+        raise InvalidLinkInput(N_("That was empty. Paste the PIN Imgur showed you."))
     if len(value) > MAX_INPUT_LENGTH:
         raise InvalidLinkInput(
-            f"That is too long ({len(value)} characters; at most {MAX_INPUT_LENGTH})."
+            N_("That is too long ({length} characters; at most {limit})."),
+            length=len(value),
+            limit=MAX_INPUT_LENGTH,
         )
     if "://" in value or value.startswith(("?", "#")) or "=" in value:
         url = value if "://" in value else "https://localhost/" + value
@@ -75,15 +91,17 @@ def parse_link_input(text: str) -> LinkInput:
             grant = tokens_from_redirect(url)
         except ValueError:
             raise InvalidLinkInput(
-                "That address holds no Imgur code or token. Paste the PIN, or the whole "
-                "address your browser ended on."
+                N_(
+                    "That address holds no Imgur code or token. Paste the PIN, or the whole "
+                    "address your browser ended on."
+                )
             ) from None
         if grant.error is not None:
             raise AuthorizationDenied
         return LinkInput(redirect=grant)
     if not _BARE_VALUE.fullmatch(value):
         raise InvalidLinkInput(
-            "That does not look like an Imgur PIN or code (letters and digits only)."
+            N_("That does not look like an Imgur PIN or code (letters and digits only).")
         )
     return LinkInput(bare_value=value)
 
@@ -93,13 +111,18 @@ class LinkService:
 
     def __init__(
         self,
-        store: LinkStore,
+        store: Store,
         imgur: ImgurClient,
         *,
         response_type: ResponseType = ResponseType.PIN,
         clock: Clock = utcnow,
         on_change: Callable[[int], None] | None = None,
+        confirm_url: str | None = None,
     ) -> None:
+        # ``confirm_url``: in the code and token flows, the bot's own page that names the
+        # member the Imgur account will be linked to before sending the browser on to Imgur
+        # (bot.web's CONFIRM_PATH). Members are given it instead of Imgur's authorize URL.
+        self.confirm_url = confirm_url
         self._store = store
         self._imgur = imgur
         self.response_type = response_type
@@ -111,8 +134,28 @@ class LinkService:
         state = await self._store.create_state(
             discord_user_id, self.response_type.value, now=self._clock()
         )
-        url = self._imgur.authorize_url(self.response_type, state.state)
+        if self.confirm_url is not None and self.response_type is not ResponseType.PIN:
+            url = self.confirm_url + "?" + urlencode({"state": state.state})
+        else:
+            url = self._imgur.authorize_url(self.response_type, state.state)
         return LinkStart(url=url, response_type=self.response_type, expires_at=state.expires_at)
+
+    async def pending_attempt(self, state: str) -> PendingAttempt | None:
+        """Whose unexpired attempt ``state`` is, without using it up; None if unknown.
+
+        The store has no read-only look-up of a state, so the attempt is claimed and at once
+        given back: it stays single-use (only a completion ends it).
+        """
+        claimed = await self._store.consume_state_any_member(state, now=self._clock())
+        if claimed is None:
+            return None
+        if not await self._store.restore_state(claimed):
+            return None  # unlinked meanwhile
+        return PendingAttempt(
+            discord_user_id=claimed.discord_user_id,
+            expires_at=claimed.expires_at,
+            authorize_url=self._imgur.authorize_url(ResponseType(claimed.response_type), state),
+        )
 
     async def complete(self, discord_user_id: int, text: str) -> Link:
         """Finish linking from what the member pasted: a PIN, a code or a redirect URL."""
@@ -160,10 +203,10 @@ class LinkService:
             return await self.complete_with_tokens(state, grant.tokens)
         code = grant.code if grant is not None else parsed.bare_value
         if code is None:
-            raise InvalidLinkInput("That address holds no Imgur code or token.")
+            raise InvalidLinkInput(N_("That address holds no Imgur code or token."))
         if grant is None and state.response_type == ResponseType.TOKEN.value:
             raise InvalidLinkInput(
-                "Paste the whole address your browser ended on after authorizing."
+                N_("Paste the whole address your browser ended on after authorizing.")
             )
         is_pin = grant is None and state.response_type == ResponseType.PIN.value
         return await self.complete_with_code(state, code, is_pin=is_pin)

@@ -36,8 +36,13 @@ SHARDS = 3
 CONCURRENCY = 8  # refreshes in flight per process
 # The sweep claims up to 500 due links at a time: with more than 1,000 due, all three take part.
 DUE = 1_100
-LEASE_SECONDS = 5  # the shortest lease the configuration allows
+# Every refresh is held at the fake Imgur until all three processes have some in flight: that
+# wait must stay below the Imgur timeout, which stays below half the lease (as the
+# configuration demands), so that no claim runs out while its call is under way.
+IMGUR_TIMEOUT = 5
+LEASE_SECONDS = 10
 SWEEP_DEADLINE = 90.0
+SLOW_IMGUR = 0.25  # seconds an answer: 500 claims at 8 in flight then take about 16 s
 MEMBER_BASE = 400_000_000_000_000_000
 
 
@@ -80,6 +85,7 @@ def sections_for(cluster: dict[str, Any], url: str, key: str) -> Any:
             url,
             key,
             storage={"data_dir": str(data_dir)},
+            imgur={"request_timeout_seconds": IMGUR_TIMEOUT},
             refresh={
                 "interval_seconds": 1,
                 "lease_seconds": LEASE_SECONDS,
@@ -176,7 +182,6 @@ async def test_commands_reach_every_process_and_the_sweep_refreshes_each_link_on
     cluster: Cluster, tmp_path: Path
 ) -> None:
     imgur, discord = cluster.imgur, cluster.discord
-    hold = imgur.hold("token")  # every refresh waits until all three processes are sweeping
     sections = sections_for(
         {"discord": discord, "imgur": imgur},
         cluster.config.storage.database,
@@ -185,6 +190,9 @@ async def test_commands_reach_every_process_and_the_sweep_refreshes_each_link_on
     splits = [[shard] for shard in range(SHARDS)]
     async with bot_processes(tmp_path, SHARDS, splits, sections) as processes:
         await wait_for_shards(discord, processes)
+        # Sweeps begin once a process is ready (2 s after its shard identified): from now on
+        # every refresh waits until all three processes are sweeping.
+        hold = imgur.hold("token")
         # Commands reach each process, and each reads the one database.
         member = discord.add_user(cluster.shown_member, name="shown")
         asked = [
@@ -204,6 +212,9 @@ async def test_commands_reach_every_process_and_the_sweep_refreshes_each_link_on
         await discord.wait_for(
             lambda: hold.held > 2 * CONCURRENCY, timeout=30, what="three sweeping processes"
         )
+        # A slow Imgur from now on: a process's batch of claims takes longer than a lease, so
+        # the processes that run out of work take over claims that ran out while queued.
+        imgur.latency = SLOW_IMGUR
         hold.release()
         await poll(lambda: all_refreshed(cluster), "every due link refreshed", SWEEP_DEADLINE)
         await assert_links_intact(cluster)
@@ -218,7 +229,6 @@ async def test_a_process_killed_mid_sweep_loses_only_its_in_flight_calls(
     cluster: Cluster, tmp_path: Path
 ) -> None:
     imgur, discord = cluster.imgur, cluster.discord
-    hold = imgur.hold("token")
     sections = sections_for(
         {"discord": discord, "imgur": imgur},
         cluster.config.storage.database,
@@ -227,6 +237,7 @@ async def test_a_process_killed_mid_sweep_loses_only_its_in_flight_calls(
     splits = [[shard] for shard in range(SHARDS)]
     async with bot_processes(tmp_path, SHARDS, splits, sections) as processes:
         await wait_for_shards(discord, processes)
+        hold = imgur.hold("token")
         await discord.wait_for(
             lambda: hold.held > 2 * CONCURRENCY, timeout=30, what="three sweeping processes"
         )

@@ -10,6 +10,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot import discord_text
 from bot.imgur import ResponseType, Sort
 from bot.render import IMGUR_GREEN
 from bot.storage import LinkStatus
@@ -45,8 +46,9 @@ def ts(value: datetime | None, style: str = "f") -> str:
     return f"<t:{int(value.timestamp())}:{style}>"
 
 
-def _escape(text: str) -> str:
-    return discord.utils.escape_markdown(text)
+def _name(username: str, limit: int = 100) -> str:
+    """An Imgur username as Discord shows it: escaped, invisible characters dropped, cut."""
+    return discord_text.inline(username, limit, fallback="(a nameless account)")
 
 
 class ImgurCog(commands.GroupCog, group_name="imgur", group_description="Your Imgur account"):
@@ -75,7 +77,7 @@ class ImgurCog(commands.GroupCog, group_name="imgur", group_description="Your Im
         if current is not None:
             embed.add_field(
                 name="Already linked",
-                value=f"You are linked as **{_escape(current.imgur_username)}**. "
+                value=f"You are linked as **{_name(current.imgur_username)}**. "
                 "The new link replaces it once it succeeds.",
             )
         view = link_view(start.url, with_pin_button=pin_mode)
@@ -151,7 +153,9 @@ class ImgurCog(commands.GroupCog, group_name="imgur", group_description="Your Im
             await interaction.response.send_message(NOT_LINKED, ephemeral=True)
             return
         embed = discord.Embed(title="Your Imgur link", colour=IMGUR_GREEN)
-        embed.add_field(name="Account", value=_escape(link.imgur_username))
+        embed.add_field(
+            name="Account", value=_name(link.imgur_username, discord_text.FIELD_VALUE_LIMIT)
+        )
         embed.add_field(name="Linked", value=ts(link.linked_at, "R"))
         if link.status is LinkStatus.BROKEN:
             health = "Broken: Imgur no longer accepts it. Run `/imgur link` to link again."

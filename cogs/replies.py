@@ -20,6 +20,7 @@ from bot.errors import (
 )
 from bot.imgur import (
     ImgurError,
+    ImgurOddResponse,
     ImgurRequestFailed,
     ImgurUnavailable,
     InvalidAccessToken,
@@ -45,6 +46,9 @@ GRANT_REJECTED = (
 )
 ACCOUNT_MISMATCH = "Those tokens do not belong to the account they name; nothing was linked."
 UNAVAILABLE = "Imgur is not answering right now. Your link is fine; try again in a minute."
+ODD_RESPONSE = (
+    "Imgur sent something odd that the bot cannot use. Your link is fine; try again later."
+)
 ACCESS_REFUSED = (
     "Imgur rejected your access token even after a refresh. Try again shortly; if it keeps "
     "happening, run `/imgur link` again."
@@ -82,6 +86,8 @@ def describe(error: BaseException) -> str | None:
             return rate_limited_text(error)
         case InvalidAccessToken():
             return ACCESS_REFUSED
+        case ImgurOddResponse():
+            return ODD_RESPONSE
         case ImgurUnavailable():
             return UNAVAILABLE
         case ImgurRequestFailed():

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
+from bot import discord_text
 from bot.favorites import FavoritesWindow
 from bot.render import render_favorites
 from cogs.replies import reply_privately, report_error
@@ -25,7 +26,7 @@ NOT_YOURS = "Only the member who ran this command can use these buttons."
 
 def linked_text(username: str) -> str:
     return (
-        f"Linked! Your Imgur account **{discord.utils.escape_markdown(username)}** is now "
+        f"Linked! Your Imgur account **{discord_text.inline(username, 100, fallback='?')}** is now "
         "connected. Try `/imgur favorites`."
     )
 

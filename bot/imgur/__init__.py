@@ -6,6 +6,7 @@ Knows nothing of Discord or storage.
 from .client import ImgurClient, error_from_response, retry_after
 from .errors import (
     ImgurError,
+    ImgurOddResponse,
     ImgurRequestFailed,
     ImgurUnavailable,
     InvalidAccessToken,
@@ -32,6 +33,7 @@ __all__ = [
     "FavoriteImage",
     "ImgurClient",
     "ImgurError",
+    "ImgurOddResponse",
     "ImgurRequestFailed",
     "ImgurUnavailable",
     "InvalidAccessToken",

@@ -23,6 +23,7 @@ import msgspec
 
 from .errors import (
     ImgurError,
+    ImgurOddResponse,
     ImgurRequestFailed,
     ImgurUnavailable,
     InvalidAccessToken,
@@ -65,6 +66,9 @@ _ACCESS_TOKEN_INVALID: Final = "access token provided is invalid"  # noqa: S105 
 _OVER_CAPACITY: Final = "over capacity"
 _NOT_JSON: Final = object()
 _MAX_RETRY_AFTER: Final = 86_400.0  # a day: anything longer is a broken header
+# A favorites page is about 100 KB; 4 MiB leaves room for long descriptions and nothing more.
+MAX_BODY_BYTES: Final = 4 * 1024 * 1024
+_READ_CHUNK: Final = 64 * 1024
 # Below this, X-RateLimit-UserReset is taken as seconds from now rather than a Unix time.
 _UNIX_TIME_FLOOR: Final = 1_000_000_000
 
@@ -82,9 +86,12 @@ class ImgurClient:
         timeout: float = 10.0,
         max_retries: int = 2,
         retry_backoff: float = 0.25,
+        max_body_bytes: int = MAX_BODY_BYTES,
     ) -> None:
         if timeout <= 0:
             raise ValueError("timeout must be positive")
+        if max_body_bytes <= 0:
+            raise ValueError("max_body_bytes must be positive")
         if max_retries < 0 or retry_backoff < 0:
             raise ValueError("max_retries and retry_backoff must not be negative")
         self._session = session
@@ -94,6 +101,7 @@ class ImgurClient:
         self.timeout = timeout
         self.max_retries = max_retries
         self.retry_backoff = retry_backoff
+        self.max_body_bytes = max_body_bytes
         self.rate_limit: RateLimit | None = None
         """The rate-limit headers of the latest response that carried any."""
         self._client_timeout = aiohttp.ClientTimeout(total=timeout)
@@ -152,7 +160,7 @@ class ImgurClient:
         try:
             return parse_tokens(payload)
         except ValueError as exc:
-            raise ImgurUnavailable(f"Imgur sent an unusable token response: {exc}") from None
+            raise ImgurOddResponse(f"Imgur sent something odd: {exc}") from None
 
     # --- API ---------------------------------------------------------------------------
 
@@ -162,7 +170,7 @@ class ImgurClient:
         try:
             return parse_account(payload.get("data"))
         except ValueError as exc:
-            raise ImgurUnavailable(f"Imgur sent an unusable account: {exc}") from None
+            raise ImgurOddResponse(f"Imgur sent something odd: {exc}") from None
 
     async def favorites(
         self,
@@ -182,7 +190,7 @@ class ImgurClient:
         try:
             return parse_favorites(payload.get("data"))
         except ValueError as exc:
-            raise ImgurUnavailable(f"Imgur sent unusable favorites: {exc}") from None
+            raise ImgurOddResponse(f"Imgur sent something odd: {exc}") from None
 
     async def _get(self, url: str, access_token: str) -> dict[str, Any]:
         payload = await self._send(
@@ -194,7 +202,7 @@ class ImgurClient:
             secrets=(access_token,),
         )
         if not isinstance(payload, dict):
-            raise ImgurUnavailable("Imgur sent an unexpected response shape")
+            raise ImgurOddResponse("Imgur sent something odd: a response that is not an object")
         return payload
 
     # --- transport ---------------------------------------------------------------------
@@ -224,7 +232,7 @@ class ImgurClient:
                     allow_redirects=False,
                 ) as response:
                     status = response.status
-                    body = await response.read()
+                    body = await self._read_capped(response)
                     response_headers = response.headers
             except TimeoutError:
                 failure = ImgurUnavailable("Imgur did not answer in time")
@@ -240,6 +248,8 @@ class ImgurClient:
                     if not (type(payload) is dict and payload.get("success") is False):
                         return payload
                     status = as_int(payload.get("status")) or 400
+                    if not 400 <= status <= 599:  # an odd "status" is still a refusal
+                        status = 400
                 failure = error_from_response(
                     status,
                     payload,
@@ -266,6 +276,23 @@ class ImgurClient:
                 delay,
             )
             await asyncio.sleep(delay)
+
+    async def _read_capped(self, response: aiohttp.ClientResponse) -> bytes:
+        """The body, read in chunks and given up past ``max_body_bytes`` (decompressed)."""
+        cap = self.max_body_bytes
+        too_large = ImgurOddResponse(
+            f"Imgur sent something odd: a response over {cap:,} bytes", status=response.status
+        )
+        if response.content_length is not None and response.content_length > cap:
+            raise too_large
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in response.content.iter_chunked(_READ_CHUNK):
+            size += len(chunk)
+            if size > cap:
+                raise too_large  # leaving ``async with`` closes the connection unread
+            chunks.append(chunk)
+        return b"".join(chunks)
 
 
 _JSON = msgspec.json.Decoder()  # the same Python objects as json.loads, in less CPU

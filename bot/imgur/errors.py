@@ -43,3 +43,8 @@ class ImgurUnavailable(ImgurError):
 
 class ImgurRequestFailed(ImgurError):
     """Any other refusal (a 4xx that is none of the above)."""
+
+
+class ImgurOddResponse(ImgurUnavailable):
+    """Imgur answered, but with something the bot cannot use (an unusable shape, a body over
+    the size cap): "Imgur sent something odd". Temporary as far as a member's link goes."""

@@ -69,9 +69,9 @@ async def run(
     Interactions in flight get ``grace`` seconds to finish; the database closes last.
     Returns 0 after a requested stop, 1 if the connection to Discord ended by itself.
     """
-    from bot.app import ImgurBot  # imported here: healthcheck and the db commands skip it
+    from bot.app import create_bot  # imported here: healthcheck and the db commands skip it
 
-    bot = ImgurBot(config)
+    bot = create_bot(config)
     loop = asyncio.get_running_loop()
     stopping = asyncio.Event() if stop is None else stop
     handled: list[signal.Signals] = []

@@ -9,7 +9,7 @@ import json
 import logging
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 import discord
@@ -59,7 +59,7 @@ async def open_store(config: Config) -> LinkStore:
 class ImgurBot(commands.Bot):
     """The Discord bot. Everything it owns is created in ``setup_hook`` and closed in ``close``."""
 
-    def __init__(self, config: Config, *, guild_ready_timeout: float = 2.0) -> None:
+    def __init__(self, config: Config, *, guild_ready_timeout: float = 2.0, **options: Any) -> None:
         intents = discord.Intents.none()
         intents.guilds = True  # channel NSFW flags; no privileged intent is needed
         super().__init__(
@@ -68,6 +68,7 @@ class ImgurBot(commands.Bot):
             help_command=None,
             guild_ready_timeout=guild_ready_timeout,
             allowed_mentions=discord.AllowedMentions.none(),
+            **options,
         )
         self.config = config
         self._session: aiohttp.ClientSession | None = None
@@ -166,6 +167,10 @@ class ImgurBot(commands.Bot):
         mode = self.config.discord.sync_commands
         if mode == "off":
             return
+        if not self.config.discord.runs_shard_zero:
+            # Several processes share the bot: one sync is enough, and Discord limits them.
+            log.info("application commands are synced by the process that runs shard 0")
+            return
         guild_id = self.config.discord.sync_guild_id
         guild = discord.Object(id=guild_id) if guild_id is not None else None
         if guild is not None:
@@ -186,14 +191,25 @@ class ImgurBot(commands.Bot):
             # full passes, which otherwise stall the event loop for 100+ ms under load.
             gc.freeze()
             self._gc_frozen = True
-        self.gateway_connected.set()
+        self._gateway_up()
         user = self.user
         log.info(
-            "connected as %s (%s) to %d guilds", user, user.id if user else "?", len(self.guilds)
+            "connected as %s (%s) to %d guilds%s",
+            user,
+            user.id if user else "?",
+            len(self.guilds),
+            self._shards_text(),
         )
 
     async def on_resumed(self) -> None:
+        self._gateway_up()
+
+    def _gateway_up(self) -> None:
+        """A connection came up (READY or RESUMED): the bot counts as connected."""
         self.gateway_connected.set()
+
+    def _shards_text(self) -> str:
+        return ""
 
     async def on_disconnect(self) -> None:
         self.gateway_connected.clear()
@@ -214,6 +230,58 @@ class ImgurBot(commands.Bot):
         if self._session is not None:
             await self._session.close()
             self._session = None
+
+
+class ShardedImgurBot(ImgurBot, commands.AutoShardedBot):
+    """The bot on several gateway connections (shards) at once, as ``discord.shard_*`` says.
+
+    Connected (for ``/healthz`` and the heartbeat) means every shard of this process is.
+    """
+
+    def __init__(self, config: Config, *, guild_ready_timeout: float = 2.0) -> None:
+        count = config.discord.shard_count
+        super().__init__(
+            config,
+            guild_ready_timeout=guild_ready_timeout,
+            shard_count=None if count == "auto" else count,  # None: ask GET /gateway/bot
+            shard_ids=list(config.discord.shard_ids) or None,
+        )
+        self._shards_up: set[int] = set()
+
+    def _own_shards(self) -> set[int]:
+        if self.shard_ids:
+            return set(self.shard_ids)
+        return set(range(self.shard_count or 0))  # known once the shards were launched
+
+    def _gateway_up(self) -> None:
+        own = self._own_shards()
+        if own and own <= self._shards_up:
+            self.gateway_connected.set()
+        else:
+            self.gateway_connected.clear()
+
+    def _shards_text(self) -> str:
+        shards = ", ".join(str(shard) for shard in sorted(self._own_shards()))
+        return f" on shard(s) {shards} of {self.shard_count}"
+
+    async def on_shard_ready(self, shard_id: int) -> None:
+        self._shards_up.add(shard_id)
+        self._gateway_up()
+
+    async def on_shard_resumed(self, shard_id: int) -> None:
+        self._shards_up.add(shard_id)
+        self._gateway_up()
+
+    async def on_shard_disconnect(self, shard_id: int) -> None:
+        self._shards_up.discard(shard_id)
+        self.gateway_connected.clear()
+
+
+def create_bot(config: Config, *, guild_ready_timeout: float = 2.0) -> ImgurBot:
+    """The bot ``config`` asks for: sharded when ``discord.shard_count`` is set."""
+    if config.discord.sharded:
+        return ShardedImgurBot(config, guild_ready_timeout=guild_ready_timeout)
+    return ImgurBot(config, guild_ready_timeout=guild_ready_timeout)
 
 
 def _read_text(path: Path) -> str | None:

@@ -15,6 +15,10 @@ class LinkBroken(ServiceError):
     """Imgur refused the member's refresh token: they must link again."""
 
 
+class NoAccessToken(ServiceError):
+    """The link was verified by the member's Imgur profile: it holds no Imgur token."""
+
+
 class InvalidLinkInput(ServiceError):
     """What the member pasted into ``/imgur pin`` is not a PIN, a code or a redirect URL."""
 
@@ -33,3 +37,7 @@ class GrantRejected(ServiceError):
 
 class AccountMismatch(ServiceError):
     """Tokens from a redirect do not belong to the account they claim."""
+
+
+class LinkCancelled(ServiceError):
+    """The member unlinked while this link was being completed: nothing was stored."""

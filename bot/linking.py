@@ -14,6 +14,7 @@ from bot.errors import (
     AuthorizationDenied,
     GrantRejected,
     InvalidLinkInput,
+    LinkCancelled,
     UnknownState,
 )
 from bot.imgur import (
@@ -28,7 +29,7 @@ from bot.imgur import (
     Tokens,
     tokens_from_redirect,
 )
-from bot.storage import AuthState, Link, LinkStatus, LinkStore
+from bot.storage import AttemptGoneError, AuthState, Link, LinkStatus, LinkStore
 
 log = logging.getLogger(__name__)
 
@@ -131,6 +132,9 @@ class LinkService:
         return await self._finish(pending, LinkInput(redirect=grant))
 
     async def _finish(self, state: AuthState | None, parsed: LinkInput) -> Link:
+        # The attempt is claimed (see LinkStore.consume_state) until it ends here: stored as a
+        # link, given back for another try, or dropped. An unlink meanwhile deletes the claim,
+        # and then nothing is stored nor given back: the unlink wins.
         if state is None:
             raise UnknownState
         try:
@@ -138,7 +142,16 @@ class LinkService:
         except (ImgurUnavailable, RateLimited, InvalidLinkInput):
             # Imgur did not decide, or the paste was of the wrong kind for this attempt: let
             # the member try again (the same PIN, or the whole address) without starting over.
-            await self._store.restore_state(state)
+            if not await self._store.restore_state(state):
+                raise LinkCancelled from None
+            raise
+        except LinkCancelled:
+            raise
+        except BaseException:
+            try:
+                await self._store.drop_state(state)
+            except Exception:  # the original failure is what counts; the claim expires anyway
+                log.debug("could not drop a failed link attempt", exc_info=True)
             raise
 
     async def _complete(self, state: AuthState, parsed: LinkInput) -> Link:
@@ -170,7 +183,7 @@ class LinkService:
             account = Account(id=tokens.account_id, username=tokens.account_username)
         else:
             account = await self._imgur.account(tokens.access_token)
-        return await self._save(state.discord_user_id, tokens, account)
+        return await self._save(state, tokens, account)
 
     async def complete_with_tokens(self, state: AuthState, tokens: Tokens) -> Link:
         """Store tokens that came in a redirect, once Imgur confirms whose they are."""
@@ -184,11 +197,12 @@ class LinkService:
             claimed_name is not None and claimed_name.lower() != account.username.lower()
         ):
             raise AccountMismatch
-        return await self._save(state.discord_user_id, tokens, account)
+        return await self._save(state, tokens, account)
 
-    async def _save(self, discord_user_id: int, tokens: Tokens, account: Account) -> Link:
+    async def _save(self, state: AuthState, tokens: Tokens, account: Account) -> Link:
         if not tokens.refresh_token:
             raise GrantRejected
+        discord_user_id = state.discord_user_id
         now = self._clock()
         link = Link(
             discord_user_id=discord_user_id,
@@ -201,7 +215,11 @@ class LinkService:
             linked_at=now,
             refreshed_at=now,
         )
-        await self._store.save_link(link)
+        try:
+            await self._store.save_link(link, attempt=state)
+        except AttemptGoneError:
+            log.info("member %s unlinked while linking; nothing stored", discord_user_id)
+            raise LinkCancelled from None
         log.info("member %s linked an Imgur account", discord_user_id)
         self._changed(discord_user_id)
         return link

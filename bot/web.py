@@ -27,7 +27,13 @@ from aiohttp.abc import AbstractAccessLogger
 
 from bot import discord_text
 from bot.config import ConfigError, WebConfig
-from bot.errors import AccountMismatch, GrantRejected, InvalidLinkInput, UnknownState
+from bot.errors import (
+    AccountMismatch,
+    GrantRejected,
+    InvalidLinkInput,
+    LinkCancelled,
+    UnknownState,
+)
 from bot.imgur import ImgurError, ImgurUnavailable, RateLimited, Tokens
 from bot.imgur.parse import parse_tokens
 from bot.linking import LinkService
@@ -93,6 +99,11 @@ NO_GRANT = Outcome(400, "Nothing to link", "Imgur's answer held no usable code o
 GRANT_REJECTED = Outcome(400, "Not linked", "Imgur did not accept this authorization. " + AGAIN)
 ACCOUNT_MISMATCH = Outcome(
     400, "Not linked", "Those tokens do not belong to the account they name; nothing was linked."
+)
+CANCELLED = Outcome(
+    409,
+    "Not linked",
+    "You unlinked in Discord while this link was being completed, so nothing was linked. " + AGAIN,
 )
 UNAVAILABLE = Outcome(
     503,
@@ -292,6 +303,8 @@ class _CallbackHandlers:
             return GRANT_REJECTED
         except AccountMismatch:
             return ACCOUNT_MISMATCH
+        except LinkCancelled:
+            return CANCELLED
         except RateLimited as exc:
             log.warning("web callback: Imgur rate-limited the link (%s)", exc.message)
             return UNAVAILABLE

@@ -15,6 +15,7 @@ from bot.errors import (
     GrantRejected,
     InvalidLinkInput,
     LinkBroken,
+    LinkCancelled,
     NotLinked,
     UnknownState,
 )
@@ -43,6 +44,10 @@ DENIED = "You declined on Imgur's page, so nothing was linked. Run `/imgur link`
 GRANT_REJECTED = (
     "Imgur did not accept that PIN or code. Each one works once and only for a few minutes: "
     "run `/imgur link` for a new one."
+)
+LINK_CANCELLED = (
+    "You unlinked while this link was being completed, so nothing was linked and nothing of it "
+    "was kept. Run `/imgur link` to link again."
 )
 ACCOUNT_MISMATCH = "Those tokens do not belong to the account they name; nothing was linked."
 UNAVAILABLE = "Imgur is not answering right now. Your link is fine; try again in a minute."
@@ -82,6 +87,8 @@ def describe(error: BaseException) -> str | None:
             return GRANT_REJECTED
         case AccountMismatch():
             return ACCOUNT_MISMATCH
+        case LinkCancelled():
+            return LINK_CANCELLED
         case RateLimited():
             return rate_limited_text(error)
         case InvalidAccessToken():

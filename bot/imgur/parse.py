@@ -34,6 +34,7 @@ _DECIMAL: Final = re.compile(r"[+-]?[0-9]{1,19}")  # ASCII only: "²" and "١" a
 _UNIX_TIME_MAX: Final = 253_402_300_799  # 9999-12-31: datetime's last second
 _MAX_TEXT: Final = 4096  # more than any embed shows; bounds what a cached page holds
 _MAX_NAME: Final = 1024
+_MAX_BIO: Final = 65_536  # a code may sit anywhere in a long bio: keep all of any real one
 _IMGUR_ID: Final = re.compile(r"[A-Za-z0-9]{1,64}")
 _MAX_URL: Final = 512
 # An absolute http(s) URL with a plain host name and only characters that need no escaping
@@ -197,6 +198,7 @@ def parse_account(data: object) -> Account:
         avatar=https(data.get("avatar")),
         reputation=as_float(data.get("reputation")),
         created=as_unix_time(data.get("created")),
+        bio=_text(data.get("bio"), _MAX_BIO),
     )
 
 

@@ -41,8 +41,9 @@ MESSAGE_EMBEDS_LIMIT: Final = 6000
 
 ELLIPSIS: Final = "…"
 _ZWJ: Final = "\u200d"  # joins emoji sequences (👩‍💻): the one format character kept
-# A bare URL Discord turns into a link; its characters are left as they are (as discord.py does).
-_URL: Final = re.compile(r"(?:https?|steam)://[^\s<]+[^<.,:;\"'\]\s]")
+# A bare URL Discord turns into a link; its characters are left as they are (as discord.py does),
+# except that brackets and parentheses end it here, so they are always escaped.
+_URL: Final = re.compile(r"(?:https?|steam)://[^\s<\[\]()]+[^<.,:;\"'\s\[\]()]")
 # Characters that start markdown anywhere in a line.
 _INLINE_MARKUP: Final = re.compile(r"[\\*_~|`\[\]<]")
 # Markers that mean something only at the start of a line (after any indentation).

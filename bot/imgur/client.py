@@ -404,9 +404,11 @@ def retry_after(headers: Mapping[str, str], now: float | None = None) -> float |
             if math.isfinite(seconds):
                 return min(max(0.0, seconds), _MAX_RETRY_AFTER)
         try:
-            return max(0.0, parsedate_to_datetime(value).timestamp() - now)
-        except (TypeError, ValueError):
+            moment = parsedate_to_datetime(value).timestamp()
+        except (TypeError, ValueError, OverflowError):
             pass
+        else:
+            return min(max(0.0, moment - now), _MAX_RETRY_AFTER)
     reset = as_int(headers.get("X-RateLimit-UserReset"))
     if reset is None:
         return None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import aiohttp
@@ -233,17 +233,41 @@ async def test_a_compressed_body_is_capped_after_decompression(
         await make_client(session, base, max_body_bytes=100_000).favorites("token")
 
 
+# Every call goes through the one request path: each gets the cap and the total parsing.
+ENDPOINTS: dict[str, Callable[[ImgurClient], Awaitable[object]]] = {
+    "favorites": lambda client: client.favorites("token"),
+    "account": lambda client: client.account("token"),
+    "account_by_name": lambda client: client.account_by_name("alice"),
+    "account_by_id": lambda client: client.account_by_id(5, "alice"),
+    "gallery_favorites": lambda client: client.gallery_favorites("alice"),
+    "exchange_pin": lambda client: client.exchange_pin("1234"),
+}
+
+
+@pytest.mark.parametrize("endpoint", sorted(ENDPOINTS))
+async def test_every_call_caps_the_body(
+    odd_imgur: tuple[OddImgur, str], session: aiohttp.ClientSession, endpoint: str
+) -> None:
+    server, base = odd_imgur
+    server.chunked = True
+    server.body = b'{"data": {"url": "' + b"x" * 50_000 + b'"}}'
+    with pytest.raises(ImgurOddResponse, match="over 10,000 bytes"):
+        await ENDPOINTS[endpoint](make_client(session, base, max_body_bytes=10_000))
+
+
+@pytest.mark.parametrize("endpoint", sorted(ENDPOINTS))
 @pytest.mark.parametrize(
     "body",
-    [b"[]", b'"text"', b"42", b"null", b'{"data": {"not": "a list"}}', b'{"data": 7}'],
-)
+    [b"[]", b'"text"', b"42", b"null", b'{"data": {"not": "a list"}}', b'{"data": 7}',
+     b'{"data": {"id": 100000000000000000000000000000, "url": "x"}}', b'{"access_token": 5}'],
+)  # fmt: skip
 async def test_odd_shapes_are_something_odd(
-    odd_imgur: tuple[OddImgur, str], session: aiohttp.ClientSession, body: bytes
+    odd_imgur: tuple[OddImgur, str], session: aiohttp.ClientSession, body: bytes, endpoint: str
 ) -> None:
     server, base = odd_imgur
     server.body = body
     with pytest.raises(ImgurOddResponse, match="something odd"):
-        await make_client(session, base).favorites("token")
+        await ENDPOINTS[endpoint](make_client(session, base))
 
 
 @pytest.mark.parametrize("status", [10**30, -5, 0, 200, 999, "5xx", None, [500]])

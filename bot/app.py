@@ -16,11 +16,13 @@ import discord
 import yarl
 from discord.ext import commands
 
+from bot.bio import BioLinkService
 from bot.config import Config
 from bot.favorites import FavoritesService, PageCache
 from bot.imgur import ImgurClient
 from bot.linking import LinkService
 from bot.secrets_env import parse_key_list
+from bot.stale_components import answer_stale, is_handled
 from bot.storage import LinkStore, TokenCipher, load_or_create_key_file
 from bot.tokens import TokenManager
 
@@ -77,9 +79,11 @@ class ImgurBot(commands.Bot):
         self._tokens: TokenManager | None = None
         self._links: LinkService | None = None
         self._favorites: FavoritesService | None = None
+        self._bio: BioLinkService | None = None
         self._web: CallbackServer | None = None
         self.gateway_connected = asyncio.Event()
         self._gc_frozen = False
+        self._stale_answers: set[asyncio.Task[None]] = set()
 
     # Services, available once setup_hook ran.
     @property
@@ -107,6 +111,11 @@ class ImgurBot(commands.Bot):
         assert self._favorites is not None, "setup_hook has not run"
         return self._favorites
 
+    @property
+    def bio(self) -> BioLinkService:
+        assert self._bio is not None, "setup_hook has not run"
+        return self._bio
+
     async def login(self, token: str) -> None:
         point_discord_at(self.config.discord.api_base, self.config.discord.gateway_url)
         await super().login(token)
@@ -132,7 +141,14 @@ class ImgurBot(commands.Bot):
             concurrency=config.refresh.concurrency,
         )
         cache = PageCache(config.cache.favorites_ttl_seconds, config.cache.max_entries)
-        self._favorites = FavoritesService(self._imgur, self._tokens, cache)
+        self._bio = BioLinkService(
+            self._store,
+            self._imgur,
+            checks_per_hour=config.imgur.bio_checks_per_hour,
+            on_change=cache.forget_member,
+            notify=self.notify_member,
+        )
+        self._favorites = FavoritesService(self._imgur, self._tokens, cache, public=self._bio)
         self._links = LinkService(
             self._store,
             self._imgur,
@@ -151,8 +167,31 @@ class ImgurBot(commands.Bot):
                 self._store,
                 is_connected=self.gateway_connected.is_set,
                 notify=self.notify_member,
+                member_name=self.member_name,
             )
+            # Code and token links open the server's confirmation page first (issue 10, 2).
+            self._links.confirm_url = self._web.confirm_url
             await self._web.start()
+
+    def dispatch(self, event_name: str, /, *args: Any, **kwargs: Any) -> None:
+        super().dispatch(event_name, *args, **kwargs)
+        # Called by discord.py right after it handed the interaction to its view store, before
+        # any handler ran: what the store holds now is exactly what will handle it.
+        if event_name == "interaction" and args and not is_handled(self._connection, args[0]):
+            task = asyncio.create_task(answer_stale(args[0]), name="imgur-stale-interaction")
+            self._stale_answers.add(task)
+            task.add_done_callback(self._stale_answers.discard)
+
+    async def member_name(self, discord_user_id: int) -> str | None:
+        """How the web confirmation page names a member: "Alice (@alice)"; None if unknown."""
+        user = self.get_user(discord_user_id)
+        if user is None:
+            try:
+                user = await self.fetch_user(discord_user_id)
+            except discord.HTTPException:
+                return None
+        handle = f"@{user}"
+        return handle if user.display_name == user.name else f"{user.display_name} ({handle})"
 
     async def notify_member(self, discord_user_id: int, text: str) -> None:
         """DM a member; a closed DM or a Discord failure is logged, not raised."""

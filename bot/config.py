@@ -97,6 +97,12 @@ class WebConfig:
     host: str = "0.0.0.0"  # noqa: S104 - the callback server is meant to be reachable
     port: int = 8080
     public_url: str = ""
+    # Slow or idle clients: see bot/web_guard.py.
+    max_connections: int = 256
+    header_timeout_seconds: float = 10.0
+    body_timeout_seconds: float = 10.0
+    keepalive_timeout_seconds: float = 15.0
+    log_client_ips: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,6 +253,13 @@ def parse_config(raw: Mapping[str, Any], env: Mapping[str, str]) -> Config:
         host=reader.text("web", "host", "0.0.0.0", empty=False),  # noqa: S104
         port=int(reader.number("web", "port", 8080, 1, 65535)),
         public_url=reader.url("web", "public_url", "", empty=True),
+        max_connections=int(reader.number("web", "max_connections", 256, 8, 100_000)),
+        header_timeout_seconds=reader.number("web", "header_timeout_seconds", 10.0, 0.1, 300),
+        body_timeout_seconds=reader.number("web", "body_timeout_seconds", 10.0, 0.1, 300),
+        keepalive_timeout_seconds=reader.number(
+            "web", "keepalive_timeout_seconds", 15.0, 0.1, 3600
+        ),
+        log_client_ips=reader.boolean("web", "log_client_ips", False),
     )
     if web.enabled and not web.public_url:
         raise ConfigError("web.public_url: required when web.enabled is true")

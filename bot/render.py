@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, TypedDict
 
 from bot import discord_text
+from bot.i18n import ENGLISH_TEXTS, Texts
 from bot.imgur import Favorite, FavoriteAlbum, FavoriteImage
 from bot.imgur.parse import is_imgur_url
 
@@ -48,22 +49,28 @@ def picture_url(item: Favorite) -> str | None:
     return item.link
 
 
-def counts_line(item: Favorite) -> str:
+def counts_line(item: Favorite, texts: Texts = ENGLISH_TEXTS) -> str:
     """Views, points and (for albums) image count, as one short line."""
     parts: list[str] = []
     if item.views is not None:
-        parts.append(f"👁 {item.views:,}")
+        parts.append(f"👁 {texts.number(item.views)}")
     if item.points is not None:
-        parts.append(f"★ {item.points:,} points")
+        parts.append("★ " + texts.plural("{n} point", "{n} points", item.points))
     elif item.ups is not None:
-        parts.append(f"▲ {item.ups:,}")
+        parts.append(f"▲ {texts.number(item.ups)}")
     if isinstance(item, FavoriteAlbum):
         count = item.images_count
         if count is not None:
-            parts.append(f"🖼 {count:,} image{'s' if count != 1 else ''}")
+            parts.append("🖼 " + texts.plural("{n} image", "{n} images", count))
         else:
-            parts.append("🖼 album")
+            parts.append("🖼 " + texts("album"))
     return " · ".join(parts)
+
+
+def is_hidden(item: Favorite, *, allow_nsfw: bool) -> bool:
+    """Whether ``item`` may not be shown here: NSFW, or perhaps NSFW (Imgur sent no usable
+    flag), outside DMs and NSFW channels."""
+    return item.nsfw is not False and not allow_nsfw
 
 
 def video_url(item: FavoriteImage) -> str:
@@ -74,31 +81,33 @@ def video_url(item: FavoriteImage) -> str:
     return item.page_url
 
 
-_HIDDEN_HOW = "Use /imgur favorites in a DM with the bot or in an age-restricted channel to see it."
-
-
-def render_item(item: Favorite, *, allow_nsfw: bool) -> EmbedDict:
-    """One favorite as an embed; an item that is NSFW, or might be (Imgur sent no flag), becomes
-    a placeholder outside NSFW places."""
-    if item.nsfw is not False and not allow_nsfw:
-        title = (
-            "Hidden: marked NSFW on Imgur"
+def render_item(item: Favorite, *, allow_nsfw: bool, texts: Texts = ENGLISH_TEXTS) -> EmbedDict:
+    """One favorite as an embed; an item that is or may be NSFW becomes a placeholder outside
+    NSFW places."""
+    if is_hidden(item, allow_nsfw=allow_nsfw):
+        return {
+            "title": texts("Hidden: marked NSFW on Imgur")
             if item.nsfw
-            else "Hidden: Imgur does not say whether it is safe for work"
-        )
-        return {"title": title, "description": _HIDDEN_HOW, "color": NSFW_GREY}
+            else texts("Hidden: Imgur does not say whether it is safe for work"),
+            "description": texts(
+                "Use /imgur favorites in a DM with the bot or in an age-restricted "
+                "channel to see it."
+            ),
+            "color": NSFW_GREY,
+        }
     # Our own lines first, so Imgur's description is cut to what is left, never our link.
     own: list[str] = []
     if isinstance(item, FavoriteImage) and (item.animated or item.mp4):
-        own.append(f"▶ [Play the animation]({video_url(item)})")
-    counts = counts_line(item)
+        play = texts("Play the animation")
+        own.append(f"▶ [{play}]({video_url(item)})")
+    counts = counts_line(item, texts)
     if counts:
         own.append(counts)
     room = DESCRIPTION_LIMIT - sum(len(line) + 1 for line in own)
     description = discord_text.block(item.description, min(room, DESCRIPTION_LIMIT - 200))
     lines = [description, *own] if description else own
     embed: EmbedDict = {
-        "title": discord_text.inline(item.title, TITLE_LIMIT, fallback="Untitled"),
+        "title": discord_text.inline(item.title, TITLE_LIMIT, fallback=texts("Untitled")),
         "url": item.page_url,
         "color": IMGUR_GREEN,
     }
@@ -112,10 +121,16 @@ def render_item(item: Favorite, *, allow_nsfw: bool) -> EmbedDict:
 
 
 def render_favorites(
-    items: Sequence[Favorite], *, allow_nsfw: bool, footer: str = ""
+    items: Sequence[Favorite],
+    *,
+    allow_nsfw: bool,
+    footer: str = "",
+    texts: Texts = ENGLISH_TEXTS,
 ) -> list[EmbedDict]:
     """Embeds for at most :data:`ITEMS_PER_MESSAGE` items, within every Discord limit."""
-    embeds = [render_item(item, allow_nsfw=allow_nsfw) for item in items[:ITEMS_PER_MESSAGE]]
+    embeds = [
+        render_item(item, allow_nsfw=allow_nsfw, texts=texts) for item in items[:ITEMS_PER_MESSAGE]
+    ]
     room = MESSAGE_TOTAL_LIMIT - sum(embed_length(embed) for embed in embeds)
     text = discord_text.plain(footer, min(FOOTER_LIMIT, room))
     if embeds and text:

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from bot import discord_text
 from bot.app import ImgurBot, create_bot
 from bot.config import Config, parse_config
 from tests.fakes.discord import FakeDiscord, FakeInteraction, FakeUser, point_discord_py_at
@@ -43,7 +44,8 @@ class Harness:
         await started.wait_for_message()
         done = await self.command(user, "pin", {"code": self.imgur.issue_pin(username)})
         message = await done.wait_for_message()
-        assert "Linked!" in message.text, message.text
+        shown = discord_text.inline(username, 100, fallback="?")  # escaped and cut, as shown
+        assert f"**{shown}**" in message.text, message.text  # "Linked! ..." in any language
 
 
 def make_config(

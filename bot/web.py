@@ -446,7 +446,11 @@ async def _error_pages(
             raise
         return _html(Outcome(exc.status, exc.reason, "There is nothing here for that request."))
     except Exception:
-        log.exception("unexpected error serving %s %s", request.method, request.path)
+        log.exception(
+            "unexpected error serving %s %s",
+            printable(request.method, 16),
+            printable(request.rel_url.raw_path),
+        )
         return _html(BROKEN)
 
 

@@ -43,7 +43,7 @@ from bot.imgur import ImgurError, ImgurUnavailable, RateLimited, Tokens
 from bot.imgur.parse import parse_tokens
 from bot.linking import LinkService, PendingAttempt
 from bot.storage import Link, LinkStore
-from bot.web_guard import ConnectionGuard, ConnectionLimits, descriptor_limit
+from bot.web_guard import ConnectionGuard, ConnectionLimits, descriptor_limit, listen_backlog
 from bot.web_pages import (
     CONTENT_SECURITY_POLICY,
     render_confirm_page,
@@ -658,7 +658,11 @@ class CallbackServer:
         host, port = config.host, config.port
         try:
             listener = await asyncio.get_running_loop().create_server(
-                guard.protocol_factory(runner.server), host, port, reuse_address=True, backlog=1024
+                guard.protocol_factory(runner.server),
+                host,
+                port,
+                reuse_address=True,
+                backlog=listen_backlog(fd_limit),
             )
         except OSError as exc:
             await runner.cleanup()

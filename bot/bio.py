@@ -30,7 +30,7 @@ from bot.errors import (
 )
 from bot.i18n import N_
 from bot.imgur import Favorite, ImgurClient, ImgurNotFound, Sort
-from bot.storage import Link, LinkKind, LinkNotFoundError, LinkStatus, LinkStore
+from bot.storage import Link, LinkKind, LinkNotFoundError, LinkStatus, Store
 
 log = logging.getLogger(__name__)
 
@@ -163,7 +163,7 @@ class BioLinkService:
 
     def __init__(
         self,
-        store: LinkStore,
+        store: Store,
         imgur: ImgurClient,
         *,
         checks_per_hour: int = 10,

@@ -221,7 +221,9 @@ async def test_after_unlink_nothing_of_the_member_is_in_the_database_or_its_wal(
     await store.save_link(make_link(2))
     await store.create_state(1, "pin")
     row = await store.backend.get(1)
-    assert row is not None and row.access_token is not None and row.refresh_token is not None
+    assert row is not None
+    assert row.access_token is not None
+    assert row.refresh_token is not None
     member = [b"very_unique_username_42", row.access_token, row.refresh_token]
     files = [db_path, Path(f"{db_path}-wal")]
     assert any(secret in b"".join(f.read_bytes() for f in files) for secret in member)

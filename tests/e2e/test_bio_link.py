@@ -433,3 +433,30 @@ async def test_a_bot_with_a_client_id_alone_links_by_profile(
     await link_by_bio(harness, alice, "alice_imgur", favorites=3)
     assert harness.imgur.count("token") == 0
     assert harness.imgur.count("authorize") == 0
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("not a name!", "does not look like an Imgur username"),
+        ("https://example.com/user/x", "not an Imgur profile"),
+    ],
+)
+async def test_a_bad_username_option_gets_a_short_private_answer(
+    harness: Harness, typed: str, expected: str
+) -> None:
+    alice = harness.member("alice")
+    reply = await (await harness.command(alice, "link", {"username": typed})).wait_for_message()
+    assert reply.is_ephemeral
+    assert expected in reply.text
+    assert harness.discord.dms(alice) == []
+    assert (await harness.bot.store.stats()).pending_bio_codes == 0
+
+
+async def test_a_profile_address_is_taken_as_its_username(harness: Harness) -> None:
+    alice = harness.member("alice")
+    harness.imgur.add_account("Alice_Imgur")
+    message = await ask_code(harness, alice, "https://imgur.com/user/Alice_Imgur")
+    assert "**Alice\\_Imgur**" in message.embeds[0]["description"]
+    harness.imgur.account("Alice_Imgur").bio = code_of(message)
+    assert "verified by your profile" in (await press_check(harness, alice, message)).text

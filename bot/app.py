@@ -16,6 +16,7 @@ import discord
 import yarl
 from discord.ext import commands
 
+from bot.bio import BioLinkService
 from bot.config import Config
 from bot.favorites import FavoritesService, PageCache
 from bot.imgur import ImgurClient
@@ -78,6 +79,7 @@ class ImgurBot(commands.Bot):
         self._tokens: TokenManager | None = None
         self._links: LinkService | None = None
         self._favorites: FavoritesService | None = None
+        self._bio: BioLinkService | None = None
         self._web: CallbackServer | None = None
         self.gateway_connected = asyncio.Event()
         self._gc_frozen = False
@@ -109,6 +111,11 @@ class ImgurBot(commands.Bot):
         assert self._favorites is not None, "setup_hook has not run"
         return self._favorites
 
+    @property
+    def bio(self) -> BioLinkService:
+        assert self._bio is not None, "setup_hook has not run"
+        return self._bio
+
     async def login(self, token: str) -> None:
         point_discord_at(self.config.discord.api_base, self.config.discord.gateway_url)
         await super().login(token)
@@ -134,7 +141,14 @@ class ImgurBot(commands.Bot):
             concurrency=config.refresh.concurrency,
         )
         cache = PageCache(config.cache.favorites_ttl_seconds, config.cache.max_entries)
-        self._favorites = FavoritesService(self._imgur, self._tokens, cache)
+        self._bio = BioLinkService(
+            self._store,
+            self._imgur,
+            checks_per_hour=config.imgur.bio_checks_per_hour,
+            on_change=cache.forget_member,
+            notify=self.notify_member,
+        )
+        self._favorites = FavoritesService(self._imgur, self._tokens, cache, public=self._bio)
         self._links = LinkService(
             self._store,
             self._imgur,

@@ -11,9 +11,9 @@ from functools import partial
 from typing import TypeVar
 
 from bot.clock import Clock, utcnow
-from bot.errors import LinkBroken, NoAccessToken, NotLinked
+from bot.errors import AccountGone, LinkBroken, NoAccessToken, NotLinked
 from bot.imgur import ImgurClient, ImgurError, InvalidAccessToken, InvalidGrant, RateLimited
-from bot.storage import DueLink, Link, LinkNotFoundError, LinkStatus, LinkStore
+from bot.storage import DueLink, Link, LinkKind, LinkNotFoundError, LinkStatus, LinkStore
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +82,7 @@ class TokenManager:
         if link is None:
             raise NotLinked
         if link.status is LinkStatus.BROKEN:
-            raise LinkBroken
+            raise AccountGone if link.kind is LinkKind.BIO else LinkBroken
         return link
 
     async def aclose(self, grace: float) -> None:

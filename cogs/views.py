@@ -10,6 +10,7 @@ import discord
 
 from bot.favorites import FavoritesWindow
 from bot.render import render_favorites
+from bot.storage import LinkKind
 from cogs.replies import reply_privately, report_error
 
 if TYPE_CHECKING:
@@ -188,15 +189,23 @@ class ConfirmUnlink(OwnedView):
     async def confirm(
         self, interaction: discord.Interaction, button: discord.ui.Button[ConfirmUnlink]
     ) -> None:
+        link = await self.bot.links.current(self.owner_id)
         removed = await self.bot.links.unlink(self.owner_id)
         self.disable_all()
         self.stop()
-        text = (
-            "Unlinked. Every token and pending link attempt the bot stored for you is deleted."
-            if removed
-            else "There was nothing to unlink."
-        )
-        text += f"\nTo revoke the bot's access on Imgur's side too, visit <{REVOKE_URL}>."
+        if link is not None and link.kind is LinkKind.BIO:
+            text = (
+                "Unlinked. The bot forgot your Imgur account and every pending code. There is "
+                "nothing to revoke at Imgur: a link verified by your profile never held an "
+                "Imgur token. You may remove the code from your About text if it is still there."
+            )
+        else:
+            text = (
+                "Unlinked. Every token and pending link attempt the bot stored for you is deleted."
+                if removed
+                else "There was nothing to unlink."
+            )
+            text += f"\nTo revoke the bot's access on Imgur's side too, visit <{REVOKE_URL}>."
         await interaction.response.edit_message(content=text, view=self)
 
     @discord.ui.button(label="Cancel", style=discord.ButtonStyle.secondary)

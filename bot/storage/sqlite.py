@@ -332,31 +332,35 @@ class LinkStore:
         stored, if it is gone: the member unlinked (or it was purged) while it was completed.
         """
         _check_link_shape(link)
-        linked_at = link.linked_at if link.linked_at is not None else datetime.now(UTC)
         async with self._lock, self._transaction():
             if attempt is not None and not await self._run(
                 "DELETE FROM auth_states WHERE state_digest = ? AND discord_user_id = ?",
                 (_claimed(attempt), link.discord_user_id),
             ):
                 raise AttemptGoneError(link.discord_user_id)
-            await self._run(
-                "INSERT OR REPLACE INTO links (discord_user_id, kind, imgur_account_id,"
-                " imgur_username, access_token, refresh_token, expires_at, status, linked_at,"
-                " refreshed_at, last_error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    link.discord_user_id,
-                    LinkKind(link.kind).value,
-                    link.imgur_account_id,
-                    link.imgur_username,
-                    self._encrypt(link.access_token),
-                    self._encrypt(link.refresh_token),
-                    _unix_or_none(link.expires_at),
-                    LinkStatus(link.status).value,
-                    _unix(linked_at),
-                    _unix_or_none(link.refreshed_at),
-                    _clip(link.last_error),
-                ),
-            )
+            await self._insert_link(link)
+
+    async def _insert_link(self, link: Link) -> None:
+        # Callers hold the lock and a transaction, and checked the link's shape.
+        linked_at = link.linked_at if link.linked_at is not None else datetime.now(UTC)
+        await self._run(
+            "INSERT OR REPLACE INTO links (discord_user_id, kind, imgur_account_id,"
+            " imgur_username, access_token, refresh_token, expires_at, status, linked_at,"
+            " refreshed_at, last_error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                link.discord_user_id,
+                LinkKind(link.kind).value,
+                link.imgur_account_id,
+                link.imgur_username,
+                self._encrypt(link.access_token),
+                self._encrypt(link.refresh_token),
+                _unix_or_none(link.expires_at),
+                LinkStatus(link.status).value,
+                _unix(linked_at),
+                _unix_or_none(link.refreshed_at),
+                _clip(link.last_error),
+            ),
+        )
 
     async def update_tokens(
         self,
@@ -660,44 +664,49 @@ class LinkStore:
             )
         return _bio_code(rows[0]) if rows else None
 
-    async def consume_bio_code(
+    async def complete_bio_link(
         self,
-        discord_user_id: int,
+        link: Link,
         attempt: str,
         candidates: Iterable[str],
         *,
         now: datetime | None = None,
     ) -> BioCode | None:
-        """Use up the member's unexpired ``attempt`` if one of ``candidates`` is its code.
+        """Link the member by profile code, if one of ``candidates`` is the attempt's code.
 
-        ``candidates`` are the code-shaped words found in the profile (at most
-        ``MAX_BIO_CODE_CANDIDATES`` are tried). Single use: of two concurrent calls, one
-        gets the attempt. None (and the attempt kept) when no candidate is its code.
+        ``link`` is the ``bio`` link to store (its member owns ``attempt``); ``candidates``
+        are the code-shaped words found in the profile's About text (at most
+        ``MAX_BIO_CODE_CANDIDATES`` are tried). When one is the code of the member's unexpired
+        ``attempt``, the attempt is used up and ``link`` replaces any previous link, in one
+        transaction, and the attempt is returned. Otherwise None and nothing changes: the
+        attempt stays for another check. Single use: of concurrent calls, one links. An
+        unlink meanwhile deletes the attempt, so it wins.
         """
+        if link.kind is not LinkKind.BIO:
+            raise ValueError("complete_bio_link stores bio links only")
+        _check_link_shape(link)
+        member = link.discord_user_id
         words = list(candidates)[:MAX_BIO_CODE_CANDIDATES]
-        async with self._lock:
+        async with self._lock, self._transaction():
             rows = await self._rows(
                 "SELECT imgur_username FROM bio_codes WHERE attempt = ? AND discord_user_id = ?",
-                (attempt, discord_user_id),
+                (attempt, member),
             )
-            if not rows:
-                return None
+            if not rows or not words or rows[0]["imgur_username"] != link.imgur_username.lower():
+                return None  # unknown, another member's, or for another account
             username = rows[0]["imgur_username"]
-            digests = list(
-                dict.fromkeys(
-                    bio_code_digest(discord_user_id, username, candidate) for candidate in words
-                )
-            )
-            if not digests:
-                return None
-            # One DELETE ... RETURNING: a code cannot be consumed twice, even concurrently.
+            digests = list(dict.fromkeys(bio_code_digest(member, username, w) for w in words))
+            # DELETE ... RETURNING in the transaction: a code cannot be used twice.
             taken = await self._rows(
                 "DELETE FROM bio_codes WHERE attempt = ? AND discord_user_id = ?"
                 " AND expires_at > ? AND code_digest IN (SELECT value FROM json_each(?))"
                 " RETURNING attempt, discord_user_id, imgur_username, created_at, expires_at",
-                (attempt, discord_user_id, _unix(_now(now)), json.dumps(digests)),
+                (attempt, member, _unix(_now(now)), json.dumps(digests)),
             )
-        return _bio_code(taken[0]) if taken else None
+            if not taken:
+                return None
+            await self._insert_link(link)
+        return _bio_code(taken[0])
 
     async def purge_expired_bio_codes(self, now: datetime | None = None) -> int:
         """Delete expired profile codes; returns how many."""

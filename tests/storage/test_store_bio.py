@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import aiosqlite
@@ -17,6 +17,7 @@ import pytest
 from bot.storage import (
     BIO_CODE_TTL,
     MAX_PENDING_BIO_CODES_PER_MEMBER,
+    BioCode,
     Link,
     LinkKind,
     LinkNotFoundError,
@@ -52,6 +53,20 @@ def bio_link(discord_user_id: int = 111, **changes: object) -> Link:
     return Link(**values)  # type: ignore[arg-type]
 
 
+async def use(
+    store: LinkStore,
+    member: int,
+    attempt: str,
+    *,
+    candidates: list[str],
+    now: datetime,
+    username: str = "Alice",
+) -> BioCode | None:
+    """complete_bio_link with a bio link of ``member`` to the account ``username``."""
+    link = bio_link(member, imgur_username=username, linked_at=now)
+    return await store.complete_bio_link(link, attempt, candidates, now=now)
+
+
 # -- profile codes ---------------------------------------------------------------------------
 
 
@@ -79,54 +94,91 @@ async def test_attempt_references_are_random(store: LinkStore) -> None:
 async def test_another_members_attempt_is_invisible_and_unusable(store: LinkStore) -> None:
     created = await store.create_bio_code(1, "alice", CODE, now=NOW)
     assert await store.get_bio_code(2, created.attempt, now=LATER) is None
-    assert await store.consume_bio_code(2, created.attempt, [CODE], now=LATER) is None
+    assert await use(store, 2, created.attempt, candidates=[CODE], now=LATER) is None
     assert await store.get_bio_code(1, created.attempt, now=LATER) is not None
 
 
 async def test_the_code_is_consumed_once(store: LinkStore) -> None:
     created = await store.create_bio_code(1, "alice", CODE, now=NOW)
-    taken = await store.consume_bio_code(1, created.attempt, ["hello", CODE], now=LATER)
+    taken = await use(store, 1, created.attempt, candidates=["hello", CODE], now=LATER)
     assert taken is not None
     assert (taken.discord_user_id, taken.imgur_username, taken.attempt) == (
         1,
         "alice",
         created.attempt,
     )
-    assert await store.consume_bio_code(1, created.attempt, [CODE], now=LATER) is None
+    assert await use(store, 1, created.attempt, candidates=[CODE], now=LATER) is None
     assert await store.get_bio_code(1, created.attempt, now=LATER) is None
+
+
+async def test_completing_stores_the_bio_link_in_place_of_the_old(store: LinkStore) -> None:
+    await store.save_link(make_link(1))
+    created = await store.create_bio_code(1, "alice", CODE, now=NOW)
+    assert await use(store, 1, created.attempt, candidates=[OTHER_CODE], now=LATER) is None
+    old = await store.get(1)
+    assert old is not None
+    assert old.kind is LinkKind.OAUTH  # a failed check changes nothing
+    assert await use(store, 1, created.attempt, candidates=[CODE], now=LATER)
+    new = await store.get(1)
+    assert new == bio_link(1, imgur_username="Alice", linked_at=LATER)
+
+
+async def test_completing_with_an_account_of_another_name_links_nothing(
+    store: LinkStore,
+) -> None:
+    created = await store.create_bio_code(1, "alice", CODE, now=NOW)
+    taken = await use(store, 1, created.attempt, candidates=[CODE], now=LATER, username="mallory")
+    assert taken is None
+    assert await store.get(1) is None
+    assert await store.get_bio_code(1, created.attempt, now=LATER) is not None
+
+
+async def test_an_unlink_before_completion_wins(store: LinkStore) -> None:
+    created = await store.create_bio_code(1, "alice", CODE, now=NOW)
+    await store.delete_member(1)
+    assert await use(store, 1, created.attempt, candidates=[CODE], now=LATER) is None
+    assert await store.get(1) is None
+
+
+async def test_complete_bio_link_takes_bio_links_only(store: LinkStore) -> None:
+    created = await store.create_bio_code(1, "alice", CODE, now=NOW)
+    with pytest.raises(ValueError, match="bio links only"):
+        await store.complete_bio_link(make_link(1), created.attempt, [CODE], now=LATER)
 
 
 async def test_the_code_is_matched_case_insensitively(store: LinkStore) -> None:
     created = await store.create_bio_code(1, "alice", CODE, now=NOW)
-    assert await store.consume_bio_code(1, created.attempt, [CODE.lower()], now=LATER)
+    assert await use(store, 1, created.attempt, candidates=[CODE.lower()], now=LATER)
 
 
 async def test_wrong_candidates_keep_the_attempt(store: LinkStore) -> None:
     created = await store.create_bio_code(1, "alice", CODE, now=NOW)
-    assert await store.consume_bio_code(1, created.attempt, [OTHER_CODE], now=LATER) is None
-    assert await store.consume_bio_code(1, created.attempt, [], now=LATER) is None
-    assert await store.consume_bio_code(1, created.attempt, [CODE], now=LATER) is not None
+    assert await use(store, 1, created.attempt, candidates=[OTHER_CODE], now=LATER) is None
+    assert await use(store, 1, created.attempt, candidates=[], now=LATER) is None
+    assert await use(store, 1, created.attempt, candidates=[CODE], now=LATER) is not None
 
 
 async def test_a_code_made_for_another_username_does_not_match(store: LinkStore) -> None:
     for_alice = await store.create_bio_code(1, "alice", CODE, now=NOW)
     for_bob = await store.create_bio_code(1, "bob", OTHER_CODE, now=NOW)
     # alice's code pasted into bob's profile, checked as bob's attempt:
-    assert await store.consume_bio_code(1, for_bob.attempt, [CODE], now=LATER) is None
-    assert await store.consume_bio_code(1, for_alice.attempt, [OTHER_CODE], now=LATER) is None
-    assert await store.consume_bio_code(1, for_bob.attempt, [OTHER_CODE], now=LATER)
+    assert (
+        await use(store, 1, for_bob.attempt, username="Bob", candidates=[CODE], now=LATER) is None
+    )
+    assert await use(store, 1, for_alice.attempt, candidates=[OTHER_CODE], now=LATER) is None
+    assert await use(store, 1, for_bob.attempt, username="Bob", candidates=[OTHER_CODE], now=LATER)
 
 
 async def test_an_expired_code_is_not_consumed(store: LinkStore) -> None:
     created = await store.create_bio_code(1, "alice", CODE, now=NOW)
     assert await store.get_bio_code(1, created.attempt, now=EXPIRED) is None
-    assert await store.consume_bio_code(1, created.attempt, [CODE], now=EXPIRED) is None
+    assert await use(store, 1, created.attempt, candidates=[CODE], now=EXPIRED) is None
 
 
 async def test_concurrent_consumers_get_the_code_once(store: LinkStore) -> None:
     created = await store.create_bio_code(1, "alice", CODE, now=NOW)
     results = await asyncio.gather(
-        *(store.consume_bio_code(1, created.attempt, [CODE], now=LATER) for _ in range(10))
+        *(use(store, 1, created.attempt, candidates=[CODE], now=LATER) for _ in range(10))
     )
     assert sum(result is not None for result in results) == 1
 

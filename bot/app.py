@@ -167,7 +167,10 @@ class ImgurBot(commands.Bot):
                 self._store,
                 is_connected=self.gateway_connected.is_set,
                 notify=self.notify_member,
+                member_name=self.member_name,
             )
+            # Code and token links open the server's confirmation page first (issue 10, 2).
+            self._links.confirm_url = self._web.confirm_url
             await self._web.start()
 
     def dispatch(self, event_name: str, /, *args: Any, **kwargs: Any) -> None:
@@ -178,6 +181,17 @@ class ImgurBot(commands.Bot):
             task = asyncio.create_task(answer_stale(args[0]), name="imgur-stale-interaction")
             self._stale_answers.add(task)
             task.add_done_callback(self._stale_answers.discard)
+
+    async def member_name(self, discord_user_id: int) -> str | None:
+        """How the web confirmation page names a member: "Alice (@alice)"; None if unknown."""
+        user = self.get_user(discord_user_id)
+        if user is None:
+            try:
+                user = await self.fetch_user(discord_user_id)
+            except discord.HTTPException:
+                return None
+        handle = f"@{user}"
+        return handle if user.display_name == user.name else f"{user.display_name} ({handle})"
 
     async def notify_member(self, discord_user_id: int, text: str) -> None:
         """DM a member; a closed DM or a Discord failure is logged, not raised."""

@@ -7,6 +7,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from urllib.parse import urlencode
 
 from bot.clock import Clock, utcnow
 from bot.errors import (
@@ -47,6 +48,18 @@ class LinkStart:
 
     def __repr__(self) -> str:  # the URL carries the state
         return f"LinkStart(response_type={self.response_type!r}, expires_at={self.expires_at!r})"
+
+
+@dataclass(frozen=True, slots=True)
+class PendingAttempt:
+    """Whose a link attempt is, and Imgur's authorize URL for it (which carries the state)."""
+
+    discord_user_id: int
+    expires_at: datetime
+    authorize_url: str
+
+    def __repr__(self) -> str:
+        return f"PendingAttempt(discord_user_id={self.discord_user_id!r})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +112,12 @@ class LinkService:
         response_type: ResponseType = ResponseType.PIN,
         clock: Clock = utcnow,
         on_change: Callable[[int], None] | None = None,
+        confirm_url: str | None = None,
     ) -> None:
+        # ``confirm_url``: in the code and token flows, the bot's own page that names the
+        # member the Imgur account will be linked to before sending the browser on to Imgur
+        # (bot.web's CONFIRM_PATH). Members are given it instead of Imgur's authorize URL.
+        self.confirm_url = confirm_url
         self._store = store
         self._imgur = imgur
         self.response_type = response_type
@@ -111,8 +129,28 @@ class LinkService:
         state = await self._store.create_state(
             discord_user_id, self.response_type.value, now=self._clock()
         )
-        url = self._imgur.authorize_url(self.response_type, state.state)
+        if self.confirm_url is not None and self.response_type is not ResponseType.PIN:
+            url = self.confirm_url + "?" + urlencode({"state": state.state})
+        else:
+            url = self._imgur.authorize_url(self.response_type, state.state)
         return LinkStart(url=url, response_type=self.response_type, expires_at=state.expires_at)
+
+    async def pending_attempt(self, state: str) -> PendingAttempt | None:
+        """Whose unexpired attempt ``state`` is, without using it up; None if unknown.
+
+        The store has no read-only look-up of a state, so the attempt is claimed and at once
+        given back: it stays single-use (only a completion ends it).
+        """
+        claimed = await self._store.consume_state_any_member(state, now=self._clock())
+        if claimed is None:
+            return None
+        if not await self._store.restore_state(claimed):
+            return None  # unlinked meanwhile
+        return PendingAttempt(
+            discord_user_id=claimed.discord_user_id,
+            expires_at=claimed.expires_at,
+            authorize_url=self._imgur.authorize_url(ResponseType(claimed.response_type), state),
+        )
 
     async def complete(self, discord_user_id: int, text: str) -> Link:
         """Finish linking from what the member pasted: a PIN, a code or a redirect URL."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
@@ -135,6 +136,61 @@ class RateLimitFilter(logging.Filter):
 RATE_LIMITED_LOGGERS = ("asyncio", "aiohttp.server", "aiohttp.web", "bot.web", "bot.web_guard")
 
 
+def _payload_summary(value: object) -> object:
+    if isinstance(value, dict):
+        known = {key: value[key] for key in ("op", "t", "s") if key in value}
+        return "{" + ", ".join(f"{key}={known[key]}" for key in known) + ", ...}"
+    if isinstance(value, list | tuple):
+        return f"[{len(value)} items]"
+    return value
+
+
+class GatewayPayloadFilter(logging.Filter):
+    """discord.py's gateway logger (``discord.gateway``) logs every received payload at DEBUG.
+
+    An INTERACTION_CREATE payload carries what a member typed (a PIN in ``/imgur pin``'s option
+    or the PIN modal's field, a redirect URL with its code and state) and the interaction's
+    token. Each payload argument is reduced to its opcode, event name and sequence number, so
+    DEBUG still shows the gateway's traffic but none of its content.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and any(
+            isinstance(arg, dict | list | tuple) for arg in record.args
+        ):
+            record.args = tuple(_payload_summary(arg) for arg in record.args)
+        return True
+
+
+_MAX_SQL_SHOWN = 160
+
+
+def _statement_summary(value: object) -> object:
+    if isinstance(value, functools.partial):
+        name = getattr(value.func, "__name__", "call")
+        sql = next((arg for arg in value.args if isinstance(arg, str)), None)
+        if sql is None:
+            return f"{name}()"
+        sql = " ".join(sql.split())
+        cut = sql[:_MAX_SQL_SHOWN] + ("..." if len(sql) > _MAX_SQL_SHOWN else "")
+        return f"{name}({cut!r}, <parameters not shown>)"
+    return value
+
+
+class SqlParametersFilter(logging.Filter):
+    """aiosqlite logs each call at DEBUG as the repr of a ``functools.partial``: the SQL *and
+    its parameters* (Imgur usernames, digests, encrypted tokens). Only the SQL text is kept."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(_statement_summary(arg) for arg in record.args)
+        return True
+
+
+_GATEWAY_FILTER = GatewayPayloadFilter()
+_SQL_FILTER = SqlParametersFilter()
+
+
 class JsonFormatter(logging.Formatter):
     """One JSON object a line: time, level, logger, message, and exception when there is one."""
 
@@ -172,5 +228,13 @@ def setup_logging(level: str = "INFO", fmt: str = "text", stream: TextIO | None 
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)
-    # discord.http logs whole requests at DEBUG; keep it at INFO or above whatever the level.
-    logging.getLogger("discord.http").setLevel(max(logging.INFO, logging.getLevelName(level)))
+    quiet = max(logging.INFO, logging.getLevelName(level))
+    # discord.http logs whole requests (DM texts, authorize URLs) at DEBUG; aiosqlite two lines
+    # for every SQL statement (a sweep of thousands of links: tens of thousands of lines),
+    # parameters included. Keep both at INFO or above whatever the level. Should anyone lower
+    # them again, the filters below still keep their parameters out, as they keep what members
+    # typed out of discord.py's gateway payloads (which stay at DEBUG: they show the traffic).
+    logging.getLogger("discord.http").setLevel(quiet)
+    logging.getLogger("aiosqlite").setLevel(quiet)
+    logging.getLogger("aiosqlite").addFilter(_SQL_FILTER)  # (adding twice is a no-op)
+    logging.getLogger("discord.gateway").addFilter(_GATEWAY_FILTER)

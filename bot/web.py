@@ -1,6 +1,10 @@
 """The optional callback web server: Imgur's ``code`` and ``token`` redirects, and ``/healthz``.
 
 Routes:
+- ``GET /oauth/continue?state=..``: in the ``code`` and ``token`` flows the link a member gets
+  opens this page first. It names the Discord member the attempt belongs to and links on to
+  Imgur's authorize URL, so whoever was sent someone else's link sees whose it is before
+  allowing anything. It does not use the attempt up.
 - ``GET /oauth/callback``: ``?code=..&state=..`` links the state's member at once;
   ``?error=..`` is a refusal; anything else gets the page whose script posts the ``#access_token``
   fragment (which never reaches a server) to
@@ -37,17 +41,24 @@ from bot.errors import (
 )
 from bot.imgur import ImgurError, ImgurUnavailable, RateLimited, Tokens
 from bot.imgur.parse import parse_tokens
-from bot.linking import LinkService
+from bot.linking import LinkService, PendingAttempt
 from bot.storage import Link, LinkStore
 from bot.web_guard import ConnectionGuard, ConnectionLimits, descriptor_limit
-from bot.web_pages import CONTENT_SECURITY_POLICY, render_page, render_token_page
+from bot.web_pages import (
+    CONTENT_SECURITY_POLICY,
+    render_confirm_page,
+    render_page,
+    render_token_page,
+)
 
 __all__ = [
     "CALLBACK_PATH",
+    "CONFIRM_PATH",
     "HEALTH_PATH",
     "TOKEN_PATH",
     "BadStatePenalty",
     "CallbackServer",
+    "MemberName",
     "Notify",
     "create_app",
 ]
@@ -55,16 +66,21 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 Notify = Callable[[int, str], Awaitable[None]]
+# How the confirmation page names a Discord member ("Alice (@alice)"), or None if unknown.
+MemberName = Callable[[int], Awaitable[str | None]]
 
+CONFIRM_PATH: Final = "/oauth/continue"
 CALLBACK_PATH: Final = "/oauth/callback"
 TOKEN_PATH: Final = "/oauth/token"  # noqa: S105 - a path, not a secret
 HEALTH_PATH: Final = "/healthz"
 MAX_BODY_BYTES: Final = 8 * 1024
 MAX_VALUE_LENGTH: Final = 512
+MAX_NAME_LENGTH: Final = 100
 _TOKEN_FIELDS: Final = frozenset(
     {"access_token", "refresh_token", "expires_in", "token_type", "account_id", "account_username"}
 )
 _PING_TIMEOUT: Final = 2.0
+_MEMBER_NAME_TIMEOUT: Final = 3.0
 _NOTIFY_DRAIN_SECONDS: Final = 5.0
 
 SECURITY_HEADERS: Final = {
@@ -215,8 +231,10 @@ class _CallbackHandlers:
         *,
         body_timeout: float,
         log_client_ips: bool,
+        member_name: MemberName | None,
     ) -> None:
         self._links = links
+        self._member_name = member_name
         self._store = store
         self._is_connected = is_connected
         self._notify = notify
@@ -230,6 +248,37 @@ class _CallbackHandlers:
         return address if self._log_client_ips else "a client"
 
     # --- routes ------------------------------------------------------------------------
+
+    async def confirm(self, request: web.Request) -> web.Response:
+        state = request.query.get("state", "")
+        address = request.remote or "unknown"
+        if not state or len(state) > MAX_VALUE_LENGTH:
+            await self._bad_state(address)
+            return _html(UNKNOWN_STATE)
+        attempt = await self._links.pending_attempt(state)
+        if attempt is None:
+            log.info("confirmation page asked by %s for an unknown state", self._shown_as(address))
+            await self._bad_state(address)
+            return _html(UNKNOWN_STATE)
+        member = await self._name_of(attempt)
+        expires = attempt.expires_at.strftime("%H:%M UTC")
+        text = render_confirm_page(member, attempt.authorize_url, expires)
+        return web.Response(text=text, content_type="text/html")
+
+    async def _name_of(self, attempt: PendingAttempt) -> str:
+        fallback = f"the Discord user with the id {attempt.discord_user_id}"
+        if self._member_name is None:
+            return fallback
+        try:
+            name = await asyncio.wait_for(
+                self._member_name(attempt.discord_user_id), _MEMBER_NAME_TIMEOUT
+            )
+        except Exception:  # Discord slow or failing: the id still says who it is
+            log.info("could not look up the name of member %s", attempt.discord_user_id)
+            return fallback
+        if not name:
+            return fallback
+        return f"{name[:MAX_NAME_LENGTH]} on Discord"
 
     async def callback(self, request: web.Request) -> web.Response:
         query = request.query
@@ -411,6 +460,7 @@ def create_app(
     guard: ConnectionGuard | None = None,
     body_timeout: float = 10.0,
     log_client_ips: bool = False,
+    member_name: MemberName | None = None,
 ) -> web.Application:
     """The callback application; run it with ``CallbackServer`` or aiohttp's test server.
 
@@ -424,10 +474,12 @@ def create_app(
         penalty if penalty is not None else BadStatePenalty(),
         body_timeout=body_timeout,
         log_client_ips=log_client_ips,
+        member_name=member_name,
     )
     middlewares = [_error_pages] if guard is None else [guard.middleware, _error_pages]
     app = web.Application(middlewares=middlewares, client_max_size=MAX_BODY_BYTES)
     # No HEAD: a probe must not use up the single-use code and state meant for the browser.
+    app.router.add_get(CONFIRM_PATH, handlers.confirm, allow_head=False)
     app.router.add_get(CALLBACK_PATH, handlers.callback, allow_head=False)
     app.router.add_post(TOKEN_PATH, handlers.token)
     app.router.add_get(HEALTH_PATH, handlers.healthz)
@@ -508,6 +560,11 @@ class _ServerLog:
         self._logger.error(msg, *args, exc_info=error if error is not None else True)
 
 
+def confirm_url(public_url: str) -> str:
+    """The confirmation page's address under the configured ``web.public_url``."""
+    return public_url.rstrip("/") + CONFIRM_PATH
+
+
 class CallbackServer:
     """Serves ``create_app`` on the configured host and port between ``start`` and ``stop``."""
 
@@ -520,8 +577,10 @@ class CallbackServer:
         is_connected: Callable[[], bool],
         notify: Notify,
         penalty: BadStatePenalty | None = None,
+        member_name: MemberName | None = None,
     ) -> None:
         self.config = config
+        self._member_name = member_name
         self._links = links
         self._store = store
         self._is_connected = is_connected
@@ -535,6 +594,11 @@ class CallbackServer:
     def callback_url(self) -> str:
         """The redirect URL to register at Imgur."""
         return self.config.public_url.rstrip("/") + CALLBACK_PATH
+
+    @property
+    def confirm_url(self) -> str:
+        """The confirmation page members are sent to first (``LinkService(confirm_url=)``)."""
+        return confirm_url(self.config.public_url)
 
     @property
     def port(self) -> int | None:
@@ -573,6 +637,7 @@ class CallbackServer:
             guard=guard,
             body_timeout=config.body_timeout_seconds,
             log_client_ips=config.log_client_ips,
+            member_name=self._member_name,
         )
         runner = web.AppRunner(
             app,

@@ -13,6 +13,7 @@ import discord
 from bot.bio import BioChallenge
 from bot.render import IMGUR_GREEN
 from cogs.replies import report_error
+from cogs.views import OwnedModal
 
 if TYPE_CHECKING:
     from bot.app import ImgurBot
@@ -91,7 +92,7 @@ async def send_bio_code(
         await interaction.response.send_message(embed=embed, view=view, ephemeral=ephemeral)
 
 
-class UsernameModal(discord.ui.Modal, title="Verify with your Imgur profile"):
+class UsernameModal(OwnedModal, title="Verify with your Imgur profile"):
     """Asks for the Imgur username, then answers with the code for it."""
 
     username: discord.ui.TextInput[UsernameModal] = discord.ui.TextInput(
@@ -133,7 +134,7 @@ class VerifyProfileButton(
         return cls()
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        await interaction.response.send_modal(UsernameModal())
+        await interaction.response.send_modal(UsernameModal(interaction.user.id))
 
 
 class BioCheckButton(

@@ -32,7 +32,25 @@ def linked_text(username: str) -> str:
     )
 
 
-class PinModal(discord.ui.Modal, title="Finish linking Imgur"):
+class OwnedModal(discord.ui.Modal):
+    """A form only the member it was opened for may send.
+
+    discord.py matches a submitted form on its custom id alone: without this, anyone who sent
+    a form with that id would use up the owner's (who would then be told it is not active).
+    """
+
+    def __init__(self, owner_id: int) -> None:
+        super().__init__()
+        self.owner_id = owner_id
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        if interaction.user.id == self.owner_id:
+            return True
+        await interaction.response.send_message(NOT_YOUR_FORM, ephemeral=True)
+        return False
+
+
+class PinModal(OwnedModal, title="Finish linking Imgur"):
     """Asks for the PIN Imgur showed; completes the link like ``/imgur pin``."""
 
     pin: discord.ui.TextInput[PinModal] = discord.ui.TextInput(
@@ -41,17 +59,6 @@ class PinModal(discord.ui.Modal, title="Finish linking Imgur"):
         min_length=1,
         max_length=512,
     )
-
-    def __init__(self, owner_id: int) -> None:
-        super().__init__()
-        self.owner_id = owner_id
-
-    async def interaction_check(self, interaction: discord.Interaction) -> bool:
-        # A modal's custom id is all discord.py matches on: a replay by anyone else is refused.
-        if interaction.user.id == self.owner_id:
-            return True
-        await interaction.response.send_message(NOT_YOUR_FORM, ephemeral=True)
-        return False
 
     async def on_submit(self, interaction: discord.Interaction) -> None:
         bot: ImgurBot = interaction.client  # type: ignore[assignment]

@@ -1,11 +1,13 @@
 """Secret scan: a whole end-to-end run at DEBUG leaks no secret into logs or exceptions.
 
-The real bot (in this process, logging set up as ``python -m bot`` does at DEBUG) is driven
-through every flow a member has: linking by PIN (command and form), by a pasted code redirect
-and a pasted token redirect, through the web callback, favorites with paging, status, a
+The real bot (in this process, logging set up as ``python -m bot`` does at DEBUG, and the
+loggers it keeps quieter lowered to DEBUG too) is driven through every flow a member has:
+linking by PIN (command and form), by a pasted code redirect and a pasted token redirect,
+through the web callback, by a code in the Imgur profile, favorites with paging, status, a
 refresh, a broken link, wrong input, Imgur failing, unlink. Every secret that exists in the run
 is collected as it is made (the fake Imgur's PINs, codes and tokens, the states of the
-authorize URLs, the client secret, the Discord token); then none may appear in
+authorize URLs, the profile code, the client secret, the Discord token); then none may
+appear in
 
 - what the bot's log handler wrote (every logger: discord.py's gateway, aiosqlite, aiohttp),
 - the text or ``repr`` of any exception a log record or the event loop carried (with causes).
@@ -28,6 +30,7 @@ from bot.imgur import ImgurError
 from bot.logs import setup_logging
 from cogs.views import PIN_BUTTON_ID
 from tests.e2e.conftest import Harness, make_config, running_bot
+from tests.e2e.test_bio_link import ask_code, code_of, press_check
 from tests.e2e.test_favorites import button_id
 from tests.e2e.test_link_flow import authorize_url
 from tests.fakes.discord import FakeDiscord, point_discord_py_at
@@ -98,9 +101,11 @@ def exception_texts(exceptions: list[BaseException]) -> Iterator[str]:
 def debug_logs() -> Iterator[tuple[io.StringIO, RawRecords]]:
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
-    http_level = logging.getLogger("discord.http").level
+    quiet = {name: logging.getLogger(name).level for name in ALWAYS_DEBUG}
     stream, raw = io.StringIO(), RawRecords()
     setup_logging("DEBUG", "text", stream=stream)  # as `python -m bot` with BOT_LOG_LEVEL=DEBUG
+    for name in ALWAYS_DEBUG:  # and everything the bot keeps quieter, too: the whole capture
+        logging.getLogger(name).setLevel(logging.DEBUG)
     root.addHandler(raw)
     try:
         yield stream, raw
@@ -110,7 +115,12 @@ def debug_logs() -> Iterator[tuple[io.StringIO, RawRecords]]:
         for handler in handlers:
             root.addHandler(handler)
         root.setLevel(level)
-        logging.getLogger("discord.http").setLevel(http_level)
+        for name, old in quiet.items():
+            logging.getLogger(name).setLevel(old)
+
+
+# Loggers setup_logging keeps at INFO even at DEBUG; the scan lowers them again.
+ALWAYS_DEBUG = ("discord.http", "aiosqlite", "aiohttp", "asyncio")
 
 
 async def whole_run(h: Harness, secrets: Secrets, web_base: str) -> None:
@@ -169,6 +179,19 @@ async def whole_run(h: Harness, secrets: Secrets, web_base: str) -> None:
         async with session.get(callback) as replay:  # a replayed callback is refused
             assert replay.status == 400
     await discord.wait_for_dm(erin, lambda m: "Linked as" in m.text)
+
+    # 5b. By a code in the Imgur profile: a wrong check first, then the right one.
+    frank = h.member("frank")
+    imgur.add_account("bio_user", favorites=3)
+    offer = await ask_code(h, frank, "bio_user")
+    code = code_of(offer)
+    secrets.values.add(code)
+    await press_check(h, frank, offer)  # not in the profile yet
+    imgur.account("bio_user").bio = f"hi {code.lower()}"
+    answer = await press_check(h, frank, offer)
+    assert "verified by your profile" in answer.text, answer.text
+    await (await h.command(frank, "favorites")).wait_for_message()
+    await (await h.command(frank, "status")).wait_for_message()
 
     # 6. Favorites and paging; 7. a refresh forced by Imgur rejecting the access token.
     shown = await (await h.command(alice, "favorites")).wait_for_message()
@@ -233,24 +256,14 @@ async def test_a_whole_run_at_debug_leaks_no_secret(tmp_path: Path, debug_logs) 
         loop.set_exception_handler(None)
 
     output = stream.getvalue()
-    assert "discord.gateway" in output  # DEBUG reached every logger
-    assert "aiosqlite" in output
+    for logger in ("discord.gateway", "discord.http", "aiosqlite", "bot.imgur.client"):
+        assert f" {logger}: " in output  # DEBUG reached every logger
     assert len(secrets.values) > 20
     texts = "\n".join(exception_texts(raw.exceptions + loop_errors))
     assert raw.exceptions, "the run should have logged some exceptions to check"
     assert not secrets.found_in(texts), "secrets in exception texts or reprs"
     leaks = leaking_lines(output, secrets)
-    if leaks and {logger for logger, _ in leaks} <= PENDING_FIX:
-        pytest.xfail(
-            "discord.py's gateway logger writes interaction option and form values (PINs) at "
-            "DEBUG; its redaction is issue 10web's, not on main yet"
-        )
     assert not leaks, f"{len(leaks)} line(s) of the DEBUG log hold a secret: {leaks[:3]}"
-
-
-# Loggers with a known leak whose fix is under way elsewhere (see the xfail above); empty it
-# once the fix is on main.
-PENDING_FIX = {"discord.gateway"}
 
 
 def leaking_lines(output: str, secrets: Secrets) -> list[tuple[str, str]]:

@@ -297,7 +297,7 @@ def _copy_database(source: Path, target: Path) -> None:
 
 
 async def db_stats(config: Config, *, as_json: bool = False) -> None:
-    """Print the counts of links, broken links and pending link attempts."""
+    """Print the counts of links, broken links, pending link attempts, bio links and codes."""
     store = await _open_existing_store(config)
     try:
         stats = await store.stats()
@@ -308,6 +308,8 @@ async def db_stats(config: Config, *, as_json: bool = False) -> None:
         "ok_links": stats.links - stats.broken_links,
         "broken_links": stats.broken_links,
         "pending_states": stats.pending_states,
+        "bio_links": stats.bio_links,
+        "pending_bio_codes": stats.pending_bio_codes,
     }
     if as_json:
         print(json.dumps(counts))
@@ -315,6 +317,10 @@ async def db_stats(config: Config, *, as_json: bool = False) -> None:
     print(f"database: {config.storage.database}")
     print(f"links: {stats.links} ({counts['ok_links']} ok, {stats.broken_links} broken)")
     print(f"pending link attempts: {stats.pending_states}")
+    print(
+        f"links verified by profile: {stats.bio_links}; pending profile codes: "
+        f"{stats.pending_bio_codes}"
+    )
 
 
 # -- rotate-key --------------------------------------------------------------------------------

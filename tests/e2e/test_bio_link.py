@@ -401,3 +401,22 @@ async def test_the_check_button_works_after_a_restart(tmp_path: Any) -> None:
                 assert link is not None
                 assert link.kind is LinkKind.BIO
         discord.assert_all_acknowledged(within=3.0)
+
+
+@pytest.mark.parametrize("bot_settings", [{"imgur": {"client_id": "revoked-client-id"}}])
+async def test_a_refused_client_id_is_the_owners_problem_told_privately(
+    harness: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    alice = harness.member("alice")
+    harness.imgur.add_account("alice_imgur")
+    message = await ask_code(harness, alice, "alice_imgur")
+    harness.imgur.account("alice_imgur").bio = code_of(message)
+    answer = await press_check(harness, alice, message)
+    assert "refused this bot's client id" in answer.text
+    assert "tell the server owner" in answer.text
+    assert harness.imgur.requests[-1].headers["Authorization"] == "Client-ID revoked-client-id"
+    assert "revoked-client-id" not in caplog.text
+    assert "check IMGUR_CLIENT_ID" in caplog.text
+    assert await harness.bot.store.get(alice.id) is None
+    # the attempt is kept: once the owner fixes the id, the same code still works
+    assert (await harness.bot.store.stats()).pending_bio_codes == 1

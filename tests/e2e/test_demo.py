@@ -16,6 +16,13 @@ async def test_offline_demo_plays_the_whole_session(tmp_path):
         "» alice: /imgur status",
         "Unlinked.",
         "Imgur API calls made: 2 favorites pages",
+        "» bob: /imgur link",
+        "[Verify with my Imgur profile]",
+        "I could not find your code in the About text of **Bob\\_On\\_Imgur** yet",
+        "Linked as **Bob\\_On\\_Imgur** (verified by your profile)",
+        "Imgur page 1 · 6–10 of 10 · newest first · your public gallery favorites only",
+        "Kind: Verified by your Imgur profile",
+        "with the client id alone: 2 profile checks, 1 public favorites pages.",
     ):
         assert expected in transcript, expected
     assert "state=" not in transcript

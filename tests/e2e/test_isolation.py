@@ -55,7 +55,9 @@ async def test_another_members_state_in_a_token_redirect_is_refused(harness):
     tokens = harness.imgur.issue_tokens("mallory_imgur")
     fragment = "&".join(f"{k}={v}" for k, v in tokens.items() if v is not None)
     before = await snapshot(harness, alice.id)
-    pasted = await harness.command(mallory, "pin", {"code": f"https://x.example/cb?state={state}#{fragment}"})
+    pasted = await harness.command(
+        mallory, "pin", {"code": f"https://x.example/cb?state={state}#{fragment}"}
+    )
     await assert_refused_privately(pasted, UNKNOWN_STATE)
     assert await snapshot(harness, alice.id) == before
     assert await harness.bot.store.get(mallory.id) is None
@@ -157,9 +159,7 @@ async def test_a_button_id_copied_onto_another_message_matches_nothing(harness):
     _, hers = await show_favorites(harness, alice)
     _, own = await show_favorites(harness, mallory)
     fetched = harness.imgur.count("favorites")
-    press = await harness.discord.press_button(
-        mallory, own, button_id(hers, "Next"), check=False
-    )
+    press = await harness.discord.press_button(mallory, own, button_id(hers, "Next"), check=False)
     await assert_refused_privately(press, STALE_NOTICE)
     assert harness.imgur.count("favorites") == fetched
 

@@ -19,6 +19,7 @@ from discord.ext import commands
 from bot.bio import BioLinkService
 from bot.config import Config
 from bot.favorites import FavoritesService, PageCache
+from bot.i18n import Catalogs
 from bot.imgur import ImgurClient
 from bot.linking import LinkService
 from bot.secrets_env import parse_key_list
@@ -83,6 +84,7 @@ class ImgurBot(commands.Bot):
         self._web: CallbackServer | None = None
         self.gateway_connected = asyncio.Event()
         self._gc_frozen = False
+        self.catalogs = Catalogs()  # English until setup_hook loaded the shipped languages
         self._stale_answers: set[asyncio.Task[None]] = set()
 
     # Services, available once setup_hook ran.
@@ -155,6 +157,7 @@ class ImgurBot(commands.Bot):
             response_type=config.imgur.response_type,
             on_change=self._favorites.forget,
         )
+        self.catalogs = await asyncio.to_thread(Catalogs.load)  # the extensions translate with it
         for extension in EXTENSIONS:
             await self.load_extension(extension)
         await self.sync_commands()
@@ -214,7 +217,13 @@ class ImgurBot(commands.Bot):
         guild = discord.Object(id=guild_id) if guild_id is not None else None
         if guild is not None:
             self.tree.copy_global_to(guild=guild)
-        payload = [command.to_dict(self.tree) for command in self.tree.get_commands(guild=guild)]
+        translator = self.tree.translator
+        payload = [
+            await command.get_translated_payload(self.tree, translator)
+            if translator is not None
+            else command.to_dict(self.tree)
+            for command in self.tree.get_commands(guild=guild)
+        ]
         digest = hashlib.sha256(json.dumps([mode, payload], sort_keys=True).encode()).hexdigest()
         marker = Path(self.config.storage.database + ".commands")
         if await asyncio.to_thread(_read_text, marker) == digest:

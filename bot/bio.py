@@ -28,6 +28,7 @@ from bot.errors import (
     InvalidUsername,
     TooManyChecks,
 )
+from bot.i18n import N_
 from bot.imgur import Favorite, ImgurClient, ImgurNotFound, Sort
 from bot.storage import Link, LinkKind, LinkNotFoundError, LinkStatus, LinkStore
 
@@ -80,17 +81,18 @@ def parse_username(text: str) -> str:
     """An Imgur username from what the member typed: the name, ``@name``, or a profile URL."""
     value = text.strip()
     if not value:
-        raise InvalidUsername("That was empty. Type your Imgur username.")
+        raise InvalidUsername(N_("That was empty. Type your Imgur username."))
     if "/" in value or value.lower().startswith(("imgur.com", "www.imgur.com")):
         value = _username_from_url(value)
     value = value.removeprefix("@")
     if len(value) > MAX_USERNAME_LENGTH:
         raise InvalidUsername(
-            f"That is too long for an Imgur username (at most {MAX_USERNAME_LENGTH} characters)."
+            N_("That is too long for an Imgur username (at most {limit} characters)."),
+            limit=MAX_USERNAME_LENGTH,
         )
     if not _USERNAME.fullmatch(value):
         raise InvalidUsername(
-            "That does not look like an Imgur username (letters, digits, `_`, `.` and `-`)."
+            N_("That does not look like an Imgur username (letters, digits, `_`, `.` and `-`).")
         )
     return value
 
@@ -102,8 +104,10 @@ def _username_from_url(value: str) -> str:
     if host in _PROFILE_HOSTS and len(segments) >= 2 and segments[0].lower() == "user":
         return segments[1]
     raise InvalidUsername(
-        "That address is not an Imgur profile. Type your Imgur username, or paste "
-        "`https://imgur.com/user/<name>`."
+        N_(
+            "That address is not an Imgur profile. Type your Imgur username, or paste "
+            "`https://imgur.com/user/<name>`."
+        )
     )
 
 

@@ -92,6 +92,11 @@ class CacheConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class LimitsConfig:
+    favorites_per_minute: int = 6  # /imgur favorites per member (0: no limit)
+
+
+@dataclass(frozen=True, slots=True)
 class WebConfig:
     enabled: bool = False
     host: str = "0.0.0.0"  # noqa: S104 - the callback server is meant to be reachable
@@ -120,6 +125,7 @@ class Config:
     cache: CacheConfig = field(default_factory=CacheConfig)
     web: WebConfig = field(default_factory=WebConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
+    limits: LimitsConfig = field(default_factory=LimitsConfig)
 
     def require_credentials(self) -> None:
         """Raise naming every credential that is still missing (needed to connect).
@@ -275,11 +281,14 @@ def parse_config(raw: Mapping[str, Any], env: Mapping[str, str]) -> Config:
             "logging", "format", "text", lambda v: v in {"text", "json"}, "text or json"
         ),
     )
+    limits = LimitsConfig(
+        favorites_per_minute=int(reader.number("limits", "favorites_per_minute", 6, 0, 600)),
+    )
     reader.reject_unknown()
-    return Config(discord, imgur, storage, refresh, cache, web, logging_config)
+    return Config(discord, imgur, storage, refresh, cache, web, logging_config, limits)
 
 
-_SECTIONS = {"discord", "imgur", "storage", "refresh", "cache", "web", "logging"}
+_SECTIONS = {"discord", "imgur", "storage", "refresh", "cache", "web", "logging", "limits"}
 
 
 MAX_SHARDS = 65536

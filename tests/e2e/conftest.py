@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from discord import utils as discord_markdown
 
 from bot.app import ImgurBot, create_bot
 from bot.config import Config, parse_config
@@ -43,7 +44,8 @@ class Harness:
         await started.wait_for_message()
         done = await self.command(user, "pin", {"code": self.imgur.issue_pin(username)})
         message = await done.wait_for_message()
-        assert "Linked!" in message.text, message.text
+        shown = discord_markdown.escape_markdown(username)
+        assert f"**{shown}**" in message.text, message.text  # "Linked! ..." in any language
 
 
 def make_config(

@@ -11,6 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from bot.stale_components import STALE_NOTICE
+from cogs.paging import NOT_YOUR_PAGER
 from cogs.replies import UNKNOWN_STATE
 from cogs.views import NOT_YOUR_FORM, NOT_YOURS, PIN_BUTTON_ID
 from tests.e2e.test_favorites import button_id, show_favorites
@@ -134,7 +135,7 @@ async def test_another_members_paging_buttons_are_refused(harness, label):
     fetched = harness.imgur.count("favorites")
     mallory = harness.member("mallory")
     press = await harness.discord.press_button(mallory, message, button_id(message, label))
-    await assert_refused_privately(press, NOT_YOURS)
+    await assert_refused_privately(press, NOT_YOUR_PAGER)
     assert harness.discord.messages[message.id].embeds == before
     assert harness.imgur.count("favorites") == fetched
 

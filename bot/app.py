@@ -157,6 +157,13 @@ class ImgurBot(commands.Bot):
             response_type=config.imgur.response_type,
             on_change=self._favorites.forget,
         )
+        methods = config.imgur.methods_in_force
+        if len(methods) < len(config.imgur.link_methods):
+            log.warning(
+                "IMGUR_CLIENT_SECRET is not set: only the bio link method is offered "
+                "(OAuth needs the client secret)"
+            )
+        log.info("link methods offered: %s", ", ".join(methods))
         self.catalogs = await asyncio.to_thread(Catalogs.load)  # the extensions translate with it
         for extension in EXTENSIONS:
             await self.load_extension(extension)

@@ -420,3 +420,19 @@ async def test_a_refused_client_id_is_the_owners_problem_told_privately(
     assert await harness.bot.store.get(alice.id) is None
     # the attempt is kept: once the owner fixes the id, the same code still works
     assert (await harness.bot.store.stats()).pending_bio_codes == 1
+
+
+@pytest.mark.parametrize("bot_settings", [{"imgur": {"client_secret": ""}}])
+async def test_a_bot_with_a_client_id_alone_links_by_profile(
+    harness: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    started = " ".join(r.getMessage() for r in caplog.get_records("setup"))
+    assert "only the bio link method is offered" in started
+    alice = harness.member("alice")
+    await (await harness.command(alice, "link")).wait_for_message()
+    offer = await harness.discord.wait_for_dm(alice)
+    assert [c.get("label") for c in components(offer)] == ["Verify with my Imgur profile"]
+    assert "Error (1024)" not in offer.text
+    await link_by_bio(harness, alice, "alice_imgur", favorites=3)
+    assert harness.imgur.count("token") == 0
+    assert harness.imgur.count("authorize") == 0

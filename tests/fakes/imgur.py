@@ -365,6 +365,10 @@ class FakeImgur:
             raise ValueError(f"unknown route {route!r}; one of {sorted(ROUTES)}")
         self._failures.setdefault(route, deque()).extend([(failure, message)] * times)
 
+    def clear_failures(self) -> None:
+        """Forget every failure still queued by ``fail``."""
+        self._failures.clear()
+
     def hold(self, route: str) -> Hold:
         """Hold requests to ``route`` open until the returned ``Hold`` is released."""
         if route not in ROUTES:

@@ -30,7 +30,7 @@ from bot.errors import (
 )
 from bot.i18n import N_
 from bot.imgur import Favorite, ImgurClient, ImgurNotFound, Sort
-from bot.storage import Link, LinkKind, LinkNotFoundError, LinkStatus, LinkStore
+from bot.storage import Link, LinkKind, LinkNotFoundError, LinkStatus, Store
 
 log = logging.getLogger(__name__)
 
@@ -163,7 +163,7 @@ class BioLinkService:
 
     def __init__(
         self,
-        store: LinkStore,
+        store: Store,
         imgur: ImgurClient,
         *,
         checks_per_hour: int = 10,
@@ -285,6 +285,11 @@ class BioLinkService:
         except ImgurNotFound:
             await self._break(link)
             raise AccountGone from None
+        if account.id != account_id:
+            # Imgur answered for the name in the path, not the id: that name is someone
+            # else's now, and the account cannot be found by its id.
+            await self._break(link)
+            raise AccountGone
         self._confirm(member, account_id)
         if account.username != link.imgur_username:
             try:

@@ -2,8 +2,8 @@
 
 After a restart on the same database: ``PRAGMA integrity_check`` is ok, every link is still
 there, and the only links whose stored refresh token Imgur no longer takes are those whose
-refresh was in flight at the kill (at most ``refresh.concurrency``). The restarted bot
-refreshes them again with the stored token: where Imgur still takes it (it does not rotate
+refresh was in flight at the kill (at most ``refresh.concurrency``). The restarted bot, once
+the killed process's claims on them have lapsed, refreshes them again with the stored token: where Imgur still takes it (it does not rotate
 refresh tokens) the link recovers; where Imgur rotated it, the link is marked broken and the
 member is told by DM.
 """
@@ -103,7 +103,10 @@ async def test_a_bot_killed_mid_sweep_loses_no_link_beyond_those_in_flight(
     database, key = tmp_path / "bot.db", generate_key()
     log = tmp_path / "bot.log"
     (tmp_path / "bot.toml").write_text(
-        f"[refresh]\ninterval_seconds = 1\nconcurrency = {CONCURRENCY}\n", encoding="utf-8"
+        # A short lease: the claims the killed process held on the links it was refreshing
+        # are taken over by the restarted one this soon.
+        f"[refresh]\ninterval_seconds = 1\nconcurrency = {CONCURRENCY}\nlease_seconds = 5\n",
+        encoding="utf-8",
     )
     async with FakeImgur() as imgur, FakeDiscord() as discord:
         imgur.rotate_refresh_tokens = rotating

@@ -3,9 +3,9 @@
 After a restart on the same database: ``PRAGMA integrity_check`` is ok, every link is still
 there, and the only links whose stored refresh token Imgur no longer takes are those whose
 refresh was in flight at the kill (at most ``refresh.concurrency``). The restarted bot, once
-the killed process's claims on them have lapsed, refreshes them again with the stored token: where Imgur still takes it (it does not rotate
-refresh tokens) the link recovers; where Imgur rotated it, the link is marked broken and the
-member is told by DM.
+the killed process's claims on them have lapsed, refreshes them again with the stored token:
+where Imgur still takes it (it does not rotate refresh tokens) the link recovers; where Imgur
+rotated it, the link is marked broken and the member is told by DM.
 """
 
 from __future__ import annotations

@@ -105,7 +105,8 @@ async def test_a_bot_killed_mid_sweep_loses_no_link_beyond_those_in_flight(
     (tmp_path / "bot.toml").write_text(
         # A short lease: the claims the killed process held on the links it was refreshing
         # are taken over by the restarted one this soon.
-        f"[refresh]\ninterval_seconds = 1\nconcurrency = {CONCURRENCY}\nlease_seconds = 5\n",
+        f"[refresh]\ninterval_seconds = 1\nconcurrency = {CONCURRENCY}\nlease_seconds = 5\n"
+        "[imgur]\nrequest_timeout_seconds = 2\n",
         encoding="utf-8",
     )
     async with FakeImgur() as imgur, FakeDiscord() as discord:
@@ -127,7 +128,7 @@ async def test_a_bot_killed_mid_sweep_loses_no_link_beyond_those_in_flight(
 
         async with bot_process(tmp_path, env, log) as process:
             await wait_until(
-                lambda: imgur.count("token") >= KILL_AFTER_REFRESHES,
+                lambda: _running(process, log) and imgur.count("token") >= KILL_AFTER_REFRESHES,
                 START_DEADLINE,
                 "the sweep to be under way",
             )
@@ -153,9 +154,10 @@ async def test_a_bot_killed_mid_sweep_loses_no_link_beyond_those_in_flight(
         # Only the refreshes in flight at the kill, and only where Imgur rotated the token.
         assert len(dead) == (CONCURRENCY if rotating else 0)
 
-        async with bot_process(tmp_path, env, log):
+        async with bot_process(tmp_path, env, log) as restarted:
 
             async def settled() -> bool:  # every link refreshed since it was seeded, or broken
+                _running(restarted, log)
                 links = await stored(database, key, user_ids)
                 return all(
                     link.status is LinkStatus.BROKEN or link.refreshed_at > seeded
@@ -174,6 +176,12 @@ async def test_a_bot_killed_mid_sweep_loses_no_link_beyond_those_in_flight(
                 assert imgur.accepts_refresh_token(link.refresh_token)
         with contextlib.closing(sqlite3.connect(database)) as db:
             assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def _running(process: asyncio.subprocess.Process, log: Path) -> bool:
+    if process.returncode is not None:
+        raise AssertionError(f"the bot exited ({process.returncode}): {log.read_text()[-2000:]}")
+    return True
 
 
 async def poll_async(condition, within: float) -> None:

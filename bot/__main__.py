@@ -80,7 +80,7 @@ async def run(
             with contextlib.suppress(NotImplementedError):  # not on Windows
                 loop.add_signal_handler(signum, stopping.set)
                 handled.append(signum)
-    heartbeat = Heartbeat(heartbeat_path(config.storage.database), bot.gateway_connected)
+    heartbeat = Heartbeat(heartbeat_path(config.storage), bot.gateway_connected)
     beating = asyncio.create_task(heartbeat.run(), name="heartbeat")
     runner = asyncio.create_task(bot.start(config.discord.token), name="bot")
     waiter = asyncio.create_task(stopping.wait())

@@ -31,7 +31,7 @@ from bot.imgur import (
     Tokens,
     tokens_from_redirect,
 )
-from bot.storage import AttemptGoneError, AuthState, Link, LinkStatus, LinkStore
+from bot.storage import AttemptGoneError, AuthState, Link, LinkStatus, Store
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +111,7 @@ class LinkService:
 
     def __init__(
         self,
-        store: LinkStore,
+        store: Store,
         imgur: ImgurClient,
         *,
         response_type: ResponseType = ResponseType.PIN,

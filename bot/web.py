@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
@@ -31,6 +30,7 @@ from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 from aiohttp.http_exceptions import HttpProcessingError
 
+from bot import discord_text
 from bot.config import ConfigError, WebConfig
 from bot.errors import (
     AccountMismatch,
@@ -145,11 +145,8 @@ def linked(username: str) -> Outcome:
 
 def linked_message(username: str) -> str:
     """The DM a member gets once the browser linked them."""
-    return f"Linked as **{_escape_markdown(username)}** on Imgur. Try `/imgur favorites`."
-
-
-def _escape_markdown(text: str) -> str:
-    return re.sub(r"([\\*_~`|>\[\]()#])", r"\\\1", text)
+    name = discord_text.inline(username, 100, fallback="?")
+    return f"Linked as **{name}** on Imgur. Try `/imgur favorites`."
 
 
 class BadStatePenalty:

@@ -43,7 +43,7 @@ from bot.imgur import ImgurError, ImgurUnavailable, RateLimited, Tokens
 from bot.imgur.parse import parse_tokens
 from bot.linking import LinkService, PendingAttempt
 from bot.storage import Link, Store
-from bot.web_guard import ConnectionGuard, ConnectionLimits, descriptor_limit
+from bot.web_guard import ConnectionGuard, ConnectionLimits, descriptor_limit, listen_backlog
 from bot.web_pages import (
     CONTENT_SECURITY_POLICY,
     render_confirm_page,
@@ -443,7 +443,11 @@ async def _error_pages(
             raise
         return _html(Outcome(exc.status, exc.reason, "There is nothing here for that request."))
     except Exception:
-        log.exception("unexpected error serving %s %s", request.method, request.path)
+        log.exception(
+            "unexpected error serving %s %s",
+            printable(request.method, 16),
+            printable(request.rel_url.raw_path),
+        )
         return _html(BROKEN)
 
 
@@ -651,7 +655,11 @@ class CallbackServer:
         host, port = config.host, config.port
         try:
             listener = await asyncio.get_running_loop().create_server(
-                guard.protocol_factory(runner.server), host, port, reuse_address=True, backlog=1024
+                guard.protocol_factory(runner.server),
+                host,
+                port,
+                reuse_address=True,
+                backlog=listen_backlog(fd_limit),
             )
         except OSError as exc:
             await runner.cleanup()

@@ -284,6 +284,13 @@ def parse_config(raw: Mapping[str, Any], env: Mapping[str, str]) -> Config:
         concurrency=int(reader.number("refresh", "concurrency", 8, 1, 256)),
         lease_seconds=reader.number("refresh", "lease_seconds", 120.0, 5, 3600),
     )
+    if refresh.lease_seconds < 2 * imgur.request_timeout_seconds:
+        # A claim must outlast the call to Imgur it covers (with room for clock differences
+        # between machines), or another process could spend the same refresh token meanwhile.
+        raise ConfigError(
+            f"refresh.lease_seconds: must be at least twice imgur.request_timeout_seconds "
+            f"({imgur.request_timeout_seconds:g} s), not {refresh.lease_seconds:g}"
+        )
     cache = CacheConfig(
         favorites_ttl_seconds=reader.number("cache", "favorites_ttl_seconds", 120.0, 0, 86400),
         max_entries=int(reader.number("cache", "max_entries", 100, 0, 1_000_000)),

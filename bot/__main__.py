@@ -19,6 +19,7 @@ import discord
 
 from bot import admin
 from bot.config import DEFAULT_CONFIG_PATH, Config, ConfigError, load_config
+from bot.database import require_key
 from bot.heartbeat import Heartbeat, heartbeat_path
 from bot.logs import setup_logging
 from bot.secrets_env import expand_secret_files
@@ -129,6 +130,7 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
         if args.command:
             return admin.run_command(args, config, env)
         config.require_credentials()
+        require_key(config)  # before connecting anywhere
         return asyncio.run(run(config))
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)

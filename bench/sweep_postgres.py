@@ -350,6 +350,14 @@ async def bench(
                 row["duplicates"] = after["token_reused"] - before["token_reused"]
                 row["due"] = due
                 sweeps.append(row)
+        # The same sweep on SQLite (one process: SQLite has one writer), same machine and moment.
+        tmp = Path(tempfile.mkdtemp(prefix="bench-sweep-pg-"))
+        try:
+            from bench.sweep import all_due
+
+            lite_sweep = await all_due(tmp, key, base, due, concurrency)
+        finally:
+            shutil.rmtree(tmp)
     for row in sweeps:
         report.add(
             f"{row['due']:,} due among {links:,}, {row['processes']} process(es)",
@@ -370,6 +378,13 @@ async def bench(
             ">= 0.8",
             row["efficiency"] >= 0.8,
         )
+
+    report.add(
+        f"{due:,} due, SQLite, 1 process (beside)",
+        f"{lite_sweep['refreshed']:,} refreshed in {lite_sweep['wall']:.1f} s = "
+        f"{lite_sweep['rate']:.0f}/s, efficiency {lite_sweep['efficiency']:.2f}, "
+        f"{lite_sweep['cpu_per_refresh'] * 1000:.2f} ms CPU each",
+    )
 
     pg_rows: list[dict[str, Any]] = []
     async with fresh_schema(url) as database:
@@ -421,7 +436,9 @@ async def bench(
         f"{due:,} due among {links:,} links on PostgreSQL: 1 process {one['rate']:.0f}/s "
         f"(efficiency {one['efficiency']:.2f}), 3 processes {three['rate']:.0f}/s "
         f"(efficiency {three['efficiency']:.2f}), duplicate refreshes "
-        f"{one['duplicates']} and {three['duplicates']}; none due over {sizes[-1]:,} links: "
+        f"{one['duplicates']} and {three['duplicates']} (SQLite, 1 process: "
+        f"{lite_sweep['rate']:.0f}/s, efficiency {lite_sweep['efficiency']:.2f}); "
+        f"none due over {sizes[-1]:,} links: "
         f"claim {pg_rows[-1]['claim_ms']:.2f} ms (PostgreSQL), "
         f"{sqlite_rows[-1]['claim_ms']:.2f} ms (SQLite)"
     )

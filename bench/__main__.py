@@ -26,7 +26,8 @@ BENCHMARKS = (
     ("5", "bench.credits", 150.0),
     ("6", "bench.shards_load", 300.0),
     ("7", "bench.slow_clients", 120.0),
-    ("8", "bench.sweep_postgres", 900.0),
+    ("8", "bench.soak", 300.0),
+    ("9", "bench.sweep_postgres", 900.0),
 )
 
 

@@ -1,4 +1,4 @@
-"""Benchmark 8: the refresh sweep on PostgreSQL, by 1 and by 3 processes, beside SQLite.
+"""Benchmark 9: the refresh sweep on PostgreSQL, by 1 and by 3 processes, beside SQLite.
 
     python -m bench.sweep_postgres [--quick] [--postgres URL] [--links N] [--due N]
                                    [--concurrency C]
@@ -313,7 +313,7 @@ async def bench(
     due: int | None = None,
     concurrency: int | None = None,
 ) -> Report:
-    report = Report("8. Refresh sweep on PostgreSQL, 1 and 3 processes")
+    report = Report("9. Refresh sweep on PostgreSQL, 1 and 3 processes")
     url = postgres_url(postgres)
     if url is None:
         report.summary = "not run: no PostgreSQL (give --postgres URL or set BENCH_POSTGRES)"
@@ -456,12 +456,12 @@ def main() -> None:
         args = parser.parse_args()
         asyncio.run(worker(args.database, args.key, args.imgur, args.concurrency))
         return
-    parser = argparse.ArgumentParser(description="Benchmark 8: the sweep on PostgreSQL")
+    parser = argparse.ArgumentParser(description="Benchmark 9: the sweep on PostgreSQL")
     parser.add_argument("--postgres", metavar="URL", help="server to use (a schema is made)")
     parser.add_argument("--links", type=int, help="links in the table (default 1,000,000)")
     parser.add_argument("--due", type=int, help="of them due (default 20,000)")
     parser.add_argument("--concurrency", type=int, help="per process (default 16)")
-    cli(bench, "Benchmark 8: the refresh sweep on PostgreSQL", parser)
+    cli(bench, "Benchmark 9: the refresh sweep on PostgreSQL", parser)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,266 @@
+"""Start-up faults an operator can fix, each told in one line, and the wait for Discord.
+
+- A data directory the bot cannot write is found before anything opens the database; the
+  line names the uid that needs it and the ``chown`` to run.
+- Discord unreachable or answering 5xx at start: the login is retried with capped, jittered
+  exponential backoff, one log line per failed attempt, until it succeeds or the bot is told to
+  stop. The health check says unhealthy meanwhile (no heartbeat before the gateway is up).
+- A token Discord refuses is a :class:`StartupError`: retrying cannot cure it.
+
+A fault that a restart cannot cure ends the process with :data:`FATAL_EXIT_CODE` after holding
+for ``BOT_FATAL_EXIT_DELAY`` seconds (0 by default; the Docker image sets 60). Docker's restart
+policies restart any exit; a process that stays up a minute first makes ``restart:
+unless-stopped`` retry once a minute, one clear line each time, instead of every few seconds.
+A stop signal ends the hold at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import logging
+import os
+import random
+import signal
+import socket
+import threading
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from types import FrameType
+from typing import Protocol, TypeVar
+
+import aiohttp
+import discord
+
+log = logging.getLogger(__name__)
+
+FATAL_EXIT_CODE = 78  # EX_CONFIG from sysexits.h: fix the configuration, then start again
+FATAL_EXIT_DELAY_VARIABLE = "BOT_FATAL_EXIT_DELAY"
+LOGIN_TIMEOUT_SECONDS = 120.0  # one whole attempt: login, application info, setup, command sync
+RETRY_FIRST_DELAY = 1.0
+RETRY_MAX_DELAY = 60.0
+
+# What a later attempt can get past: Discord or the network being down, slow or overloaded.
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,  # aiohttp's connection errors are OSErrors too
+    aiohttp.ClientError,
+    TimeoutError,
+    discord.DiscordServerError,
+    discord.GatewayNotFound,
+)
+
+
+class StartupError(Exception):
+    """A fault a restart does not cure; the message is the one line the operator reads."""
+
+
+class _Startable(Protocol):
+    async def login(self, token: str, /) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+BotT = TypeVar("BotT", bound=_Startable)
+
+
+# -- the data directory ------------------------------------------------------------------------
+
+
+def is_database_url(database: str) -> bool:
+    """True for a server URL (``postgresql://...``) rather than a SQLite file path."""
+    return "://" in database
+
+
+def check_data_dir(database: str) -> None:
+    """Raise StartupError unless the SQLite database's folder (and file) can be written."""
+    if is_database_url(database):
+        return
+    path = Path(database).absolute()
+    folder = path.parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / f".write-test-{os.getpid()}"
+        os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        probe.unlink()
+    except OSError as exc:
+        raise StartupError(not_writable(folder, exc)) from None
+    if path.exists() and not os.access(path, os.R_OK | os.W_OK):
+        denied = PermissionError(errno.EACCES, "Permission denied")
+        raise StartupError(not_writable(path, denied, is_file=True))
+
+
+def not_writable(path: Path, exc: OSError, *, is_file: bool = False) -> str:
+    """The one line for a data directory (or database file) the bot cannot write."""
+    folder = path.parent if is_file else path
+    what = "database file" if is_file else "data directory"
+    if exc.errno == errno.EROFS:
+        return (
+            f"the {what} {path} is on a read-only filesystem: mount a writable volume at "
+            f"{folder} (for example docker run -v bot-data:{folder} ...)"
+        )
+    uid, gid = os.getuid(), os.getgid()
+    owner = ""
+    with contextlib.suppress(OSError):
+        owner = f", owned by uid {path.stat().st_uid}"
+    return (
+        f"the {what} {path} is not writable ({exc.strerror or type(exc).__name__}{owner}); "
+        f"the bot runs as uid {uid}: run `chown -R {uid}:{gid} {folder}` "
+        "(for a bind mount, on the host folder mounted there)"
+    )
+
+
+# -- waiting for Discord -----------------------------------------------------------------------
+
+
+class Backoff:
+    """Delays of 1, 2, 4 ... seconds capped at ``maximum``, each jittered to 50-100 %."""
+
+    def __init__(self, first: float = RETRY_FIRST_DELAY, maximum: float = RETRY_MAX_DELAY) -> None:
+        self.first = first
+        self.maximum = maximum
+        self.attempts = 0
+
+    def next_delay(self) -> float:
+        ceiling = min(self.maximum, self.first * 2**self.attempts)
+        self.attempts += 1
+        # Jitter spreads the retries of many bots after an outage; not a security measure.
+        return float(ceiling * (0.5 + random.random() / 2))  # noqa: S311
+
+
+def describe_failure(exc: BaseException) -> str:
+    """A short reason for a failed attempt to reach Discord, without a traceback."""
+    if isinstance(exc, discord.HTTPException):
+        return f"Discord answered {exc.status}"
+    if isinstance(exc, TimeoutError):
+        return "no answer in time"
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        cause = exc.os_error
+        # asyncio's "Connect call failed (...)" hides the reason its errno gives; DNS errors
+        # (socket.gaierror) have their own numbers and a good text.
+        if cause.errno and not isinstance(cause, socket.gaierror):
+            reason = os.strerror(cause.errno)
+        else:
+            reason = cause.strerror or str(cause)
+        return f"cannot connect to {exc.host}:{exc.port} ({reason})"
+    text = str(exc) or type(exc).__name__
+    return text.splitlines()[0][:200]
+
+
+def token_refused() -> StartupError:
+    return StartupError(
+        "Discord refused the bot token (401 Unauthorized): set DISCORD_TOKEN to the token from "
+        "the Discord Developer Portal (your application -> Bot -> Reset Token)"
+    )
+
+
+async def login_with_retry(
+    make_bot: Callable[[], BotT],
+    token: str,
+    stop: asyncio.Event,
+    *,
+    backoff: Backoff | None = None,
+    attempt_limit: float = LOGIN_TIMEOUT_SECONDS,
+) -> BotT | None:
+    """A bot from ``make_bot`` that logged in to Discord, or None if ``stop`` was set first.
+
+    Each attempt gets a new bot: a failed one is closed with everything it opened. A refused
+    token raises StartupError; other errors that a retry cannot cure propagate.
+    """
+    backoff = backoff or Backoff()
+    attempt = 0
+    while not stop.is_set():
+        attempt += 1
+        bot = make_bot()
+        try:
+            logged_in = await _attempt(bot, token, stop, attempt_limit)
+        except discord.LoginFailure:
+            await bot.close()
+            raise token_refused() from None
+        except TRANSIENT_ERRORS as exc:
+            await bot.close()
+            delay = backoff.next_delay()
+            log.warning(
+                "cannot log in to Discord: %s; retrying in %.1f s (attempt %d)",
+                describe_failure(exc),
+                delay,
+                attempt,
+            )
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), delay)
+            continue
+        except BaseException:
+            await bot.close()
+            raise
+        if not logged_in:
+            await bot.close()
+            return None
+        if attempt > 1:
+            log.info("logged in to Discord after %d attempts", attempt)
+        return bot
+    return None
+
+
+async def _attempt(bot: _Startable, token: str, stop: asyncio.Event, limit: float) -> bool:
+    """Log ``bot`` in; False if ``stop`` was set first; TimeoutError after ``limit`` s."""
+    login = asyncio.ensure_future(bot.login(token))
+    stopped = asyncio.ensure_future(stop.wait())
+    try:
+        done, _ = await asyncio.wait(
+            {login, stopped}, timeout=limit, return_when=asyncio.FIRST_COMPLETED
+        )
+    finally:
+        for task in (login, stopped):
+            task.cancel()
+        await asyncio.gather(login, stopped, return_exceptions=True)
+    if login in done:
+        login.result()  # raises what failed
+        return True
+    if stopped in done:
+        return False
+    raise TimeoutError
+
+
+def describe_gateway_end(exc: BaseException) -> str:
+    """Why the gateway connection ended for good, in one line."""
+    if isinstance(exc, discord.ConnectionClosed) and exc.code == 4004:
+        return str(token_refused())
+    if isinstance(exc, discord.PrivilegedIntentsRequired):
+        return "Discord refused a privileged intent this bot asked for"
+    if isinstance(exc, discord.ConnectionClosed):
+        return f"the Discord gateway closed the connection (code {exc.code})"
+    return describe_failure(exc)
+
+
+# -- holding before a fatal exit ---------------------------------------------------------------
+
+
+def fatal_exit_delay(env: Mapping[str, str]) -> float:
+    """Seconds to hold before a fatal exit: ``BOT_FATAL_EXIT_DELAY``, 0 if unset or invalid."""
+    try:
+        return max(0.0, min(3600.0, float(env.get(FATAL_EXIT_DELAY_VARIABLE, "0") or 0)))
+    except ValueError:
+        return 0.0
+
+
+def hold_before_fatal_exit(env: Mapping[str, str]) -> int:
+    """Wait ``BOT_FATAL_EXIT_DELAY`` seconds (a stop signal ends it), then give the exit code.
+
+    As a container's PID 1 the process gets SIGTERM only through a handler: one is set here
+    for the hold, so ``docker stop`` does not have to wait for its kill timeout.
+    """
+    delay = fatal_exit_delay(env)
+    if delay <= 0:
+        return FATAL_EXIT_CODE
+    woken = threading.Event()
+
+    def wake(signum: int, frame: FrameType | None) -> None:
+        woken.set()
+
+    previous = {signum: signal.signal(signum, wake) for signum in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        woken.wait(delay)
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    return FATAL_EXIT_CODE

@@ -9,9 +9,12 @@ prints what the member saw. Needs no account anywhere and no network.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import sys
 import tempfile
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -54,6 +57,35 @@ def describe(message: FakeMessage) -> list[str]:
     return lines
 
 
+# What a member must see in the transcript of a whole session (tests/e2e/test_demo.py, and the
+# bot in its Docker container: tests/container_demo.py).
+TRANSCRIPT_SHOWS = (
+    "» alice: /imgur link",
+    "Linked! Your Imgur account",
+    "Imgur page 1 · 1–5 of 10",
+    "Imgur page 2 · 1–4 of 4",
+    "Hidden: marked NSFW",
+    "» alice: /imgur status",
+    "Unlinked.",
+    "Imgur API calls made: 2 favorites pages",
+)
+
+# Starts the bot against the fakes for the session, stops it after.
+BotStarter = Callable[[FakeDiscord, FakeImgur], AbstractAsyncContextManager[object]]
+
+
+def in_process(workdir: Path) -> BotStarter:
+    """The bot in this process (the default)."""
+
+    @contextlib.asynccontextmanager
+    async def start(discord: FakeDiscord, imgur: FakeImgur) -> AsyncIterator[object]:
+        config = make_config(workdir, discord, imgur, imgur={"request_timeout_seconds": 5})
+        async with running_bot(config, discord) as bot:
+            yield bot
+
+    return start
+
+
 def button(message: FakeMessage, label: str) -> dict[str, Any]:
     for row in message.components:
         for component in row.get("components", []):
@@ -62,8 +94,8 @@ def button(message: FakeMessage, label: str) -> dict[str, Any]:
     raise LookupError(label)
 
 
-async def play(out: TextIO, workdir: Path) -> None:
-    """Run the whole session, writing the transcript to ``out``."""
+async def play(out: TextIO, workdir: Path, *, bot: BotStarter | None = None) -> None:
+    """Run the whole session, writing the transcript to ``out``; ``bot`` starts the bot."""
 
     def say(text: str = "") -> None:
         print(text, file=out)
@@ -73,8 +105,7 @@ async def play(out: TextIO, workdir: Path) -> None:
         imgur.page_size = 10
         imgur.login_as = "demo_imgurian"  # who "clicks Allow" on the fake authorize page
         with point_discord_py_at(discord):
-            config = make_config(workdir, discord, imgur, imgur={"request_timeout_seconds": 5})
-            async with running_bot(config, discord):
+            async with (bot or in_process(workdir))(discord, imgur):
                 alice = discord.add_user(name="alice")
 
                 async def run(title: str, interaction: FakeInteraction) -> FakeMessage:

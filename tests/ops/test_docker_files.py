@@ -132,16 +132,60 @@ def test_the_build_context_leaves_out_secrets_and_data() -> None:
     ]
     assert lines[0] == "*", "the context is an allow-list: everything else stays out"
     allowed = {line[1:].rstrip("/") for line in lines if line.startswith("!")}
-    assert allowed == {"pyproject.toml", "README.md", "bot", "cogs"}
+    assert allowed == {
+        "pyproject.toml",
+        "README.md",
+        "bot",
+        "cogs",
+        "requirements/runtime.txt",
+        "requirements/build.txt",
+    }
+
+
+def test_no_syntax_line_that_would_fetch_a_frontend_image() -> None:
+    # `# syntax=...` makes BuildKit pull a frontend from a registry: a build with no registry
+    # but the base image's then fails.
+    text = (ROOT / "Dockerfile").read_text(encoding="utf-8")
+    assert not re.search(r"(?im)^#\s*syntax\s*=", text)
+
+
+def test_the_dependencies_come_from_the_lock_file_with_hashes() -> None:
+    runs = " ".join(args for word, args in stages()[0] if word == "RUN")
+    assert "--require-hashes" in runs
+    assert "-r requirements/runtime.txt" in runs
+    assert "--no-build-isolation" in runs  # setuptools comes hashed from requirements/build.txt
+    assert re.search(r"pip install --no-cache-dir --no-deps /wheels/\*\.whl", runs)
+
+
+def test_a_fatal_start_up_fault_holds_before_the_container_exits() -> None:
+    env = dict(final_stage())["ENV"]
+    delay = re.search(r"BOT_FATAL_EXIT_DELAY=(\d+)", env)
+    assert delay, env
+    # Docker resets its restart backoff after 10 s of running: at a minute a restart loop
+    # goes once a minute.
+    assert int(delay[1]) >= 30
 
 
 # -- docker-compose.yml ----------------------------------------------------------------------
 
 
-def compose() -> dict[str, Any]:
-    loaded = yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
+def compose(name: str = "docker-compose.yml") -> dict[str, Any]:
+    loaded = yaml.safe_load((ROOT / name).read_text(encoding="utf-8"))
     assert isinstance(loaded, dict)
     return loaded
+
+
+COMPOSE_FILES = sorted(path.name for path in ROOT.glob("docker-compose*.yml"))
+
+
+@pytest.mark.parametrize("name", COMPOSE_FILES)
+def test_compose_files_work_with_compose_1_29_and_v2(name: str) -> None:
+    # Compose 1.29 (Debian 12's docker-compose) rejects a top-level `name:`; v2 warns that
+    # `version:` is obsolete. CI runs `docker-compose config` on each file (.ci/docker).
+    top = set(compose(name))
+    assert "name" not in top
+    assert "version" not in top
+    assert top <= {"services", "volumes", "secrets", "networks", "configs"}
 
 
 def service() -> dict[str, Any]:

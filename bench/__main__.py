@@ -24,6 +24,7 @@ BENCHMARKS = (
     ("3", "bench.sweep", 420.0),
     ("4", "bench.footprint", 120.0),
     ("5", "bench.credits", 150.0),
+    ("6", "bench.shards_load", 300.0),
 )
 
 

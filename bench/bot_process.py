@@ -51,7 +51,7 @@ async def run_bare(raw: dict[str, Any], guild_ready_timeout: float | None) -> No
 
 
 async def run_imgur_bot(raw: dict[str, Any], guild_ready_timeout: float | None) -> None:
-    from bot.app import ImgurBot
+    from bot.app import create_bot
     from bot.config import parse_config
     from bot.logs import setup_logging
 
@@ -59,7 +59,7 @@ async def run_imgur_bot(raw: dict[str, Any], guild_ready_timeout: float | None) 
     config = parse_config(raw, {})
     setup_logging(config.logging.level, config.logging.format)
     options = {} if guild_ready_timeout is None else {"guild_ready_timeout": guild_ready_timeout}
-    bot = ImgurBot(config, **options)
+    bot = create_bot(config, **options)
     await _run(bot, config.discord.token, imported)
 
 

@@ -85,7 +85,7 @@ async def run(
     requested stop, 1 if the connection to Discord ended by itself; a refused token raises
     StartupError.
     """
-    from bot.app import ImgurBot  # imported here: healthcheck and the db commands skip it
+    from bot.app import create_bot  # imported here: healthcheck and the db commands skip it
 
     loop = asyncio.get_running_loop()
     stopping = asyncio.Event() if stop is None else stop
@@ -96,7 +96,7 @@ async def run(
                 loop.add_signal_handler(signum, stopping.set)
                 handled.append(signum)
     try:
-        bot = await login_with_retry(lambda: ImgurBot(config), config.discord.token, stopping)
+        bot = await login_with_retry(lambda: create_bot(config), config.discord.token, stopping)
         if bot is None:
             log.info("stopped before Discord accepted the login")
             return 0

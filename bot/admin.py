@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bot.config import Config, ConfigError
+from bot.config import BIO, OAUTH, Config, ConfigError
 from bot.heartbeat import HEARTBEAT_MAX_AGE_SECONDS, heartbeat_age, heartbeat_path
 from bot.secrets_env import parse_key_list
 from bot.storage import InvalidKeyError, LinkStore, TokenCipher, generate_key
@@ -228,9 +228,25 @@ async def check(config: Config) -> int:
         f"configuration OK; database {config.storage.database}: {stats.links} links, "
         f"{stats.broken_links} broken, {stats.pending_states} pending link attempts"
     )
+    print(link_methods_line(config))
+    if OAUTH in config.imgur.link_methods and not config.imgur.client_secret:
+        print(
+            "note: IMGUR_CLIENT_SECRET (imgur.client_secret) is not set: only the bio link "
+            "method is possible"
+        )
     for line in missing:
         print(f"error: {line}", file=sys.stderr)
     return 1 if missing else 0
+
+
+def link_methods_line(config: Config) -> str:
+    """The link methods in force, as ``--check`` prints them."""
+    described = {
+        OAUTH: f"oauth (Imgur's authorize page, {config.imgur.response_type.value} flow)",
+        BIO: "bio (a code in the Imgur profile's About text; client id only)",
+    }
+    methods = config.imgur.methods_in_force
+    return "link methods: " + (", ".join(described[m] for m in methods) if methods else "none")
 
 
 # -- db backup ---------------------------------------------------------------------------------

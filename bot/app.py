@@ -9,18 +9,20 @@ import json
 import logging
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 import discord
 import yarl
 from discord.ext import commands
 
+from bot.bio import BioLinkService
 from bot.config import Config
 from bot.favorites import FavoritesService, PageCache
 from bot.imgur import ImgurClient
 from bot.linking import LinkService
 from bot.secrets_env import parse_key_list
+from bot.stale_components import answer_stale, is_handled
 from bot.storage import LinkStore, TokenCipher, load_or_create_key_file
 from bot.tokens import TokenManager
 
@@ -59,7 +61,7 @@ async def open_store(config: Config) -> LinkStore:
 class ImgurBot(commands.Bot):
     """The Discord bot. Everything it owns is created in ``setup_hook`` and closed in ``close``."""
 
-    def __init__(self, config: Config, *, guild_ready_timeout: float = 2.0) -> None:
+    def __init__(self, config: Config, *, guild_ready_timeout: float = 2.0, **options: Any) -> None:
         intents = discord.Intents.none()
         intents.guilds = True  # channel NSFW flags; no privileged intent is needed
         super().__init__(
@@ -68,6 +70,7 @@ class ImgurBot(commands.Bot):
             help_command=None,
             guild_ready_timeout=guild_ready_timeout,
             allowed_mentions=discord.AllowedMentions.none(),
+            **options,
         )
         self.config = config
         self._session: aiohttp.ClientSession | None = None
@@ -76,9 +79,11 @@ class ImgurBot(commands.Bot):
         self._tokens: TokenManager | None = None
         self._links: LinkService | None = None
         self._favorites: FavoritesService | None = None
+        self._bio: BioLinkService | None = None
         self._web: CallbackServer | None = None
         self.gateway_connected = asyncio.Event()
         self._gc_frozen = False
+        self._stale_answers: set[asyncio.Task[None]] = set()
 
     # Services, available once setup_hook ran.
     @property
@@ -106,6 +111,11 @@ class ImgurBot(commands.Bot):
         assert self._favorites is not None, "setup_hook has not run"
         return self._favorites
 
+    @property
+    def bio(self) -> BioLinkService:
+        assert self._bio is not None, "setup_hook has not run"
+        return self._bio
+
     async def login(self, token: str) -> None:
         point_discord_at(self.config.discord.api_base, self.config.discord.gateway_url)
         await super().login(token)
@@ -131,7 +141,14 @@ class ImgurBot(commands.Bot):
             concurrency=config.refresh.concurrency,
         )
         cache = PageCache(config.cache.favorites_ttl_seconds, config.cache.max_entries)
-        self._favorites = FavoritesService(self._imgur, self._tokens, cache)
+        self._bio = BioLinkService(
+            self._store,
+            self._imgur,
+            checks_per_hour=config.imgur.bio_checks_per_hour,
+            on_change=cache.forget_member,
+            notify=self.notify_member,
+        )
+        self._favorites = FavoritesService(self._imgur, self._tokens, cache, public=self._bio)
         self._links = LinkService(
             self._store,
             self._imgur,
@@ -150,8 +167,31 @@ class ImgurBot(commands.Bot):
                 self._store,
                 is_connected=self.gateway_connected.is_set,
                 notify=self.notify_member,
+                member_name=self.member_name,
             )
+            # Code and token links open the server's confirmation page first (issue 10, 2).
+            self._links.confirm_url = self._web.confirm_url
             await self._web.start()
+
+    def dispatch(self, event_name: str, /, *args: Any, **kwargs: Any) -> None:
+        super().dispatch(event_name, *args, **kwargs)
+        # Called by discord.py right after it handed the interaction to its view store, before
+        # any handler ran: what the store holds now is exactly what will handle it.
+        if event_name == "interaction" and args and not is_handled(self._connection, args[0]):
+            task = asyncio.create_task(answer_stale(args[0]), name="imgur-stale-interaction")
+            self._stale_answers.add(task)
+            task.add_done_callback(self._stale_answers.discard)
+
+    async def member_name(self, discord_user_id: int) -> str | None:
+        """How the web confirmation page names a member: "Alice (@alice)"; None if unknown."""
+        user = self.get_user(discord_user_id)
+        if user is None:
+            try:
+                user = await self.fetch_user(discord_user_id)
+            except discord.HTTPException:
+                return None
+        handle = f"@{user}"
+        return handle if user.display_name == user.name else f"{user.display_name} ({handle})"
 
     async def notify_member(self, discord_user_id: int, text: str) -> None:
         """DM a member; a closed DM or a Discord failure is logged, not raised."""
@@ -165,6 +205,10 @@ class ImgurBot(commands.Bot):
         """Sync the command tree as ``discord.sync_commands`` says, only when it changed."""
         mode = self.config.discord.sync_commands
         if mode == "off":
+            return
+        if not self.config.discord.runs_shard_zero:
+            # Several processes share the bot: one sync is enough, and Discord limits them.
+            log.info("application commands are synced by the process that runs shard 0")
             return
         guild_id = self.config.discord.sync_guild_id
         guild = discord.Object(id=guild_id) if guild_id is not None else None
@@ -186,14 +230,25 @@ class ImgurBot(commands.Bot):
             # full passes, which otherwise stall the event loop for 100+ ms under load.
             gc.freeze()
             self._gc_frozen = True
-        self.gateway_connected.set()
+        self._gateway_up()
         user = self.user
         log.info(
-            "connected as %s (%s) to %d guilds", user, user.id if user else "?", len(self.guilds)
+            "connected as %s (%s) to %d guilds%s",
+            user,
+            user.id if user else "?",
+            len(self.guilds),
+            self._shards_text(),
         )
 
     async def on_resumed(self) -> None:
+        self._gateway_up()
+
+    def _gateway_up(self) -> None:
+        """A connection came up (READY or RESUMED): the bot counts as connected."""
         self.gateway_connected.set()
+
+    def _shards_text(self) -> str:
+        return ""
 
     async def on_disconnect(self) -> None:
         self.gateway_connected.clear()
@@ -214,6 +269,58 @@ class ImgurBot(commands.Bot):
         if self._session is not None:
             await self._session.close()
             self._session = None
+
+
+class ShardedImgurBot(ImgurBot, commands.AutoShardedBot):
+    """The bot on several gateway connections (shards) at once, as ``discord.shard_*`` says.
+
+    Connected (for ``/healthz`` and the heartbeat) means every shard of this process is.
+    """
+
+    def __init__(self, config: Config, *, guild_ready_timeout: float = 2.0) -> None:
+        count = config.discord.shard_count
+        super().__init__(
+            config,
+            guild_ready_timeout=guild_ready_timeout,
+            shard_count=None if count == "auto" else count,  # None: ask GET /gateway/bot
+            shard_ids=list(config.discord.shard_ids) or None,
+        )
+        self._shards_up: set[int] = set()
+
+    def _own_shards(self) -> set[int]:
+        if self.shard_ids:
+            return set(self.shard_ids)
+        return set(range(self.shard_count or 0))  # known once the shards were launched
+
+    def _gateway_up(self) -> None:
+        own = self._own_shards()
+        if own and own <= self._shards_up:
+            self.gateway_connected.set()
+        else:
+            self.gateway_connected.clear()
+
+    def _shards_text(self) -> str:
+        shards = ", ".join(str(shard) for shard in sorted(self._own_shards()))
+        return f" on shard(s) {shards} of {self.shard_count}"
+
+    async def on_shard_ready(self, shard_id: int) -> None:
+        self._shards_up.add(shard_id)
+        self._gateway_up()
+
+    async def on_shard_resumed(self, shard_id: int) -> None:
+        self._shards_up.add(shard_id)
+        self._gateway_up()
+
+    async def on_shard_disconnect(self, shard_id: int) -> None:
+        self._shards_up.discard(shard_id)
+        self.gateway_connected.clear()
+
+
+def create_bot(config: Config, *, guild_ready_timeout: float = 2.0) -> ImgurBot:
+    """The bot ``config`` asks for: sharded when ``discord.shard_count`` is set."""
+    if config.discord.sharded:
+        return ShardedImgurBot(config, guild_ready_timeout=guild_ready_timeout)
+    return ImgurBot(config, guild_ready_timeout=guild_ready_timeout)
 
 
 def _read_text(path: Path) -> str | None:

@@ -11,7 +11,7 @@ import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 from urllib.parse import urlsplit
 
 from bot.imgur.models import ResponseType
@@ -19,6 +19,10 @@ from bot.imgur.models import ResponseType
 T = TypeVar("T")
 
 DEFAULT_CONFIG_PATH = "config.toml"
+
+OAUTH = "oauth"  # link through Imgur's authorize page (needs the client secret)
+BIO = "bio"  # link by a code in the Imgur profile's About text (a client id is enough)
+LINK_METHODS = (OAUTH, BIO)
 
 
 class ConfigError(Exception):
@@ -31,6 +35,18 @@ class DiscordConfig:
     api_base: str = "https://discord.com/api/v10"
     gateway_url: str = ""
     sync_commands: str = "global"  # "global", "guild:<id>" or "off"
+    shard_count: int | Literal["auto"] = 0  # 0: one gateway connection, no sharding
+    shard_ids: tuple[int, ...] = ()  # the shards this process runs; empty: all of them
+
+    @property
+    def sharded(self) -> bool:
+        """Whether the bot connects through discord.py's ``AutoShardedBot``."""
+        return self.shard_count != 0
+
+    @property
+    def runs_shard_zero(self) -> bool:
+        """Whether this process runs shard 0: the one that gets DMs and syncs the commands."""
+        return not self.shard_ids or 0 in self.shard_ids
 
     @property
     def sync_guild_id(self) -> int | None:
@@ -47,6 +63,13 @@ class ImgurConfig:
     api_base: str = "https://api.imgur.com"
     response_type: ResponseType = ResponseType.PIN
     request_timeout_seconds: float = 10.0
+    link_methods: tuple[str, ...] = LINK_METHODS
+    bio_checks_per_hour: int = 10
+
+    @property
+    def methods_in_force(self) -> tuple[str, ...]:
+        """The link methods the bot offers: ``oauth`` only when a client secret is set."""
+        return tuple(m for m in self.link_methods if m != OAUTH or self.client_secret)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +97,12 @@ class WebConfig:
     host: str = "0.0.0.0"  # noqa: S104 - the callback server is meant to be reachable
     port: int = 8080
     public_url: str = ""
+    # Slow or idle clients: see bot/web_guard.py.
+    max_connections: int = 256
+    header_timeout_seconds: float = 10.0
+    body_timeout_seconds: float = 10.0
+    keepalive_timeout_seconds: float = 15.0
+    log_client_ips: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,13 +122,19 @@ class Config:
     logging: LoggingConfig = field(default_factory=LoggingConfig)
 
     def require_credentials(self) -> None:
-        """Raise naming every credential that is still missing (needed to connect)."""
+        """Raise naming every credential that is still missing (needed to connect).
+
+        The client secret is needed only when ``oauth`` is the only link method.
+        """
         missing = [
             name
             for name, value in (
                 ("DISCORD_TOKEN (discord.token)", self.discord.token),
                 ("IMGUR_CLIENT_ID (imgur.client_id)", self.imgur.client_id),
-                ("IMGUR_CLIENT_SECRET (imgur.client_secret)", self.imgur.client_secret),
+                (
+                    "IMGUR_CLIENT_SECRET (imgur.client_secret; or add bio to imgur.link_methods)",
+                    self.imgur.methods_in_force,
+                ),
             )
             if not value
         ]
@@ -113,10 +148,13 @@ ENV_OVERRIDES: dict[str, tuple[str, str]] = {
     "DISCORD_API_BASE": ("discord", "api_base"),
     "DISCORD_GATEWAY_URL": ("discord", "gateway_url"),
     "DISCORD_SYNC_COMMANDS": ("discord", "sync_commands"),
+    "DISCORD_SHARD_COUNT": ("discord", "shard_count"),
+    "DISCORD_SHARD_IDS": ("discord", "shard_ids"),
     "IMGUR_CLIENT_ID": ("imgur", "client_id"),
     "IMGUR_CLIENT_SECRET": ("imgur", "client_secret"),
     "IMGUR_API_BASE": ("imgur", "api_base"),
     "IMGUR_RESPONSE_TYPE": ("imgur", "response_type"),
+    "IMGUR_LINK_METHODS": ("imgur", "link_methods"),
     "BOT_DATABASE": ("storage", "database"),
     "BOT_ENCRYPTION_KEY": ("storage", "encryption_key"),
     "BOT_WEB_ENABLED": ("web", "enabled"),
@@ -173,7 +211,13 @@ def parse_config(raw: Mapping[str, Any], env: Mapping[str, str]) -> Config:
         sync_commands=reader.check(
             "discord", "sync_commands", "global", _valid_sync, "global, guild:<id> or off"
         ),
+        **_shards(reader),
     )
+    if discord.shard_count == "auto" and discord.gateway_url:
+        raise ConfigError(
+            'discord.shard_count: "auto" connects to the gateway Discord names; with '
+            "discord.gateway_url set, give the number of shards"
+        )
     imgur = ImgurConfig(
         client_id=reader.text("imgur", "client_id", ""),
         client_secret=reader.text("imgur", "client_secret", ""),
@@ -188,6 +232,8 @@ def parse_config(raw: Mapping[str, Any], env: Mapping[str, str]) -> Config:
             )
         ),
         request_timeout_seconds=reader.number("imgur", "request_timeout_seconds", 10.0, 0.1, 120),
+        link_methods=reader.choices("imgur", "link_methods", LINK_METHODS),
+        bio_checks_per_hour=int(reader.number("imgur", "bio_checks_per_hour", 10, 1, 1000)),
     )
     storage = StorageConfig(
         database=reader.text("storage", "database", "data/bot.db", empty=False),
@@ -207,6 +253,13 @@ def parse_config(raw: Mapping[str, Any], env: Mapping[str, str]) -> Config:
         host=reader.text("web", "host", "0.0.0.0", empty=False),  # noqa: S104
         port=int(reader.number("web", "port", 8080, 1, 65535)),
         public_url=reader.url("web", "public_url", "", empty=True),
+        max_connections=int(reader.number("web", "max_connections", 256, 8, 100_000)),
+        header_timeout_seconds=reader.number("web", "header_timeout_seconds", 10.0, 0.1, 300),
+        body_timeout_seconds=reader.number("web", "body_timeout_seconds", 10.0, 0.1, 300),
+        keepalive_timeout_seconds=reader.number(
+            "web", "keepalive_timeout_seconds", 15.0, 0.1, 3600
+        ),
+        log_client_ips=reader.boolean("web", "log_client_ips", False),
     )
     if web.enabled and not web.public_url:
         raise ConfigError("web.public_url: required when web.enabled is true")
@@ -227,6 +280,35 @@ def parse_config(raw: Mapping[str, Any], env: Mapping[str, str]) -> Config:
 
 
 _SECTIONS = {"discord", "imgur", "storage", "refresh", "cache", "web", "logging"}
+
+
+MAX_SHARDS = 65536
+
+
+def _shards(reader: _Reader) -> dict[str, Any]:
+    """``shard_count`` (0, a number or "auto") and ``shard_ids`` (all shards when empty)."""
+    raw_count = reader.raw("discord", "shard_count", 0)
+    count: int | Literal["auto"]
+    if isinstance(raw_count, str) and raw_count.strip().lower() == "auto":
+        count = "auto"
+    else:
+        count = reader.integer("discord", "shard_count", raw_count, 0, MAX_SHARDS)
+    ids = reader.integers("discord", "shard_ids", reader.raw("discord", "shard_ids", ()))
+    if not ids:
+        return {"shard_count": count, "shard_ids": ()}
+    if not isinstance(count, int) or count == 0:
+        raise ConfigError(
+            "discord.shard_ids: needs discord.shard_count, the number of shards of the whole bot"
+        )
+    for shard in ids:
+        if not 0 <= shard < count:
+            raise ConfigError(
+                f"discord.shard_ids: shard {shard} is out of range: shards are numbered "
+                f"0 to {count - 1} (discord.shard_count = {count})"
+            )
+        if ids.count(shard) > 1:
+            raise ConfigError(f"discord.shard_ids: shard {shard} is listed twice")
+    return {"shard_count": count, "shard_ids": tuple(sorted(ids))}
 
 
 def _valid_sync(value: str) -> bool:
@@ -271,6 +353,22 @@ class _Reader:
             )
         return value
 
+    def choices(self, section: str, key: str, allowed: tuple[str, ...]) -> tuple[str, ...]:
+        """A non-empty list of ``allowed`` words: a TOML list, or comma-separated text."""
+        value = self._get(section, key, list(allowed))
+        if isinstance(value, str):
+            value = [part for part in value.split(",") if part.strip()]
+        expected = ", ".join(f'"{word}"' for word in allowed)
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ConfigError(f"{section}.{key}: must be a list of {expected}")
+        words = tuple(dict.fromkeys(v.strip().lower() for v in value))
+        unknown = [word for word in words if word not in allowed]
+        if unknown:
+            raise ConfigError(f"{section}.{key}: {unknown[0]!r} is not one of {expected}")
+        if not words:
+            raise ConfigError(f"{section}.{key}: must name at least one of {expected}")
+        return words
+
     def url(
         self,
         section: str,
@@ -304,6 +402,37 @@ class _Reader:
                 f"{section}.{key}: must be between {low:g} and {high:g}, not {value:g}"
             )
         return float(value)
+
+    def raw(self, section: str, key: str, default: object) -> Any:
+        """The value as given (TOML type, or a string from the environment)."""
+        return self._get(section, key, default)
+
+    def integer(self, section: str, key: str, value: object, low: int, high: int) -> int:
+        """A whole number from TOML or an environment string, within ``low``..``high``."""
+        if isinstance(value, str) and value.strip().isdigit():
+            value = int(value.strip())
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{section}.{key}: must be a whole number, not {value!r}")
+        if not low <= value <= high:
+            raise ConfigError(f"{section}.{key}: must be between {low} and {high}, not {value}")
+        return value
+
+    def integers(self, section: str, key: str, value: object) -> list[int]:
+        """A list of whole numbers: a TOML array, or a comma-separated string ("0,2")."""
+        if isinstance(value, str):
+            items: list[object] = [part.strip() for part in value.split(",") if part.strip()]
+        elif isinstance(value, list | tuple):
+            items = list(value)
+        else:
+            raise ConfigError(f'{section}.{key}: must be a list of numbers, like [0, 1] or "0,1"')
+        numbers = []
+        for item in items:
+            if isinstance(item, str) and item.isdigit():
+                item = int(item)
+            if isinstance(item, bool) or not isinstance(item, int):
+                raise ConfigError(f"{section}.{key}: {item!r} is not a whole number")
+            numbers.append(item)
+        return numbers
 
     def boolean(self, section: str, key: str, default: bool) -> bool:
         value = self._get(section, key, default)

@@ -6,10 +6,16 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
+from bot.errors import NoAccessToken
 from bot.imgur import Favorite, ImgurClient, Sort
 from bot.render import ITEMS_PER_MESSAGE
+from bot.storage import LinkKind
 from bot.tokens import TokenManager
+
+if TYPE_CHECKING:
+    from bot.bio import BioLinkService
 
 CacheKey = tuple[int, Sort, int]
 _FORGOTTEN_KEPT = 10_000  # recent unlinks/relinks remembered; a fetch lasts seconds at most
@@ -23,6 +29,7 @@ class FavoritesPage:
     page: int
     sort: Sort
     items: tuple[Favorite, ...]
+    public_only: bool = False  # a bio link's: only the favorites in the public gallery
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +45,7 @@ class FavoritesWindow:
     offset: int
     items: tuple[Favorite, ...]
     page_size: int
+    public_only: bool = False
 
     @property
     def has_previous(self) -> bool:
@@ -52,9 +60,13 @@ class FavoritesWindow:
         """Footer text such as "Imgur page 2 · 6–10 of 60 · newest first"."""
         order = "newest first" if self.sort is Sort.NEWEST else "oldest first"
         last = self.offset + len(self.items)
-        return (
+        text = (
             f"Imgur page {self.page + 1} · {self.offset + 1}–{last} of {self.page_size} · {order}"
         )
+        if self.public_only:
+            # A bio link reads with the client id alone: hidden or private favorites never come.
+            text += " · your public gallery favorites only"
+        return text
 
 
 class PageCache:
@@ -106,12 +118,21 @@ class PageCache:
 
 
 class FavoritesService:
-    """Fetches favorites with the member's own token; cached pages cost no Imgur credit."""
+    """Fetches favorites with the member's own token, or for a bio link the public gallery
+    favorites with the client id (through ``public``); cached pages cost no Imgur credit."""
 
-    def __init__(self, imgur: ImgurClient, tokens: TokenManager, cache: PageCache) -> None:
+    def __init__(
+        self,
+        imgur: ImgurClient,
+        tokens: TokenManager,
+        cache: PageCache,
+        *,
+        public: BioLinkService | None = None,
+    ) -> None:
         self._imgur = imgur
         self._tokens = tokens
         self.cache = cache
+        self._public = public
 
     async def page(self, discord_user_id: int, sort: Sort, page: int) -> FavoritesPage:
         """Imgur page ``page`` (from 0) of the member's favorites."""
@@ -122,11 +143,18 @@ class FavoritesService:
         if cached is not None:
             return cached
         generation = self.cache.generation(discord_user_id)
-        items = await self._tokens.call(
-            discord_user_id,
-            lambda token: self._imgur.favorites(token, page=page, sort=sort),
-        )
-        result = FavoritesPage(page=page, sort=sort, items=tuple(items))
+        link = await self._tokens.linked(discord_user_id)
+        public_only = link.kind is LinkKind.BIO
+        if public_only:
+            if self._public is None:
+                raise NoAccessToken
+            items = await self._public.gallery_favorites(link, page, sort)
+        else:
+            items = await self._tokens.call(
+                discord_user_id,
+                lambda token: self._imgur.favorites(token, page=page, sort=sort),
+            )
+        result = FavoritesPage(page=page, sort=sort, items=tuple(items), public_only=public_only)
         if self.cache.generation(discord_user_id) == generation:
             self.cache.put(key, result)  # not if the member unlinked or relinked meanwhile
         return result
@@ -143,7 +171,14 @@ class FavoritesService:
         last = max(0, (size - 1) // ITEMS_PER_MESSAGE * ITEMS_PER_MESSAGE)
         offset = max(0, min(offset, last))
         items = fetched.items[offset : offset + ITEMS_PER_MESSAGE]
-        return FavoritesWindow(sort=sort, page=page, offset=offset, items=items, page_size=size)
+        return FavoritesWindow(
+            sort=sort,
+            page=page,
+            offset=offset,
+            items=items,
+            page_size=size,
+            public_only=fetched.public_only,
+        )
 
     async def next_window(self, discord_user_id: int, current: FavoritesWindow) -> FavoritesWindow:
         """The window after ``current``: later in the same page, else the next Imgur page."""

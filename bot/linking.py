@@ -7,6 +7,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from urllib.parse import urlencode
 
 from bot.clock import Clock, utcnow
 from bot.errors import (
@@ -14,6 +15,7 @@ from bot.errors import (
     AuthorizationDenied,
     GrantRejected,
     InvalidLinkInput,
+    LinkCancelled,
     UnknownState,
 )
 from bot.imgur import (
@@ -28,7 +30,7 @@ from bot.imgur import (
     Tokens,
     tokens_from_redirect,
 )
-from bot.storage import AuthState, Link, LinkStatus, LinkStore
+from bot.storage import AttemptGoneError, AuthState, Link, LinkStatus, LinkStore
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +48,18 @@ class LinkStart:
 
     def __repr__(self) -> str:  # the URL carries the state
         return f"LinkStart(response_type={self.response_type!r}, expires_at={self.expires_at!r})"
+
+
+@dataclass(frozen=True, slots=True)
+class PendingAttempt:
+    """Whose a link attempt is, and Imgur's authorize URL for it (which carries the state)."""
+
+    discord_user_id: int
+    expires_at: datetime
+    authorize_url: str
+
+    def __repr__(self) -> str:
+        return f"PendingAttempt(discord_user_id={self.discord_user_id!r})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +112,12 @@ class LinkService:
         response_type: ResponseType = ResponseType.PIN,
         clock: Clock = utcnow,
         on_change: Callable[[int], None] | None = None,
+        confirm_url: str | None = None,
     ) -> None:
+        # ``confirm_url``: in the code and token flows, the bot's own page that names the
+        # member the Imgur account will be linked to before sending the browser on to Imgur
+        # (bot.web's CONFIRM_PATH). Members are given it instead of Imgur's authorize URL.
+        self.confirm_url = confirm_url
         self._store = store
         self._imgur = imgur
         self.response_type = response_type
@@ -110,8 +129,28 @@ class LinkService:
         state = await self._store.create_state(
             discord_user_id, self.response_type.value, now=self._clock()
         )
-        url = self._imgur.authorize_url(self.response_type, state.state)
+        if self.confirm_url is not None and self.response_type is not ResponseType.PIN:
+            url = self.confirm_url + "?" + urlencode({"state": state.state})
+        else:
+            url = self._imgur.authorize_url(self.response_type, state.state)
         return LinkStart(url=url, response_type=self.response_type, expires_at=state.expires_at)
+
+    async def pending_attempt(self, state: str) -> PendingAttempt | None:
+        """Whose unexpired attempt ``state`` is, without using it up; None if unknown.
+
+        The store has no read-only look-up of a state, so the attempt is claimed and at once
+        given back: it stays single-use (only a completion ends it).
+        """
+        claimed = await self._store.consume_state_any_member(state, now=self._clock())
+        if claimed is None:
+            return None
+        if not await self._store.restore_state(claimed):
+            return None  # unlinked meanwhile
+        return PendingAttempt(
+            discord_user_id=claimed.discord_user_id,
+            expires_at=claimed.expires_at,
+            authorize_url=self._imgur.authorize_url(ResponseType(claimed.response_type), state),
+        )
 
     async def complete(self, discord_user_id: int, text: str) -> Link:
         """Finish linking from what the member pasted: a PIN, a code or a redirect URL."""
@@ -131,6 +170,9 @@ class LinkService:
         return await self._finish(pending, LinkInput(redirect=grant))
 
     async def _finish(self, state: AuthState | None, parsed: LinkInput) -> Link:
+        # The attempt is claimed (see LinkStore.consume_state) until it ends here: stored as a
+        # link, given back for another try, or dropped. An unlink meanwhile deletes the claim,
+        # and then nothing is stored nor given back: the unlink wins.
         if state is None:
             raise UnknownState
         try:
@@ -138,7 +180,16 @@ class LinkService:
         except (ImgurUnavailable, RateLimited, InvalidLinkInput):
             # Imgur did not decide, or the paste was of the wrong kind for this attempt: let
             # the member try again (the same PIN, or the whole address) without starting over.
-            await self._store.restore_state(state)
+            if not await self._store.restore_state(state):
+                raise LinkCancelled from None
+            raise
+        except LinkCancelled:
+            raise
+        except BaseException:
+            try:
+                await self._store.drop_state(state)
+            except Exception:  # the original failure is what counts; the claim expires anyway
+                log.debug("could not drop a failed link attempt", exc_info=True)
             raise
 
     async def _complete(self, state: AuthState, parsed: LinkInput) -> Link:
@@ -170,7 +221,7 @@ class LinkService:
             account = Account(id=tokens.account_id, username=tokens.account_username)
         else:
             account = await self._imgur.account(tokens.access_token)
-        return await self._save(state.discord_user_id, tokens, account)
+        return await self._save(state, tokens, account)
 
     async def complete_with_tokens(self, state: AuthState, tokens: Tokens) -> Link:
         """Store tokens that came in a redirect, once Imgur confirms whose they are."""
@@ -184,11 +235,12 @@ class LinkService:
             claimed_name is not None and claimed_name.lower() != account.username.lower()
         ):
             raise AccountMismatch
-        return await self._save(state.discord_user_id, tokens, account)
+        return await self._save(state, tokens, account)
 
-    async def _save(self, discord_user_id: int, tokens: Tokens, account: Account) -> Link:
+    async def _save(self, state: AuthState, tokens: Tokens, account: Account) -> Link:
         if not tokens.refresh_token:
             raise GrantRejected
+        discord_user_id = state.discord_user_id
         now = self._clock()
         link = Link(
             discord_user_id=discord_user_id,
@@ -201,7 +253,11 @@ class LinkService:
             linked_at=now,
             refreshed_at=now,
         )
-        await self._store.save_link(link)
+        try:
+            await self._store.save_link(link, attempt=state)
+        except AttemptGoneError:
+            log.info("member %s unlinked while linking; nothing stored", discord_user_id)
+            raise LinkCancelled from None
         log.info("member %s linked an Imgur account", discord_user_id)
         self._changed(discord_user_id)
         return link

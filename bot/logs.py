@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
 import sys
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
@@ -83,6 +85,112 @@ class RedactingFilter(logging.Filter):
         return True
 
 
+class RateLimitFilter(logging.Filter):
+    """Lets at most ``burst`` records of one kind through per ``period`` seconds.
+
+    A kind is a logger name, a level and a message template, so a flood of the same complaint
+    (asyncio's accept errors when descriptors run out, the callback server closing slow
+    connections) cannot fill the logs. The first record of a kind let through after some were
+    held back says how many. Only records from ``names`` (and their children) are limited.
+    """
+
+    def __init__(
+        self,
+        names: Iterable[str],
+        *,
+        burst: int = 5,
+        period: float = 60.0,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        super().__init__()
+        self._names = tuple(names)
+        self.burst = burst
+        self.period = period
+        self._monotonic = monotonic
+        self._kinds: dict[tuple[str, int, str], tuple[float, int, int]] = {}  # start, let, held
+
+    def _limited(self, name: str) -> bool:
+        return any(name == limited or name.startswith(limited + ".") for limited in self._names)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not self._limited(record.name):
+            return True
+        kind = (record.name, record.levelno, str(record.msg))
+        now = self._monotonic()
+        start, let, held = self._kinds.get(kind, (now, 0, 0))
+        if now - start >= self.period:
+            start, let = now, 0
+        if let >= self.burst:
+            self._kinds[kind] = (start, let, held + 1)
+            return False
+        self._kinds[kind] = (start, let + 1, 0)
+        if len(self._kinds) > 1024:  # a bounded memory of kinds
+            self._kinds.pop(next(iter(self._kinds)))
+        if held:
+            record.msg = f"{record.msg} [{held} more like this not shown]"
+        return True
+
+
+# Loggers whose repeated complaints are rate-limited: the event loop's (accept errors) and the
+# callback server's (aiohttp's and ours). Access lines are not limited.
+RATE_LIMITED_LOGGERS = ("asyncio", "aiohttp.server", "aiohttp.web", "bot.web", "bot.web_guard")
+
+
+def _payload_summary(value: object) -> object:
+    if isinstance(value, dict):
+        known = {key: value[key] for key in ("op", "t", "s") if key in value}
+        return "{" + ", ".join(f"{key}={known[key]}" for key in known) + ", ...}"
+    if isinstance(value, list | tuple):
+        return f"[{len(value)} items]"
+    return value
+
+
+class GatewayPayloadFilter(logging.Filter):
+    """discord.py's gateway logger (``discord.gateway``) logs every received payload at DEBUG.
+
+    An INTERACTION_CREATE payload carries what a member typed (a PIN in ``/imgur pin``'s option
+    or the PIN modal's field, a redirect URL with its code and state) and the interaction's
+    token. Each payload argument is reduced to its opcode, event name and sequence number, so
+    DEBUG still shows the gateway's traffic but none of its content.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and any(
+            isinstance(arg, dict | list | tuple) for arg in record.args
+        ):
+            record.args = tuple(_payload_summary(arg) for arg in record.args)
+        return True
+
+
+_MAX_SQL_SHOWN = 160
+
+
+def _statement_summary(value: object) -> object:
+    if isinstance(value, functools.partial):
+        name = getattr(value.func, "__name__", "call")
+        sql = next((arg for arg in value.args if isinstance(arg, str)), None)
+        if sql is None:
+            return f"{name}()"
+        sql = " ".join(sql.split())
+        cut = sql[:_MAX_SQL_SHOWN] + ("..." if len(sql) > _MAX_SQL_SHOWN else "")
+        return f"{name}({cut!r}, <parameters not shown>)"
+    return value
+
+
+class SqlParametersFilter(logging.Filter):
+    """aiosqlite logs each call at DEBUG as the repr of a ``functools.partial``: the SQL *and
+    its parameters* (Imgur usernames, digests, encrypted tokens). Only the SQL text is kept."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(_statement_summary(arg) for arg in record.args)
+        return True
+
+
+_GATEWAY_FILTER = GatewayPayloadFilter()
+_SQL_FILTER = SqlParametersFilter()
+
+
 class JsonFormatter(logging.Formatter):
     """One JSON object a line: time, level, logger, message, and exception when there is one."""
 
@@ -112,6 +220,7 @@ def setup_logging(level: str = "INFO", fmt: str = "text", stream: TextIO | None 
     ``stream``, stderr by default.
     """
     handler = logging.StreamHandler(sys.stderr if stream is None else stream)
+    handler.addFilter(RateLimitFilter(RATE_LIMITED_LOGGERS))
     handler.addFilter(RedactingFilter())
     handler.setFormatter(JsonFormatter() if fmt == "json" else logging.Formatter(TEXT_FORMAT))
     root = logging.getLogger()
@@ -119,5 +228,13 @@ def setup_logging(level: str = "INFO", fmt: str = "text", stream: TextIO | None 
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)
-    # discord.http logs whole requests at DEBUG; keep it at INFO or above whatever the level.
-    logging.getLogger("discord.http").setLevel(max(logging.INFO, logging.getLevelName(level)))
+    quiet = max(logging.INFO, logging.getLevelName(level))
+    # discord.http logs whole requests (DM texts, authorize URLs) at DEBUG; aiosqlite two lines
+    # for every SQL statement (a sweep of thousands of links: tens of thousands of lines),
+    # parameters included. Keep both at INFO or above whatever the level. Should anyone lower
+    # them again, the filters below still keep their parameters out, as they keep what members
+    # typed out of discord.py's gateway payloads (which stay at DEBUG: they show the traffic).
+    logging.getLogger("discord.http").setLevel(quiet)
+    logging.getLogger("aiosqlite").setLevel(quiet)
+    logging.getLogger("aiosqlite").addFilter(_SQL_FILTER)  # (adding twice is a no-op)
+    logging.getLogger("discord.gateway").addFilter(_GATEWAY_FILTER)

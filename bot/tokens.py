@@ -11,9 +11,9 @@ from functools import partial
 from typing import TypeVar
 
 from bot.clock import Clock, utcnow
-from bot.errors import LinkBroken, NotLinked
+from bot.errors import AccountGone, LinkBroken, NoAccessToken, NotLinked
 from bot.imgur import ImgurClient, ImgurError, InvalidAccessToken, InvalidGrant, RateLimited
-from bot.storage import DueLink, Link, LinkNotFoundError, LinkStatus, LinkStore
+from bot.storage import DueLink, Link, LinkKind, LinkNotFoundError, LinkStatus, LinkStore
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +23,10 @@ SWEEP_BATCH = 500
 # A sweep stops early once this many temporary failures show Imgur is struggling; the next
 # sweep picks up where it stopped, since nothing was changed for those links.
 SWEEP_FAILURE_BUDGET = 16
+# Refreshed tokens whose database write failed are kept in memory and written again after these
+# many seconds, doubling up to the last (see TokenManager._keep_unsaved).
+WRITE_RETRY_FIRST = 0.5
+WRITE_RETRY_MAX = 30.0
 
 
 @dataclass(slots=True)
@@ -46,6 +50,7 @@ class TokenManager:
         lead: timedelta = timedelta(days=1),
         concurrency: int = 8,
         clock: Clock = utcnow,
+        write_retry: tuple[float, float] = (WRITE_RETRY_FIRST, WRITE_RETRY_MAX),
     ) -> None:
         self._store = store
         self._imgur = imgur
@@ -53,25 +58,56 @@ class TokenManager:
         self._concurrency = concurrency
         self._clock = clock
         self._inflight: dict[int, asyncio.Task[Link]] = {}
+        # Refreshes Imgur answered whose write failed: the only copy of a rotated refresh token.
+        self._unsaved: dict[int, Link] = {}
+        self._write_retry = write_retry
+        self._writer: asyncio.Task[None] | None = None
+
+    @property
+    def unsaved(self) -> int:
+        """How many members' refreshed tokens are waiting to be written to the database."""
+        return len(self._unsaved)
 
     async def linked(self, discord_user_id: int) -> Link:
-        """The member's link; :class:`NotLinked` or :class:`LinkBroken` when unusable."""
+        """The member's link; :class:`NotLinked` or :class:`LinkBroken` when unusable.
+
+        Tokens refreshed but not yet written (see ``_keep_unsaved``) stand in for the stored ones.
+        """
         link = await self._store.get(discord_user_id)
+        unsaved = self._unsaved.get(discord_user_id)
+        if unsaved is not None:
+            if link is not None and link.linked_at == unsaved.linked_at:
+                return unsaved
+            del self._unsaved[discord_user_id]  # unlinked or linked anew: those tokens are moot
         if link is None:
             raise NotLinked
         if link.status is LinkStatus.BROKEN:
-            raise LinkBroken
+            raise AccountGone if link.kind is LinkKind.BIO else LinkBroken
         return link
 
     async def aclose(self, grace: float) -> None:
-        """Let refreshes under way finish (at most ``grace`` seconds), then cancel the rest."""
+        """Let refreshes under way finish (at most ``grace`` seconds), then cancel the rest.
+
+        Refreshed tokens not written yet get one last try; those that fail are logged.
+        """
         running = list(self._inflight.values())
-        if not running:
-            return
-        _, pending = await asyncio.wait(running, timeout=grace)
-        for task in pending:
-            task.cancel()
-        await asyncio.gather(*pending, return_exceptions=True)
+        if running:
+            _, pending = await asyncio.wait(running, timeout=grace)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+        if self._writer is not None:
+            self._writer.cancel()
+            await asyncio.gather(self._writer, return_exceptions=True)
+            self._writer = None
+        if self._unsaved:
+            await self._write_unsaved()
+        if self._unsaved:
+            log.error(
+                "the refreshed tokens of %d member(s) could not be written to the database; "
+                "their next refresh uses the older refresh token, which Imgur may refuse",
+                len(self._unsaved),
+            )
 
     def due(self, link: Link | DueLink, now: datetime) -> bool:
         """Whether the link's access token should be refreshed now.
@@ -82,6 +118,8 @@ class TokenManager:
         This is the rule; the sweep's query, ``LinkStore.due_for_refresh``, states it in
         SQL (``expires_at <= now + lead AND expires_at + issued <= 2 * now``): change both.
         """
+        if link.expires_at is None:
+            return False  # a bio link: no token, nothing to refresh
         issued = link.refreshed_at or link.linked_at
         lead = self._lead
         if issued is not None and link.expires_at > issued:
@@ -91,17 +129,18 @@ class TokenManager:
     async def access_token_for(self, discord_user_id: int) -> str:
         """A usable access token, refreshed first when it expires within the lead time."""
         link = await self.linked(discord_user_id)
+        access_token, expires_at = _token_of(link)
         now = self._clock()
         if not self.due(link, now):
-            return link.access_token
+            return access_token
         try:
-            return (await self.refresh(discord_user_id)).access_token
+            return _token_of(await self.refresh(discord_user_id))[0]
         except (LinkBroken, NotLinked):
             raise
         except ImgurError:
-            if link.expires_at > now:
+            if expires_at > now:
                 # Refreshing early failed for a passing reason: the old token still works.
-                return link.access_token
+                return access_token
             raise
 
     async def call(self, discord_user_id: int, request: Callable[[str], Awaitable[T]]) -> T:
@@ -112,7 +151,7 @@ class TokenManager:
         except InvalidAccessToken:
             log.info("access token of member %s rejected; refreshing", discord_user_id)
         link = await self.refresh(discord_user_id, rejected_access_token=token)
-        return await request(link.access_token)
+        return await request(_token_of(link)[0])
 
     async def refresh(
         self, discord_user_id: int, *, rejected_access_token: str | None = None
@@ -154,43 +193,107 @@ class TokenManager:
             return link  # somebody refreshed it since that token was read
         if rejected_access_token is None and not self.due(link, now):
             return link  # refreshed by a caller that finished just before this one started
+        if link.refresh_token is None:
+            raise NoAccessToken  # a bio link
         try:
             tokens = await self._imgur.refresh(link.refresh_token)
         except InvalidGrant:
             log.warning(
                 "refresh token of member %s refused by Imgur; link marked broken", discord_user_id
             )
+            self._unsaved.pop(discord_user_id, None)
             await self._store.mark_broken(
                 discord_user_id, "Imgur refused the refresh token", linked_at=link.linked_at
             )
             raise LinkBroken from None
         except ImgurError as exc:
             log.info("refresh for member %s failed for now: %s", discord_user_id, exc)
-            await self._store.record_error(discord_user_id, _short(exc), linked_at=link.linked_at)
+            try:
+                await self._store.record_error(
+                    discord_user_id, _short(exc), linked_at=link.linked_at
+                )
+            except LinkNotFoundError:
+                raise
+            except Exception as write_error:  # a note for /imgur status; Imgur's failure counts
+                log.info("could not record the failure (%s)", type(write_error).__name__)
             raise
         now = self._clock()
-        expires_at = tokens.expires_at(now)
-        refresh_token = tokens.refresh_token or link.refresh_token
-        await self._store.update_tokens(
-            discord_user_id,
-            access_token=tokens.access_token,
-            refresh_token=refresh_token,
-            expires_at=expires_at,
-            refreshed_at=now,
-            linked_at=link.linked_at,
-        )
-        log.debug("refreshed tokens of member %s", discord_user_id)
-        return Link(
+        refreshed = Link(
             discord_user_id=link.discord_user_id,
             imgur_account_id=link.imgur_account_id,
             imgur_username=link.imgur_username,
             access_token=tokens.access_token,
-            refresh_token=refresh_token,
-            expires_at=expires_at,
+            refresh_token=tokens.refresh_token or link.refresh_token,
+            expires_at=tokens.expires_at(now),
             status=LinkStatus.OK,
             linked_at=link.linked_at,
             refreshed_at=now,
         )
+        try:
+            await self._write(refreshed)
+        except LinkNotFoundError:
+            raise
+        except BaseException as exc:
+            # Imgur has answered: with rotating refresh tokens the old one is dead now, and this
+            # answer is the only copy of the new one. It must not be dropped.
+            self._keep_unsaved(refreshed, exc)
+            if not isinstance(exc, Exception):
+                raise
+        log.debug("refreshed tokens of member %s", discord_user_id)
+        return refreshed
+
+    async def _write(self, link: Link) -> None:
+        """Store refreshed tokens (only into the link they belong to, see update_tokens)."""
+        refreshed_at = link.refreshed_at or self._clock()
+        access_token, expires_at = _token_of(link)
+        if link.refresh_token is None:
+            raise NoAccessToken  # only oauth links are refreshed
+        await self._store.update_tokens(
+            link.discord_user_id,
+            access_token=access_token,
+            refresh_token=link.refresh_token,
+            expires_at=expires_at,
+            refreshed_at=refreshed_at,
+            linked_at=link.linked_at,
+        )
+        kept = self._unsaved.get(link.discord_user_id)
+        if kept is not None and (kept.refreshed_at or refreshed_at) <= refreshed_at:
+            del self._unsaved[link.discord_user_id]  # what was kept is written, or superseded
+
+    def _keep_unsaved(self, link: Link, exc: BaseException) -> None:
+        log.warning(
+            "refreshed tokens of member %s could not be written (%s); kept in memory and "
+            "written again shortly",
+            link.discord_user_id,
+            type(exc).__name__,
+        )
+        self._unsaved[link.discord_user_id] = link
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._retry_writes())
+
+    async def _retry_writes(self) -> None:
+        delay, longest = self._write_retry
+        while self._unsaved:
+            await asyncio.sleep(delay)
+            await self._write_unsaved()
+            delay = min(delay * 2, longest)
+
+    async def _write_unsaved(self) -> None:
+        for user_id, link in list(self._unsaved.items()):
+            if user_id in self._inflight:
+                continue  # that refresh starts from these tokens and writes its own result
+            try:
+                await self._write(link)
+            except LinkNotFoundError:
+                self._unsaved.pop(user_id, None)  # unlinked or linked anew meanwhile
+            except Exception as exc:
+                log.info(
+                    "refreshed tokens of member %s still not written (%s)",
+                    user_id,
+                    type(exc).__name__,
+                )
+            else:
+                log.info("refreshed tokens of member %s written after all", user_id)
 
     async def sweep(self) -> SweepResult:
         """Refresh every link that is due (see ``due``), ``concurrency`` at a time."""
@@ -257,6 +360,13 @@ class TokenManager:
             log.exception("refresh of member %s failed unexpectedly", user_id)
         else:
             result.refreshed += 1
+
+
+def _token_of(link: Link) -> tuple[str, datetime]:
+    """The access token of an oauth link and its expiry; a bio link has none."""
+    if link.access_token is None or link.expires_at is None:
+        raise NoAccessToken
+    return link.access_token, link.expires_at
 
 
 def _short(exc: ImgurError) -> str:

@@ -1,6 +1,10 @@
 """The optional callback web server: Imgur's ``code`` and ``token`` redirects, and ``/healthz``.
 
 Routes:
+- ``GET /oauth/continue?state=..``: in the ``code`` and ``token`` flows the link a member gets
+  opens this page first. It names the Discord member the attempt belongs to and links on to
+  Imgur's authorize URL, so whoever was sent someone else's link sees whose it is before
+  allowing anything. It does not use the attempt up.
 - ``GET /oauth/callback``: ``?code=..&state=..`` links the state's member at once;
   ``?error=..`` is a refusal; anything else gets the page whose script posts the ``#access_token``
   fragment (which never reaches a server) to
@@ -21,25 +25,40 @@ import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
+from aiohttp.http_exceptions import HttpProcessingError
 
 from bot.config import ConfigError, WebConfig
-from bot.errors import AccountMismatch, GrantRejected, InvalidLinkInput, UnknownState
+from bot.errors import (
+    AccountMismatch,
+    GrantRejected,
+    InvalidLinkInput,
+    LinkCancelled,
+    UnknownState,
+)
 from bot.imgur import ImgurError, ImgurUnavailable, RateLimited, Tokens
 from bot.imgur.parse import parse_tokens
-from bot.linking import LinkService
+from bot.linking import LinkService, PendingAttempt
 from bot.storage import Link, LinkStore
-from bot.web_pages import CONTENT_SECURITY_POLICY, render_page, render_token_page
+from bot.web_guard import ConnectionGuard, ConnectionLimits, descriptor_limit
+from bot.web_pages import (
+    CONTENT_SECURITY_POLICY,
+    render_confirm_page,
+    render_page,
+    render_token_page,
+)
 
 __all__ = [
     "CALLBACK_PATH",
+    "CONFIRM_PATH",
     "HEALTH_PATH",
     "TOKEN_PATH",
     "BadStatePenalty",
     "CallbackServer",
+    "MemberName",
     "Notify",
     "create_app",
 ]
@@ -47,16 +66,21 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 Notify = Callable[[int, str], Awaitable[None]]
+# How the confirmation page names a Discord member ("Alice (@alice)"), or None if unknown.
+MemberName = Callable[[int], Awaitable[str | None]]
 
+CONFIRM_PATH: Final = "/oauth/continue"
 CALLBACK_PATH: Final = "/oauth/callback"
 TOKEN_PATH: Final = "/oauth/token"  # noqa: S105 - a path, not a secret
 HEALTH_PATH: Final = "/healthz"
 MAX_BODY_BYTES: Final = 8 * 1024
 MAX_VALUE_LENGTH: Final = 512
+MAX_NAME_LENGTH: Final = 100
 _TOKEN_FIELDS: Final = frozenset(
     {"access_token", "refresh_token", "expires_in", "token_type", "account_id", "account_username"}
 )
 _PING_TIMEOUT: Final = 2.0
+_MEMBER_NAME_TIMEOUT: Final = 3.0
 _NOTIFY_DRAIN_SECONDS: Final = 5.0
 
 SECURITY_HEADERS: Final = {
@@ -93,6 +117,11 @@ NO_GRANT = Outcome(400, "Nothing to link", "Imgur's answer held no usable code o
 GRANT_REJECTED = Outcome(400, "Not linked", "Imgur did not accept this authorization. " + AGAIN)
 ACCOUNT_MISMATCH = Outcome(
     400, "Not linked", "Those tokens do not belong to the account they name; nothing was linked."
+)
+CANCELLED = Outcome(
+    409,
+    "Not linked",
+    "You unlinked in Discord while this link was being completed, so nothing was linked. " + AGAIN,
 )
 UNAVAILABLE = Outcome(
     503,
@@ -173,11 +202,11 @@ class BadStatePenalty:
             return 0.0
         return min(self.max_delay, self.step * 2.0 ** min(over, 32))
 
-    async def wait(self, address: str) -> None:
-        """Wait the address's penalty, if it has one."""
+    async def wait(self, address: str, *, shown_as: str = "a client") -> None:
+        """Wait the address's penalty, if it has one; ``shown_as`` names it in the log."""
         delay = self.delay_for(address)
         if delay > 0:
-            log.info("slowing down %s by %.1fs after repeated unknown states", address, delay)
+            log.info("slowing down %s by %.1fs after repeated unknown states", shown_as, delay)
             await self._sleep(delay)
 
     def record(self, address: str) -> None:
@@ -199,15 +228,57 @@ class _CallbackHandlers:
         is_connected: Callable[[], bool],
         notify: Notify,
         penalty: BadStatePenalty,
+        *,
+        body_timeout: float,
+        log_client_ips: bool,
+        member_name: MemberName | None,
     ) -> None:
         self._links = links
+        self._member_name = member_name
         self._store = store
         self._is_connected = is_connected
         self._notify = notify
         self._penalty = penalty
+        self._body_timeout = body_timeout
+        self._log_client_ips = log_client_ips
         self._notifications: set[asyncio.Task[None]] = set()
 
+    def _shown_as(self, address: str) -> str:
+        """How the logs name a client: its address only when the operator asked for that."""
+        return address if self._log_client_ips else "a client"
+
     # --- routes ------------------------------------------------------------------------
+
+    async def confirm(self, request: web.Request) -> web.Response:
+        state = request.query.get("state", "")
+        address = request.remote or "unknown"
+        if not state or len(state) > MAX_VALUE_LENGTH:
+            await self._bad_state(address)
+            return _html(UNKNOWN_STATE)
+        attempt = await self._links.pending_attempt(state)
+        if attempt is None:
+            log.info("confirmation page asked by %s for an unknown state", self._shown_as(address))
+            await self._bad_state(address)
+            return _html(UNKNOWN_STATE)
+        member = await self._name_of(attempt)
+        expires = attempt.expires_at.strftime("%H:%M UTC")
+        text = render_confirm_page(member, attempt.authorize_url, expires)
+        return web.Response(text=text, content_type="text/html")
+
+    async def _name_of(self, attempt: PendingAttempt) -> str:
+        fallback = f"the Discord user with the id {attempt.discord_user_id}"
+        if self._member_name is None:
+            return fallback
+        try:
+            name = await asyncio.wait_for(
+                self._member_name(attempt.discord_user_id), _MEMBER_NAME_TIMEOUT
+            )
+        except Exception:  # Discord slow or failing: the id still says who it is
+            log.info("could not look up the name of member %s", attempt.discord_user_id)
+            return fallback
+        if not name:
+            return fallback
+        return f"{name[:MAX_NAME_LENGTH]} on Discord"
 
     async def callback(self, request: web.Request) -> web.Response:
         query = request.query
@@ -225,7 +296,12 @@ class _CallbackHandlers:
         if request.content_type != "application/json":
             return _json(Outcome(415, "Not linked", "The bot expected JSON from its own page."))
         try:
-            payload = await request.json()
+            async with asyncio.timeout(self._body_timeout):
+                payload = await request.json()
+        except TimeoutError:
+            response = _json(Outcome(408, "Not linked", "That request took too long to arrive."))
+            response.force_close()
+            return response
         except web.HTTPRequestEntityTooLarge:
             return _json(Outcome(413, "Not linked", "That request was too large."))
         except ValueError:
@@ -269,7 +345,7 @@ class _CallbackHandlers:
         # Only the answer to a bad state is slowed: a valid state is never made to wait, even
         # from an address shared with others (a reverse proxy).
         self._penalty.record(address)
-        await self._penalty.wait(address)
+        await self._penalty.wait(address, shown_as=self._shown_as(address))
 
     async def _finish(
         self,
@@ -288,13 +364,18 @@ class _CallbackHandlers:
         try:
             link = await self._links.complete_from_callback(state, code=code, tokens=tokens)
         except UnknownState:
-            log.info("web callback from %s with an unknown, expired or used state", address)
+            log.info(
+                "web callback from %s with an unknown, expired or used state",
+                self._shown_as(address),
+            )
             await self._bad_state(address)
             return UNKNOWN_STATE
         except (GrantRejected, InvalidLinkInput):
             return GRANT_REJECTED
         except AccountMismatch:
             return ACCOUNT_MISMATCH
+        except LinkCancelled:
+            return CANCELLED
         except RateLimited as exc:
             log.warning("web callback: Imgur rate-limited the link (%s)", exc.message)
             return UNAVAILABLE
@@ -376,13 +457,29 @@ def create_app(
     is_connected: Callable[[], bool],
     notify: Notify,
     penalty: BadStatePenalty | None = None,
+    guard: ConnectionGuard | None = None,
+    body_timeout: float = 10.0,
+    log_client_ips: bool = False,
+    member_name: MemberName | None = None,
 ) -> web.Application:
-    """The callback application; run it with ``CallbackServer`` or aiohttp's test server."""
+    """The callback application; run it with ``CallbackServer`` or aiohttp's test server.
+
+    ``guard`` (``CallbackServer``'s) is told when each request begins and ends.
+    """
     handlers = _CallbackHandlers(
-        links, store, is_connected, notify, penalty if penalty is not None else BadStatePenalty()
+        links,
+        store,
+        is_connected,
+        notify,
+        penalty if penalty is not None else BadStatePenalty(),
+        body_timeout=body_timeout,
+        log_client_ips=log_client_ips,
+        member_name=member_name,
     )
-    app = web.Application(middlewares=[_error_pages], client_max_size=MAX_BODY_BYTES)
+    middlewares = [_error_pages] if guard is None else [guard.middleware, _error_pages]
+    app = web.Application(middlewares=middlewares, client_max_size=MAX_BODY_BYTES)
     # No HEAD: a probe must not use up the single-use code and state meant for the browser.
+    app.router.add_get(CONFIRM_PATH, handlers.confirm, allow_head=False)
     app.router.add_get(CALLBACK_PATH, handlers.callback, allow_head=False)
     app.router.add_post(TOKEN_PATH, handlers.token)
     app.router.add_get(HEALTH_PATH, handlers.healthz)
@@ -391,18 +488,81 @@ def create_app(
     return app
 
 
+MAX_LOGGED_PATH: Final = 200
+
+
+def printable(text: str, limit: int = MAX_LOGGED_PATH) -> str:
+    """``text`` safe inside one quoted log line: control characters, quotes, backslashes and
+    anything unprintable escaped (``\\n``, ``\\x1b``, ``\\u2028``), cut to ``limit``."""
+    out = []
+    for char in text[:limit]:
+        if char in '"\\':
+            out.append("\\" + char)
+        elif char.isprintable():
+            out.append(char)
+        elif ord(char) < 0x100:
+            out.append(f"\\x{ord(char):02x}")
+        else:
+            out.append(f"\\u{ord(char):04x}" if ord(char) < 0x10000 else f"\\U{ord(char):08x}")
+    if len(text) > limit:
+        out.append("...")
+    return "".join(out)
+
+
 class _AccessLogger(AbstractAccessLogger):
-    """Method, path and status: never the query, which carries codes and states."""
+    """Method, path as sent (still percent-encoded, escaped) and status; no client address.
+
+    Never the query, which carries codes and states.
+    """
+
+    log_client_ips = False
 
     def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
         self.logger.info(
             '%s "%s %s" %d %.3fs',
-            request.remote,
-            request.method,
-            request.path,
+            (request.remote or "-") if self.log_client_ips else "-",
+            printable(request.method, 16),
+            printable(request.rel_url.raw_path),
             response.status,
             time,
         )
+
+
+class _AccessLoggerWithIPs(_AccessLogger):
+    log_client_ips = True
+
+
+class _ServerLog:
+    """The logger aiohttp's connection protocol writes its complaints to.
+
+    aiohttp logs every malformed request as an ERROR with a traceback and the client's
+    address, so anyone can fill the logs with them. Here a malformed request (already answered
+    400) is one DEBUG line; anything else stays an ERROR with its traceback, naming no address
+    unless ``log_client_ips``. Both go through the rate limit of ``bot.logs``.
+    """
+
+    def __init__(self, logger: logging.Logger, *, log_client_ips: bool) -> None:
+        self._logger = logger
+        self._log_client_ips = log_client_ips
+
+    def debug(self, msg: str, *args: object, **kwargs: Any) -> None:
+        self._logger.debug(msg, *args, **kwargs)
+
+    def exception(self, msg: str, *args: object, **kwargs: Any) -> None:
+        error = kwargs.get("exc_info")
+        if isinstance(error, HttpProcessingError):
+            self._logger.debug(
+                "malformed request answered %s: %s", error.code, printable(error.message)
+            )
+            return
+        if not self._log_client_ips and args:
+            msg, args = "error handling a request", ()
+        self._logger.error(msg, *args, exc_info=error if error is not None else True)
+
+
+def confirm_url(public_url: str) -> str:
+    """The confirmation page's address under the configured ``web.public_url``."""
+    return public_url.rstrip("/") + CONFIRM_PATH
 
 
 class CallbackServer:
@@ -417,14 +577,18 @@ class CallbackServer:
         is_connected: Callable[[], bool],
         notify: Notify,
         penalty: BadStatePenalty | None = None,
+        member_name: MemberName | None = None,
     ) -> None:
         self.config = config
+        self._member_name = member_name
         self._links = links
         self._store = store
         self._is_connected = is_connected
         self._notify = notify
         self._penalty = penalty
         self._runner: web.AppRunner | None = None
+        self._listener: asyncio.Server | None = None
+        self.guard: ConnectionGuard | None = None
 
     @property
     def callback_url(self) -> str:
@@ -432,34 +596,72 @@ class CallbackServer:
         return self.config.public_url.rstrip("/") + CALLBACK_PATH
 
     @property
+    def confirm_url(self) -> str:
+        """The confirmation page members are sent to first (``LinkService(confirm_url=)``)."""
+        return confirm_url(self.config.public_url)
+
+    @property
     def port(self) -> int | None:
         """The port listened on (useful when the configured port is 0), or None if stopped."""
-        if self._runner is None or not self._runner.addresses:
+        if self._listener is None or not self._listener.sockets:
             return None
-        return int(self._runner.addresses[0][1])
+        return int(self._listener.sockets[0].getsockname()[1])
 
     async def start(self) -> None:
         """Listen; ``ConfigError`` naming ``web.port`` if the address cannot be bound."""
         if self._runner is not None:
             return
+        config = self.config
+        wanted = ConnectionLimits(
+            max_connections=config.max_connections,
+            header_timeout=config.header_timeout_seconds,
+            keepalive_timeout=config.keepalive_timeout_seconds,
+        )
+        fd_limit = descriptor_limit()
+        limits = wanted.for_descriptor_limit(fd_limit)
+        if limits != wanted:
+            log.warning(
+                "web.max_connections: %d is more than half the file-descriptor limit (%s); "
+                "serving at most %d connections",
+                wanted.max_connections,
+                fd_limit,
+                limits.max_connections,
+            )
+        guard = ConnectionGuard(limits)
         app = create_app(
             self._links,
             self._store,
             is_connected=self._is_connected,
             notify=self._notify,
             penalty=self._penalty,
+            guard=guard,
+            body_timeout=config.body_timeout_seconds,
+            log_client_ips=config.log_client_ips,
+            member_name=self._member_name,
         )
-        runner = web.AppRunner(app, access_log_class=_AccessLogger, shutdown_timeout=5.0)
+        runner = web.AppRunner(
+            app,
+            access_log_class=_AccessLoggerWithIPs if config.log_client_ips else _AccessLogger,
+            shutdown_timeout=5.0,
+            keepalive_timeout=config.keepalive_timeout_seconds,
+            lingering_time=1.0,
+            logger=_ServerLog(
+                logging.getLogger("aiohttp.server"), log_client_ips=config.log_client_ips
+            ),
+        )
         await runner.setup()
-        host, port = self.config.host, self.config.port
+        assert runner.server is not None
+        host, port = config.host, config.port
         try:
-            await web.TCPSite(runner, host, port).start()
+            listener = await asyncio.get_running_loop().create_server(
+                guard.protocol_factory(runner.server), host, port, reuse_address=True, backlog=1024
+            )
         except OSError as exc:
             await runner.cleanup()
             raise ConfigError(
                 f"web.port: cannot listen on {host}:{port} ({exc.strerror or exc})"
             ) from None
-        self._runner = runner
+        self._runner, self._listener, self.guard = runner, listener, guard
         log.info(
             "callback server listening on %s:%s; Imgur's redirect URL: %s",
             host,
@@ -470,6 +672,14 @@ class CallbackServer:
     async def stop(self) -> None:
         """Stop listening, finish requests in flight and DMs being sent. Safe to call twice."""
         runner, self._runner = self._runner, None
+        listener, self._listener = self._listener, None
+        if listener is not None:
+            listener.close()  # no new connections
         if runner is not None:
-            await runner.cleanup()
+            await runner.cleanup()  # finishes requests in flight, closes the connections
+        if self.guard is not None:
+            self.guard.close_all()  # any still waiting for their headers
+        if listener is not None:
+            await listener.wait_closed()
+        if runner is not None:
             log.info("callback server stopped")

@@ -17,6 +17,9 @@ STYLE = (
     "box-shadow:0 1px 4px rgba(0,0,0,.15)}"
     "h1{font-size:1.4rem;margin-top:0}"
     "button{font:inherit;padding:.4rem 1rem}"
+    ".continue{display:inline-block;padding:.5rem 1.2rem;background:#1bb76e;color:#fff;"
+    "border-radius:.3rem;text-decoration:none;font-weight:600}"
+    ".warning{background:#fff4e5;border-left:4px solid #f0a020;padding:.6rem .8rem}"
 )
 
 # Reads the token fragment Imgur appended, takes it out of the address bar and the history at
@@ -108,9 +111,54 @@ def render_token_page() -> str:
     )
 
 
-def _page(title: str, message: str, *, result: str | None, script: bool) -> str:
+def render_confirm_page(member: str, authorize_url: str, expires: str) -> str:
+    """The page a ``code``/``token`` link opens first: whose the link is, then on to Imgur.
+
+    ``member`` names the Discord member the attempt belongs to ("Alice (@alice) on Discord",
+    "the Discord user with the id 123"); ``expires`` says until when
+    the link works. Both are escaped here; ``authorize_url`` is Imgur's, with the state.
+    """
+    name = escape(member)
+    body = (
+        f'<p id="member-note"><strong id="member">{name}</strong> asked the '
+        "bot for this link. If you continue and allow access on Imgur, the Imgur account you "
+        "are signed in to there is linked to that Discord member, and the bot shows them its "
+        "favorites.</p>\n"
+        '<p class="warning" id="warning">If you are not that member, or someone sent you this '
+        "link, stop here and close this tab.</p>\n"
+        f'<p><a class="continue" id="continue" href="{escape(authorize_url)}" '
+        'rel="noreferrer noopener">Continue to Imgur</a></p>\n'
+        f'<p id="expires">This link works until {escape(expires)}.</p>'
+    )
+    return _page(
+        "Link your Imgur account?",
+        "",
+        result="confirm",
+        script=False,
+        heading=f"Link your Imgur account to {member}?",
+        body=body,
+    )
+
+
+def _page(
+    title: str,
+    message: str,
+    *,
+    result: str | None,
+    script: bool,
+    heading: str | None = None,
+    body: str | None = None,
+) -> str:
     result_attribute = f' data-result="{escape(result)}"' if result else ""
     extra = f"{_NOSCRIPT}\n<script>{FRAGMENT_SCRIPT}</script>" if script else ""
+    content = (
+        body
+        if body is not None
+        else (
+            f'<p id="message">{escape(message)}</p>\n'
+            '<p><button id="retry" type="button" hidden>Try again</button></p>'
+        )
+    )
     return (
         "<!doctype html>\n"
         '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
@@ -118,7 +166,6 @@ def _page(title: str, message: str, *, result: str | None, script: bool) -> str:
         '<meta name="referrer" content="no-referrer">\n'
         f"<title>{escape(title)}</title>\n<style>{STYLE}</style>\n</head>\n"
         f"<body{result_attribute}>\n<main>\n"
-        f'<h1 id="title">{escape(title)}</h1>\n<p id="message">{escape(message)}</p>\n'
-        '<p><button id="retry" type="button" hidden>Try again</button></p>\n'
-        f"{extra}\n</main>\n</body>\n</html>\n"
+        f'<h1 id="title">{escape(heading if heading is not None else title)}</h1>\n'
+        f"{content}\n{extra}\n</main>\n</body>\n</html>\n"
     )

@@ -38,6 +38,7 @@ class RefreshLoop(commands.Cog):
         try:
             result = await self.bot.tokens.sweep()
             purged = await self.bot.links.purge_expired_attempts()
+            purged += await self.bot.bio.purge_expired()
         except Exception:
             # Anything escaping a tasks.loop body other than a network error stops it for good.
             log.exception("refresh sweep failed; will try again next interval")

@@ -10,19 +10,29 @@ import discord
 from discord import app_commands
 
 from bot.errors import (
+    AccountGone,
     AccountMismatch,
     AuthorizationDenied,
+    BioAttemptUnknown,
+    BioCodeNotFound,
     GrantRejected,
+    ImgurUserNotFound,
     InvalidLinkInput,
+    InvalidUsername,
     LinkBroken,
+    LinkCancelled,
+    NoAccessToken,
     NotLinked,
+    TooManyChecks,
     UnknownState,
 )
 from bot.imgur import (
     ImgurError,
+    ImgurNotFound,
     ImgurRequestFailed,
     ImgurUnavailable,
     InvalidAccessToken,
+    InvalidClientId,
     InvalidGrant,
     RateLimited,
 )
@@ -43,13 +53,60 @@ GRANT_REJECTED = (
     "Imgur did not accept that PIN or code. Each one works once and only for a few minutes: "
     "run `/imgur link` for a new one."
 )
+LINK_CANCELLED = (
+    "You unlinked while this link was being completed, so nothing was linked and nothing of it "
+    "was kept. Run `/imgur link` to link again."
+)
 ACCOUNT_MISMATCH = "Those tokens do not belong to the account they name; nothing was linked."
 UNAVAILABLE = "Imgur is not answering right now. Your link is fine; try again in a minute."
 ACCESS_REFUSED = (
     "Imgur rejected your access token even after a refresh. Try again shortly; if it keeps "
     "happening, run `/imgur link` again."
 )
+ACCOUNT_GONE = (
+    "The Imgur account your link was verified with no longer exists. "
+    "Run `/imgur link` to link again."
+)
+BIO_ATTEMPT_UNKNOWN = (
+    "That code is unknown, expired (codes last 15 minutes) or already used. "
+    "Run `/imgur link` for a fresh one."
+)
+CLIENT_ID_REFUSED = (
+    "Imgur refused this bot's client id, so nothing can be read from Imgur right now. "
+    "Please tell the server owner (the bot's log says more)."
+)
+BIO_LINK_HOLDS_NOTHING = (
+    "Your link was verified by your Imgur profile, so the bot holds no Imgur token for you "
+    "and can show only your public gallery favorites."
+)
 PUBLIC_KEY = "public_defer"
+
+
+def code_not_found_text(username: str) -> str:
+    name = discord.utils.escape_markdown(username)
+    return (
+        f"I could not find your code in the About text of **{name}** yet. Check that you saved "
+        "it there exactly as shown; Imgur can take a minute to show a new About text, so "
+        "press **Check** again in a minute. Your code stays valid until it expires."
+    )
+
+
+def user_not_found_text(username: str) -> str:
+    name = discord.utils.escape_markdown(username)
+    return (
+        f"Imgur has no user named **{name}**. Check the spelling (it is the name in "
+        "imgur.com/user/<name>) and run `/imgur link` again."
+    )
+
+
+def too_many_checks_text(exc: TooManyChecks) -> str:
+    when = int(time.time() + exc.retry_after) + 1
+    return (
+        f"You can check your profile {exc.limit} times an hour (each check costs this bot "
+        f"Imgur credits). Try again <t:{when}:R>; your code stays valid until it expires."
+    )
+
+
 PLACEHOLDER_GONE = "Nothing to show here."
 
 
@@ -66,24 +123,44 @@ def describe(error: BaseException) -> str | None:
     match error:
         case NotLinked():
             return NOT_LINKED
+        case AccountGone():
+            return ACCOUNT_GONE
         case LinkBroken():
             return LINK_BROKEN
         case InvalidLinkInput():
             return str(error) or "That does not look like an Imgur PIN, code or address."
         case UnknownState():
             return UNKNOWN_STATE
+        case InvalidUsername():
+            return str(error) or "That does not look like an Imgur username."
+        case BioAttemptUnknown():
+            return BIO_ATTEMPT_UNKNOWN
+        case BioCodeNotFound():
+            return code_not_found_text(error.username)
+        case ImgurUserNotFound():
+            return user_not_found_text(error.username)
+        case TooManyChecks():
+            return too_many_checks_text(error)
+        case NoAccessToken():
+            return BIO_LINK_HOLDS_NOTHING
+        case InvalidClientId():
+            return CLIENT_ID_REFUSED
         case AuthorizationDenied():
             return DENIED
         case GrantRejected() | InvalidGrant():
             return GRANT_REJECTED
         case AccountMismatch():
             return ACCOUNT_MISMATCH
+        case LinkCancelled():
+            return LINK_CANCELLED
         case RateLimited():
             return rate_limited_text(error)
         case InvalidAccessToken():
             return ACCESS_REFUSED
         case ImgurUnavailable():
             return UNAVAILABLE
+        case ImgurNotFound():
+            return "Imgur could not find that. Try again later."
         case ImgurRequestFailed():
             return f"Imgur refused the request ({error.status or 'no status'}). Try again later."
         case ImgurError():

@@ -10,6 +10,7 @@ import discord
 
 from bot.favorites import FavoritesWindow
 from bot.render import render_favorites
+from bot.storage import LinkKind
 from cogs.replies import reply_privately, report_error
 
 if TYPE_CHECKING:
@@ -21,6 +22,7 @@ PIN_BUTTON_ID = "imgur:enter-pin"
 REVOKE_URL = "https://imgur.com/account/settings/apps"
 FAVORITES_TIMEOUT = 180.0
 NOT_YOURS = "Only the member who ran this command can use these buttons."
+NOT_YOUR_FORM = "This form was opened by another member; it does nothing for you."
 
 
 def linked_text(username: str) -> str:
@@ -39,6 +41,17 @@ class PinModal(discord.ui.Modal, title="Finish linking Imgur"):
         min_length=1,
         max_length=512,
     )
+
+    def __init__(self, owner_id: int) -> None:
+        super().__init__()
+        self.owner_id = owner_id
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        # A modal's custom id is all discord.py matches on: a replay by anyone else is refused.
+        if interaction.user.id == self.owner_id:
+            return True
+        await interaction.response.send_message(NOT_YOUR_FORM, ephemeral=True)
+        return False
 
     async def on_submit(self, interaction: discord.Interaction) -> None:
         bot: ImgurBot = interaction.client  # type: ignore[assignment]
@@ -69,7 +82,7 @@ class EnterPinButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"
         return cls()
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        await interaction.response.send_modal(PinModal())
+        await interaction.response.send_modal(PinModal(interaction.user.id))
 
 
 def link_view(url: str, *, with_pin_button: bool) -> discord.ui.View:
@@ -176,15 +189,23 @@ class ConfirmUnlink(OwnedView):
     async def confirm(
         self, interaction: discord.Interaction, button: discord.ui.Button[ConfirmUnlink]
     ) -> None:
+        link = await self.bot.links.current(self.owner_id)
         removed = await self.bot.links.unlink(self.owner_id)
         self.disable_all()
         self.stop()
-        text = (
-            "Unlinked. Every token and pending link attempt the bot stored for you is deleted."
-            if removed
-            else "There was nothing to unlink."
-        )
-        text += f"\nTo revoke the bot's access on Imgur's side too, visit <{REVOKE_URL}>."
+        if link is not None and link.kind is LinkKind.BIO:
+            text = (
+                "Unlinked. The bot forgot your Imgur account and every pending code. There is "
+                "nothing to revoke at Imgur: a link verified by your profile never held an "
+                "Imgur token. You may remove the code from your About text if it is still there."
+            )
+        else:
+            text = (
+                "Unlinked. Every token and pending link attempt the bot stored for you is deleted."
+                if removed
+                else "There was nothing to unlink."
+            )
+            text += f"\nTo revoke the bot's access on Imgur's side too, visit <{REVOKE_URL}>."
         await interaction.response.edit_message(content=text, view=self)
 
     @discord.ui.button(label="Cancel", style=discord.ButtonStyle.secondary)

@@ -162,7 +162,9 @@ def _pending_tasks() -> list[asyncio.Task[Any]]:
 
 
 @contextlib.asynccontextmanager
-async def running(bot: commands.Bot, server: FakeDiscord) -> AsyncIterator[commands.Bot]:
+async def running(
+    bot: commands.Bot | commands.AutoShardedBot, server: FakeDiscord
+) -> AsyncIterator[commands.Bot | commands.AutoShardedBot]:
     """Log in, connect, wait for on_ready; always close the bot and reap its task."""
     connect: asyncio.Task[None] | None = None
     try:

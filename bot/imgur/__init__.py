@@ -1,4 +1,4 @@
-"""Async Imgur client: OAuth2 linking, the linked account and its favorites.
+"""Async Imgur client: OAuth2 linking, accounts and favorites (Bearer or Client-ID).
 
 Knows nothing of Discord or storage.
 """
@@ -6,9 +6,11 @@ Knows nothing of Discord or storage.
 from .client import ImgurClient, error_from_response, retry_after
 from .errors import (
     ImgurError,
+    ImgurNotFound,
     ImgurRequestFailed,
     ImgurUnavailable,
     InvalidAccessToken,
+    InvalidClientId,
     InvalidGrant,
     RateLimited,
 )
@@ -32,9 +34,11 @@ __all__ = [
     "FavoriteImage",
     "ImgurClient",
     "ImgurError",
+    "ImgurNotFound",
     "ImgurRequestFailed",
     "ImgurUnavailable",
     "InvalidAccessToken",
+    "InvalidClientId",
     "InvalidGrant",
     "RateLimit",
     "RateLimited",

@@ -1,4 +1,5 @@
-"""Async Imgur client: the OAuth2 token calls, the linked account and its favorites.
+"""Async Imgur client: the OAuth2 token calls, the linked account and its favorites, and the
+public profile and gallery favorites any account has, read with the client id alone.
 
 The ``aiohttp.ClientSession`` is handed in and never closed here. Every attempt is bounded by
 ``timeout``; GETs are retried on 5xx, connection errors and timeouts with jittered exponential
@@ -23,9 +24,11 @@ import msgspec
 
 from .errors import (
     ImgurError,
+    ImgurNotFound,
     ImgurRequestFailed,
     ImgurUnavailable,
     InvalidAccessToken,
+    InvalidClientId,
     InvalidGrant,
     RateLimited,
 )
@@ -184,14 +187,81 @@ class ImgurClient:
         except ValueError as exc:
             raise ImgurUnavailable(f"Imgur sent unusable favorites: {exc}") from None
 
+    # --- API with the client id alone (public data) -----------------------------------
+
+    async def account_by_name(self, username: str) -> Account:
+        """The public profile of ``username`` (case-insensitive), ``bio`` included.
+
+        ``GET /3/account/{username}`` with ``Client-ID``. :class:`ImgurNotFound` when Imgur
+        has no such account; :class:`InvalidClientId` when it refuses the client id.
+        """
+        return await self._public_account(self._account_url(username))
+
+    async def account_by_id(self, account_id: int, username: str) -> Account:
+        """The public profile of the account ``account_id``, whatever it is called now.
+
+        ``GET /3/account/{username}?account_id=N``: the id survives a rename; Imgur still wants
+        a name in the path, so pass the last one known.
+        """
+        return await self._public_account(
+            f"{self._account_url(username)}?{urlencode({'account_id': int(account_id)})}"
+        )
+
+    async def gallery_favorites(
+        self, username: str, page: int = 0, sort: Sort = Sort.NEWEST
+    ) -> list[Favorite]:
+        """One page (from 0) of the account's favorites that are in the public gallery.
+
+        ``GET /3/account/{username}/gallery_favorites/{page}/{sort}`` with ``Client-ID``; an
+        empty list past the end. Hidden and private favorites are never in it.
+        """
+        if page < 0:
+            raise ValueError("page must not be negative")
+        url = f"{self._account_url(username)}/gallery_favorites/{int(page)}/{Sort(sort).value}"
+        payload = await self._get_public(url)
+        try:
+            return parse_favorites(payload.get("data"))
+        except ValueError as exc:
+            raise ImgurUnavailable(f"Imgur sent unusable favorites: {exc}") from None
+
+    def _account_url(self, username: str) -> str:
+        if not username:
+            raise ValueError("an Imgur username is needed")
+        return f"{self.api_base}/3/account/{quote(username, safe='')}"
+
+    async def _public_account(self, url: str) -> Account:
+        payload = await self._get_public(url)
+        try:
+            return parse_account(payload.get("data"))
+        except ValueError as exc:
+            raise ImgurUnavailable(f"Imgur sent an unusable account: {exc}") from None
+
+    async def _get_public(self, url: str) -> dict[str, Any]:
+        try:
+            return await self._get_json(url, f"Client-ID {self._client_id}", self._client_id)
+        except (InvalidAccessToken, ImgurRequestFailed) as exc:
+            if exc.status == 404:
+                raise ImgurNotFound(exc.message, status=404) from None
+            if exc.status in (401, 403):
+                log.warning(
+                    "Imgur refused the client id (HTTP %s): check IMGUR_CLIENT_ID", exc.status
+                )
+                raise InvalidClientId(
+                    f"Imgur refused the bot's client id (HTTP {exc.status})", status=exc.status
+                ) from None
+            raise
+
     async def _get(self, url: str, access_token: str) -> dict[str, Any]:
+        return await self._get_json(url, f"Bearer {access_token}", access_token)
+
+    async def _get_json(self, url: str, authorization: str, secret: str) -> dict[str, Any]:
         payload = await self._send(
             "GET",
             url,
-            headers={"Authorization": f"Bearer {access_token}"},
+            headers={"Authorization": authorization},
             retries=self.max_retries,
             token_endpoint=False,
-            secrets=(access_token,),
+            secrets=(secret,),
         )
         if not isinstance(payload, dict):
             raise ImgurUnavailable("Imgur sent an unexpected response shape")
@@ -281,7 +351,7 @@ def _decode(body: bytes) -> Any:
 
 
 def _path(url: str) -> str:
-    """The path of one of our own URLs (they carry no query), for log lines."""
+    """The path of one of our own URLs (a query holds at most an account id), for log lines."""
     scheme_end = url.find("//")
     slash = url.find("/", scheme_end + 2 if scheme_end >= 0 else 0)
     return url[slash:] if slash >= 0 else url

@@ -43,3 +43,12 @@ class ImgurUnavailable(ImgurError):
 
 class ImgurRequestFailed(ImgurError):
     """Any other refusal (a 4xx that is none of the above)."""
+
+
+class ImgurNotFound(ImgurRequestFailed):
+    """404: Imgur has no such account (unknown, renamed away or deleted)."""
+
+
+class InvalidClientId(ImgurError):
+    """Imgur refused the bot's client id on a ``Client-ID`` call (401 or 403): an operator's
+    problem (a wrong or revoked id), not a member's."""

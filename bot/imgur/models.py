@@ -42,13 +42,15 @@ class Tokens:
 
 @dataclass(frozen=True, slots=True)
 class Account:
-    """The account behind an access token (``/3/account/me``)."""
+    """An Imgur account: the one behind an access token (``/3/account/me``), or a public
+    profile (``/3/account/{username}``). ``bio`` is the profile's About text, if any."""
 
     id: int
     username: str
     avatar: str | None = None
     reputation: float | None = None
     created: int | None = None
+    bio: str | None = field(default=None, repr=False)
 
 
 class FavoriteImage(msgspec.Struct, frozen=True, gc=False, kw_only=True):

@@ -100,6 +100,7 @@ def parse_account(data: object) -> Account:
         if isinstance(reputation, int | float) and not isinstance(reputation, bool)
         else None,
         created=as_int(data.get("created")),
+        bio=_str(data.get("bio")),
     )
 
 

@@ -18,6 +18,7 @@ from .errors import InvalidKeyError, TokenDecryptError
 
 __all__ = [
     "TokenCipher",
+    "bio_code_digest",
     "generate_key",
     "load_or_create_key_file",
     "state_digest",
@@ -36,6 +37,17 @@ def generate_key() -> str:
 def state_digest(state: str) -> str:
     """SHA-256 hex digest of an authorization state; only digests are stored."""
     return hashlib.sha256(state.encode("utf-8")).hexdigest()
+
+
+def bio_code_digest(discord_user_id: int, imgur_username: str, code: str) -> str:
+    """SHA-256 hex digest of a profile code bound to one member and one Imgur username.
+
+    Only this digest is stored. Binding member and (case-folded) username into it means a
+    code found in any other profile, or checked by any other member, never matches. The code
+    is compared case-insensitively (members type it by hand).
+    """
+    bound = f"imgur-bio-code\0{int(discord_user_id)}\0{imgur_username.lower()}\0{code.upper()}"
+    return hashlib.sha256(bound.encode("utf-8")).hexdigest()
 
 
 def _fernet(key: str | bytes, what: str) -> Fernet:

@@ -33,3 +33,11 @@ class LinkNotFoundError(StorageError, LookupError):
     def __init__(self, discord_user_id: int) -> None:
         super().__init__(f"member {discord_user_id} has no linked Imgur account")
         self.discord_user_id = discord_user_id
+
+
+class AttemptGoneError(StorageError, LookupError):
+    """A link attempt was deleted while it was being completed (the member unlinked)."""
+
+    def __init__(self, discord_user_id: int) -> None:
+        super().__init__(f"the link attempt of member {discord_user_id} no longer exists")
+        self.discord_user_id = discord_user_id

@@ -8,6 +8,7 @@ UTC datetimes in the API (sub-second precision is dropped).
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import math
 import os
@@ -23,21 +24,54 @@ from typing import Any, Self
 
 import aiosqlite
 
-from .crypto import TokenCipher, state_digest
-from .errors import LinkNotFoundError, StorageError, TokenDecryptError
+from .crypto import TokenCipher, bio_code_digest, state_digest
+from .errors import AttemptGoneError, LinkNotFoundError, StorageError, TokenDecryptError
 from .migrate import apply_migrations
-from .models import AuthState, DueLink, Link, LinkStatus, StoreStats
+from .models import AuthState, BioCode, DueLink, Link, LinkKind, LinkStatus, StoreStats
 
-__all__ = ["MAX_PENDING_STATES_PER_MEMBER", "MEMORY", "LinkStore"]
+__all__ = [
+    "BIO_CODE_TTL",
+    "MAX_PENDING_BIO_CODES_PER_MEMBER",
+    "MAX_PENDING_STATES_PER_MEMBER",
+    "MEMORY",
+    "LinkStore",
+]
 
 log = logging.getLogger(__name__)
 
 MEMORY = ":memory:"
 MAX_PENDING_STATES_PER_MEMBER = 5  # older ones are dropped, so one member cannot pile them up
+MAX_PENDING_BIO_CODES_PER_MEMBER = 3  # likewise for profile codes
+BIO_CODE_TTL = timedelta(minutes=15)
+MAX_BIO_CODE_CANDIDATES = 20  # codes looked up from one profile text at most
 _MAX_ERROR_LENGTH = 500
 _BUSY_TIMEOUT_MS = 5000
 _MIN_INT64 = -(2**63)
 _STATE_COLUMNS = "state_digest, discord_user_id, response_type, created_at, expires_at"
+# A state being completed is claimed, not deleted: its key gets this prefix, so it can be neither
+# consumed again nor taken for a pending one, while unlink (delete_member) still deletes it with
+# the member's other states. A link is stored for an attempt only while its claim exists
+# (save_link with ``attempt``), so an unlink during the exchange with Imgur wins.
+# (The prefix is spelled out in the SQL below, as 'claimed:'.)
+_CLAIMED = "claimed:"
+_CLAIM_NEWEST_SQL = (
+    "UPDATE auth_states SET state_digest = 'claimed:' || state_digest"
+    " WHERE rowid = (SELECT rowid FROM auth_states WHERE discord_user_id = ? AND expires_at > ?"
+    " AND state_digest NOT LIKE 'claimed:%' ORDER BY created_at DESC, rowid DESC LIMIT 1)"
+    " RETURNING state_digest, discord_user_id, response_type, created_at, expires_at"
+)
+_CLAIM_MEMBERS_SQL = (
+    "UPDATE auth_states SET state_digest = 'claimed:' || state_digest"
+    " WHERE state_digest = ? AND discord_user_id = ? AND expires_at > ?"
+    " RETURNING state_digest, discord_user_id, response_type, created_at, expires_at"
+)
+_CLAIM_ANY_SQL = (
+    "UPDATE auth_states SET state_digest = 'claimed:' || state_digest"
+    " WHERE state_digest = ? AND expires_at > ?"
+    " RETURNING state_digest, discord_user_id, response_type, created_at, expires_at"
+)
+# Claims of completions that never finished (the bot was killed) go this long after expiry.
+_CLAIM_GRACE_SECONDS = 3600
 
 # The sweep's query: TokenManager.due's rule in SQL (keep the two in step). An ok link is due
 # when it expires within the lead, expires_at <= :before (= now + lead), and is past half its
@@ -109,8 +143,34 @@ def _same_link(linked_at: datetime | None) -> tuple[int | None, int | None]:
     return moment, moment
 
 
+def _claimed(state: AuthState) -> str:
+    if not state.digest:
+        raise ValueError("only a state handed out by this store names a claim")
+    return _CLAIMED + state.digest
+
+
 def _clip(error: str | None) -> str | None:
     return None if error is None else error[:_MAX_ERROR_LENGTH]
+
+
+def _check_link_shape(link: Link) -> None:
+    """The same rule as the links table's CHECK, with a clearer error."""
+    tokens = (link.access_token, link.refresh_token, link.expires_at)
+    if link.kind is LinkKind.BIO:
+        if any(value is not None for value in tokens) or link.imgur_account_id is None:
+            raise ValueError("a bio link has an account id and no tokens or expiry")
+    elif any(value is None for value in tokens):
+        raise ValueError("an oauth link needs both tokens and expires_at")
+
+
+def _bio_code(row: sqlite3.Row) -> BioCode:
+    return BioCode(
+        discord_user_id=row["discord_user_id"],
+        imgur_username=row["imgur_username"],
+        attempt=row["attempt"],
+        created_at=datetime.fromtimestamp(row["created_at"], tz=UTC),
+        expires_at=datetime.fromtimestamp(row["expires_at"], tz=UTC),
+    )
 
 
 def _prepare_database_file(path: Path) -> None:
@@ -218,11 +278,17 @@ class LinkStore:
             raise
         await db.execute("COMMIT")
 
+    def _decrypt(self, blob: bytes | None) -> str | None:
+        return None if blob is None else self._cipher.decrypt(blob)
+
+    def _encrypt(self, text: str | None) -> bytes | None:
+        return None if text is None else self._cipher.encrypt(text)
+
     def _link(self, row: sqlite3.Row) -> Link:
         user_id = int(row["discord_user_id"])
         try:
-            access_token = self._cipher.decrypt(row["access_token"])
-            refresh_token = self._cipher.decrypt(row["refresh_token"])
+            access_token = self._decrypt(row["access_token"])
+            refresh_token = self._decrypt(row["refresh_token"])
         except TokenDecryptError:
             log.error(
                 "cannot decrypt the stored tokens of member %d: wrong encryption key?", user_id
@@ -237,11 +303,12 @@ class LinkStore:
             imgur_username=row["imgur_username"],
             access_token=access_token,
             refresh_token=refresh_token,
-            expires_at=datetime.fromtimestamp(row["expires_at"], tz=UTC),
+            expires_at=_utc(row["expires_at"]),
             status=LinkStatus(row["status"]),
             linked_at=_utc(row["linked_at"]),
             refreshed_at=_utc(row["refreshed_at"]),
             last_error=row["last_error"],
+            kind=LinkKind(row["kind"]),
         )
 
     # -- links --------------------------------------------------------------------------------
@@ -254,27 +321,46 @@ class LinkStore:
             )
         return self._link(rows[0]) if rows else None
 
-    async def save_link(self, link: Link) -> None:
-        """Insert the member's link, replacing any previous one."""
+    async def save_link(self, link: Link, *, attempt: AuthState | None = None) -> None:
+        """Insert the member's link, replacing any previous one (of either kind).
+
+        An ``oauth`` link needs both tokens and ``expires_at``; a ``bio`` link must have no
+        tokens and no expiry, and needs ``imgur_account_id``. ``ValueError`` otherwise.
+
+        With ``attempt`` (a state this store handed out by ``consume_state*``), the attempt is
+        used up in the same transaction, and ``AttemptGoneError`` is raised, with nothing
+        stored, if it is gone: the member unlinked (or it was purged) while it was completed.
+        """
+        _check_link_shape(link)
+        async with self._lock, self._transaction():
+            if attempt is not None and not await self._run(
+                "DELETE FROM auth_states WHERE state_digest = ? AND discord_user_id = ?",
+                (_claimed(attempt), link.discord_user_id),
+            ):
+                raise AttemptGoneError(link.discord_user_id)
+            await self._insert_link(link)
+
+    async def _insert_link(self, link: Link) -> None:
+        # Callers hold the lock and a transaction, and checked the link's shape.
         linked_at = link.linked_at if link.linked_at is not None else datetime.now(UTC)
-        async with self._lock:
-            await self._run(
-                "INSERT OR REPLACE INTO links (discord_user_id, imgur_account_id, imgur_username,"
-                " access_token, refresh_token, expires_at, status, linked_at, refreshed_at,"
-                " last_error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    link.discord_user_id,
-                    link.imgur_account_id,
-                    link.imgur_username,
-                    self._cipher.encrypt(link.access_token),
-                    self._cipher.encrypt(link.refresh_token),
-                    _unix(link.expires_at),
-                    LinkStatus(link.status).value,
-                    _unix(linked_at),
-                    _unix_or_none(link.refreshed_at),
-                    _clip(link.last_error),
-                ),
-            )
+        await self._run(
+            "INSERT OR REPLACE INTO links (discord_user_id, kind, imgur_account_id,"
+            " imgur_username, access_token, refresh_token, expires_at, status, linked_at,"
+            " refreshed_at, last_error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                link.discord_user_id,
+                LinkKind(link.kind).value,
+                link.imgur_account_id,
+                link.imgur_username,
+                self._encrypt(link.access_token),
+                self._encrypt(link.refresh_token),
+                _unix_or_none(link.expires_at),
+                LinkStatus(link.status).value,
+                _unix(linked_at),
+                _unix_or_none(link.refreshed_at),
+                _clip(link.last_error),
+            ),
+        )
 
     async def update_tokens(
         self,
@@ -334,14 +420,34 @@ class LinkStore:
         if not changed:
             raise LinkNotFoundError(discord_user_id)
 
+    async def rename_account(
+        self, discord_user_id: int, imgur_username: str, *, linked_at: datetime | None = None
+    ) -> None:
+        """The linked Imgur account is now called ``imgur_username`` (renamed on Imgur).
+
+        With ``linked_at``, only the link made at that moment is touched (see update_tokens).
+        ``LinkNotFoundError`` if there is no such link.
+        """
+        async with self._lock:
+            changed = await self._run(
+                "UPDATE links SET imgur_username = ?"
+                " WHERE discord_user_id = ? AND (? IS NULL OR linked_at = ?)",
+                (imgur_username, discord_user_id, *_same_link(linked_at)),
+            )
+        if not changed:
+            raise LinkNotFoundError(discord_user_id)
+
     async def delete_member(self, discord_user_id: int) -> bool:
-        """Delete the member's link and pending states; True if there was anything."""
+        """Delete the member's link, pending states and bio codes; True if there was anything."""
         async with self._lock, self._transaction():
             deleted = await self._run(
                 "DELETE FROM links WHERE discord_user_id = ?", (discord_user_id,)
             )
             deleted += await self._run(
                 "DELETE FROM auth_states WHERE discord_user_id = ?", (discord_user_id,)
+            )
+            deleted += await self._run(
+                "DELETE FROM bio_codes WHERE discord_user_id = ?", (discord_user_id,)
             )
         return deleted > 0
 
@@ -406,8 +512,10 @@ class LinkStore:
                 (state_digest(state), discord_user_id, response_type, created_at, expires_at),
             )
             await self._run(
-                "DELETE FROM auth_states WHERE discord_user_id = ? AND (expires_at <= ?"
-                " OR rowid NOT IN (SELECT rowid FROM auth_states WHERE discord_user_id = ?"
+                "DELETE FROM auth_states WHERE discord_user_id = ?"
+                " AND state_digest NOT LIKE 'claimed:%'"
+                " AND (expires_at <= ? OR rowid NOT IN (SELECT rowid FROM auth_states"
+                " WHERE discord_user_id = ? AND state_digest NOT LIKE 'claimed:%'"
                 " ORDER BY created_at DESC, rowid DESC LIMIT ?))",
                 (discord_user_id, created_at, discord_user_id, MAX_PENDING_STATES_PER_MEMBER),
             )
@@ -423,37 +531,30 @@ class LinkStore:
     async def consume_state(
         self, discord_user_id: int, state: str | None, *, now: datetime | None = None
     ) -> AuthState | None:
-        """Use up the member's unexpired ``state``, or with None their newest pending one.
+        """Claim the member's unexpired ``state``, or with None their newest pending one.
 
-        A state belonging to another member is left alone and gives None.
+        A claimed state cannot be consumed again; it ends with ``save_link(attempt=...)``,
+        ``restore_state`` or ``drop_state``, or is deleted by unlink. A state belonging to
+        another member is left alone and gives None.
         """
         moment = _unix(_now(now))
         if state is None:
-            return await self._take_state(
-                "DELETE FROM auth_states WHERE rowid = (SELECT rowid FROM auth_states"
-                " WHERE discord_user_id = ? AND expires_at > ?"
-                " ORDER BY created_at DESC, rowid DESC LIMIT 1)",
-                (discord_user_id, moment),
-            )
+            return await self._take_state(_CLAIM_NEWEST_SQL, (discord_user_id, moment))
         return await self._take_state(
-            "DELETE FROM auth_states WHERE state_digest = ? AND discord_user_id = ?"
-            " AND expires_at > ?",
-            (state_digest(state), discord_user_id, moment),
+            _CLAIM_MEMBERS_SQL, (state_digest(state), discord_user_id, moment)
         )
 
     async def consume_state_any_member(
         self, state: str, *, now: datetime | None = None
     ) -> AuthState | None:
-        """Use up an unexpired ``state`` whoever it belongs to (a web callback); None if unknown."""
-        return await self._take_state(
-            "DELETE FROM auth_states WHERE state_digest = ? AND expires_at > ?",
-            (state_digest(state), _unix(_now(now))),
-        )
+        """Claim an unexpired ``state`` whoever it belongs to (a web callback); None if unknown."""
+        return await self._take_state(_CLAIM_ANY_SQL, (state_digest(state), _unix(_now(now))))
 
-    async def _take_state(self, delete_sql: str, params: Iterable[Any]) -> AuthState | None:
-        # One DELETE ... RETURNING: a state cannot be consumed twice, even concurrently.
+    async def _take_state(self, claim_sql: str, params: Iterable[Any]) -> AuthState | None:
+        # One UPDATE ... RETURNING: a state cannot be claimed twice, even concurrently (a
+        # claimed key no longer matches a digest, nor the pending ones).
         async with self._lock:
-            rows = await self._rows(delete_sql + " RETURNING " + _STATE_COLUMNS, params)
+            rows = await self._rows(claim_sql, params)
         if not rows:
             return None
         row = rows[0]
@@ -462,46 +563,180 @@ class LinkStore:
             response_type=row["response_type"],
             created_at=datetime.fromtimestamp(row["created_at"], tz=UTC),
             expires_at=datetime.fromtimestamp(row["expires_at"], tz=UTC),
-            digest=row["state_digest"],
+            digest=row["state_digest"].removeprefix(_CLAIMED),
         )
 
-    async def restore_state(self, state: AuthState) -> None:
-        """Put back a consumed state whose use failed for a passing reason (same expiry)."""
-        if not state.digest:
-            raise ValueError("only a state handed out by this store can be restored")
+    async def restore_state(self, state: AuthState) -> bool:
+        """Give back a claimed state whose use failed for a passing reason, for another try.
+
+        Only a claim that still exists is given back: after an unlink nothing comes back.
+        True if the state is pending again.
+        """
         async with self._lock:
-            await self._run(
-                "INSERT OR IGNORE INTO auth_states (state_digest, discord_user_id, response_type,"
-                " created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
-                (
-                    state.digest,
-                    state.discord_user_id,
-                    state.response_type,
-                    _unix(state.created_at),
-                    _unix(state.expires_at),
-                ),
+            return bool(
+                await self._run(
+                    "UPDATE auth_states SET state_digest = ? WHERE state_digest = ?",
+                    (state.digest, _claimed(state)),
+                )
             )
 
+    async def drop_state(self, state: AuthState) -> None:
+        """Forget a claimed state whose use failed for good (Imgur refused the PIN or code)."""
+        async with self._lock:
+            await self._run("DELETE FROM auth_states WHERE state_digest = ?", (_claimed(state),))
+
     async def purge_expired_states(self, now: datetime | None = None) -> int:
-        """Delete expired states; returns how many."""
+        """Delete expired states (claimed ones an hour after expiry); returns how many."""
+        moment = _unix(_now(now))
         async with self._lock:
             return await self._run(
-                "DELETE FROM auth_states WHERE expires_at <= ?", (_unix(_now(now)),)
+                "DELETE FROM auth_states WHERE expires_at <= ?"
+                " AND (state_digest NOT LIKE 'claimed:%' OR expires_at <= ?)",
+                (moment, moment - _CLAIM_GRACE_SECONDS),
+            )
+
+    # -- profile (bio) codes ------------------------------------------------------------------
+
+    async def create_bio_code(
+        self,
+        discord_user_id: int,
+        imgur_username: str,
+        code: str,
+        *,
+        ttl: timedelta = BIO_CODE_TTL,
+        now: datetime | None = None,
+    ) -> BioCode:
+        """Remember a profile code for the member and that Imgur username (case-insensitive).
+
+        Only the code's digest is stored, bound to the member and the lowercased username.
+        The result carries a fresh, non-secret ``attempt`` reference (for a Check button) and
+        the clear code, once. The member keeps at most ``MAX_PENDING_BIO_CODES_PER_MEMBER``
+        unexpired codes: older ones are dropped.
+        """
+        if ttl <= timedelta(0):
+            raise ValueError("ttl must be positive")
+        if not code or not imgur_username:
+            raise ValueError("a bio code needs a code and a username")
+        username = imgur_username.lower()
+        created = _now(now)
+        created_at, expires_at = _unix(created), _unix(created + ttl)
+        attempt = secrets.token_urlsafe(9)  # 12 characters; a reference, not a secret
+        async with self._lock, self._transaction():
+            await self._run(
+                "INSERT INTO bio_codes (attempt, code_digest, discord_user_id, imgur_username,"
+                " created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    attempt,
+                    bio_code_digest(discord_user_id, username, code),
+                    discord_user_id,
+                    username,
+                    created_at,
+                    expires_at,
+                ),
+            )
+            await self._run(
+                "DELETE FROM bio_codes WHERE discord_user_id = ? AND (expires_at <= ?"
+                " OR rowid NOT IN (SELECT rowid FROM bio_codes WHERE discord_user_id = ?"
+                " ORDER BY created_at DESC, rowid DESC LIMIT ?))",
+                (discord_user_id, created_at, discord_user_id, MAX_PENDING_BIO_CODES_PER_MEMBER),
+            )
+        return BioCode(
+            discord_user_id=discord_user_id,
+            imgur_username=username,
+            attempt=attempt,
+            created_at=datetime.fromtimestamp(created_at, tz=UTC),
+            expires_at=datetime.fromtimestamp(expires_at, tz=UTC),
+            code=code,
+        )
+
+    async def get_bio_code(
+        self, discord_user_id: int, attempt: str, *, now: datetime | None = None
+    ) -> BioCode | None:
+        """The member's unexpired attempt ``attempt`` (without its code), or None.
+
+        Another member's attempt gives None, as an unknown, expired or used one does.
+        """
+        async with self._lock:
+            rows = await self._rows(
+                "SELECT attempt, discord_user_id, imgur_username, created_at, expires_at"
+                " FROM bio_codes WHERE attempt = ? AND discord_user_id = ? AND expires_at > ?",
+                (attempt, discord_user_id, _unix(_now(now))),
+            )
+        return _bio_code(rows[0]) if rows else None
+
+    async def complete_bio_link(
+        self,
+        link: Link,
+        attempt: str,
+        candidates: Iterable[str],
+        *,
+        now: datetime | None = None,
+    ) -> BioCode | None:
+        """Link the member by profile code, if one of ``candidates`` is the attempt's code.
+
+        ``link`` is the ``bio`` link to store (its member owns ``attempt``); ``candidates``
+        are the code-shaped words found in the profile's About text (at most
+        ``MAX_BIO_CODE_CANDIDATES`` are tried). When one is the code of the member's unexpired
+        ``attempt``, the attempt is used up and ``link`` replaces any previous link, in one
+        transaction, and the attempt is returned. Otherwise None and nothing changes: the
+        attempt stays for another check. Single use: of concurrent calls, one links. An
+        unlink meanwhile deletes the attempt, so it wins.
+        """
+        if link.kind is not LinkKind.BIO:
+            raise ValueError("complete_bio_link stores bio links only")
+        _check_link_shape(link)
+        member = link.discord_user_id
+        words = list(candidates)[:MAX_BIO_CODE_CANDIDATES]
+        async with self._lock, self._transaction():
+            rows = await self._rows(
+                "SELECT imgur_username FROM bio_codes WHERE attempt = ? AND discord_user_id = ?",
+                (attempt, member),
+            )
+            if not rows or not words or rows[0]["imgur_username"] != link.imgur_username.lower():
+                return None  # unknown, another member's, or for another account
+            username = rows[0]["imgur_username"]
+            digests = list(dict.fromkeys(bio_code_digest(member, username, w) for w in words))
+            # DELETE ... RETURNING in the transaction: a code cannot be used twice.
+            taken = await self._rows(
+                "DELETE FROM bio_codes WHERE attempt = ? AND discord_user_id = ?"
+                " AND expires_at > ? AND code_digest IN (SELECT value FROM json_each(?))"
+                " RETURNING attempt, discord_user_id, imgur_username, created_at, expires_at",
+                (attempt, member, _unix(_now(now)), json.dumps(digests)),
+            )
+            if not taken:
+                return None
+            await self._insert_link(link)
+        return _bio_code(taken[0])
+
+    async def purge_expired_bio_codes(self, now: datetime | None = None) -> int:
+        """Delete expired profile codes; returns how many."""
+        async with self._lock:
+            return await self._run(
+                "DELETE FROM bio_codes WHERE expires_at <= ?", (_unix(_now(now)),)
             )
 
     # -- operations ---------------------------------------------------------------------------
 
     async def stats(self, *, now: datetime | None = None) -> StoreStats:
-        """Counts of links, broken links and unexpired states."""
+        """Counts of links (all, broken, bio), unexpired states and unexpired bio codes."""
+        moment = _unix(_now(now))
         async with self._lock:
             rows = await self._rows(
                 "SELECT (SELECT count(*) FROM links),"
                 " (SELECT count(*) FROM links WHERE status = 'broken'),"
-                " (SELECT count(*) FROM auth_states WHERE expires_at > ?)",
-                (_unix(_now(now)),),
+                " (SELECT count(*) FROM auth_states WHERE expires_at > ?),"
+                " (SELECT count(*) FROM bio_codes WHERE expires_at > ?),"
+                " (SELECT count(*) FROM links WHERE kind = 'bio')",
+                (moment, moment),
             )
-        links, broken, pending = rows[0]
-        return StoreStats(links=links, broken_links=broken, pending_states=pending)
+        links, broken, pending, bio_codes, bio_links = rows[0]
+        return StoreStats(
+            links=links,
+            broken_links=broken,
+            pending_states=pending,
+            pending_bio_codes=bio_codes,
+            bio_links=bio_links,
+        )
 
     async def ping(self) -> bool:
         """True if the database answers."""
@@ -521,7 +756,9 @@ class LinkStore:
         if batch < 1:
             raise ValueError("batch must be at least 1")
         async with self._lock:
-            sample = await self._rows("SELECT access_token FROM links LIMIT 1")
+            sample = await self._rows(
+                "SELECT access_token FROM links WHERE access_token IS NOT NULL LIMIT 1"
+            )
             if sample:
                 new_cipher.decrypt(sample[0]["access_token"])  # refuse before changing anything
             self._cipher = new_cipher
@@ -530,7 +767,8 @@ class LinkStore:
             async with self._lock, self._transaction():
                 rows = await self._rows(
                     "SELECT discord_user_id, access_token, refresh_token FROM links"
-                    " WHERE discord_user_id > ? ORDER BY discord_user_id LIMIT ?",
+                    " WHERE discord_user_id > ? AND access_token IS NOT NULL"
+                    " ORDER BY discord_user_id LIMIT ?",
                     (after, batch),
                 )
                 for row in rows:

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from bot.app import ImgurBot
+from bot.app import ImgurBot, create_bot
 from bot.config import Config, parse_config
 from tests.fakes.discord import FakeDiscord, FakeInteraction, FakeUser, point_discord_py_at
 from tests.fakes.imgur import FakeImgur
@@ -71,15 +71,19 @@ def make_config(
 
 
 @contextlib.asynccontextmanager
-async def running_bot(config: Config, discord: FakeDiscord) -> AsyncIterator[ImgurBot]:
-    bot = ImgurBot(config, guild_ready_timeout=0.05)
+async def running_bot(
+    config: Config, discord: FakeDiscord, *, ready_timeout: float = 10.0
+) -> AsyncIterator[ImgurBot]:
+    bot = create_bot(config, guild_ready_timeout=0.05)
     runner = asyncio.create_task(bot.start(config.discord.token))
     try:
         ready = asyncio.create_task(bot.wait_until_ready())
-        done, _ = await asyncio.wait({ready, runner}, timeout=10, return_when="FIRST_COMPLETED")
+        done, _ = await asyncio.wait(
+            {ready, runner}, timeout=ready_timeout, return_when="FIRST_COMPLETED"
+        )
         if runner in done:
             runner.result()  # raises what stopped the bot
-        assert ready in done, "the bot did not become ready within 10 s"
+        assert ready in done, f"the bot did not become ready within {ready_timeout} s"
         yield bot
     finally:
         await bot.close()

@@ -20,7 +20,15 @@ response to an interaction, 404/10062 for a callback later than `ack_deadline` (
 for a follow-up on an unknown token (or before the first response), 401 for a wrong bot token.
 Every REST call is in ``server.rest_calls``; unknown routes get 404 and land in
 ``server.unknown_routes`` too. Privileged intents are refused (close 4014) unless enabled with
-``privileged_intents=``. Pieces live in ``discord_models`` (value types), ``discord_world``
+``privileged_intents=``.
+
+Shards: ``FakeDiscord(shard_count=N)`` reports N at ``GET /gateway/bot``; every IDENTIFY must then
+carry ``shard: [id, N]`` (4011 "Sharding required" without one, 4010 "Invalid shard" for an id out
+of range or another count: stricter than Discord, which accepts any sufficient count). Events
+go where Discord sends them: a guild's (GUILD_CREATE, messages, interactions) to shard
+``(guild_id >> 22) % N``, DMs to shard 0. ``add_guild(name, shard=k)`` makes a guild on shard k;
+``held_down_shards`` keeps shards out (their IDENTIFY and RESUME get op 9 Invalid Session).
+Pieces live in ``discord_models`` (value types), ``discord_world``
 (users, channels, stored messages), ``discord_rest``, ``discord_gateway``,
 ``discord_interactions`` (slash commands, buttons, selects, modals) and ``discord_validation``.
 """
@@ -64,6 +72,8 @@ __all__ = [
 
 T = TypeVar("T")
 
+GUILD_EVENTS = {"GUILD_CREATE", "GUILD_UPDATE", "GUILD_DELETE"}  # the guild's id is "id"
+
 
 class FakeDiscord(World, RestApi, InteractionInjector):
     """One application, one bot user, one guild with a text and an NSFW text channel."""
@@ -78,8 +88,12 @@ class FakeDiscord(World, RestApi, InteractionInjector):
         gateway_compression: bool = True,
         privileged_intents: int = 0,
         message_events: bool = True,
+        shard_count: int = 1,
     ) -> None:
+        if shard_count < 1:
+            raise ValueError("shard_count must be at least 1")
         self.token = token
+        self.shard_count = shard_count
         self.ack_deadline = ack_deadline
         self.heartbeat_interval_ms = heartbeat_interval_ms
         self.gateway_compression = gateway_compression
@@ -89,8 +103,9 @@ class FakeDiscord(World, RestApi, InteractionInjector):
         self.application_id = self.snowflakes.next()
         self.application_flags = 1 << 23  # GATEWAY_MESSAGE_CONTENT_LIMITED
         self.bot_user = FakeUser(id=self.application_id, name=bot_name, bot=True, in_guild=True)
-        self.guild_id = self.snowflakes.next()
+        self.guild_id = self.snowflakes.next_on_shard(0, shard_count)
         self.guild_name = "Fake Guild"
+        self.guild_names: dict[int, str] = {self.guild_id: self.guild_name}
         self.channels: dict[int, dict[str, Any]] = {}
         self.text_channel_id = self.add_text_channel("general")
         self.nsfw_channel_id = self.add_text_channel("nsfw-pics", nsfw=True)
@@ -105,7 +120,8 @@ class FakeDiscord(World, RestApi, InteractionInjector):
         self.command_syncs: list[tuple[int | None, Any]] = []
         self.rest_calls: list[RestCall] = []
         self.unknown_routes: list[RestCall] = []
-        self.gateway: GatewayConnection | None = None
+        self.shards: dict[int, GatewayConnection] = {}  # identified connection of each shard
+        self.held_down_shards: set[int] = set()  # IDENTIFY/RESUME get INVALID_SESSION (op 9)
         self.gateway_connections: list[GatewayConnection] = []
         self.gateway_queries: list[dict[str, str]] = []
         self.sessions: dict[str, GatewayConnection] = {}
@@ -166,16 +182,35 @@ class FakeDiscord(World, RestApi, InteractionInjector):
 
     # -- gateway control ---------------------------------------------------------------------
 
-    async def dispatch(self, event: str, data: Any) -> None:
-        """Send any gateway event to the connected bot."""
-        if self.gateway is None:
-            raise RuntimeError("no bot is connected to the fake gateway")
-        await self.gateway.dispatch(event, data)
+    @property
+    def gateway(self) -> GatewayConnection | None:
+        """The connection of shard 0 (the only one when the bot is not sharded)."""
+        return self.shards.get(0)
 
-    async def disconnect_gateway(self, code: int = 4000) -> None:
-        """Close the bot's websocket: 4000 makes discord.py RESUME; 4004 or 4010-4014 are fatal."""
-        if self.gateway is not None:
-            await self.gateway.close(code)
+    def shard_for(self, guild_id: int | None) -> int:
+        """The shard Discord sends a guild's events to; DMs (no guild) go to shard 0."""
+        return 0 if guild_id is None else (guild_id >> 22) % self.shard_count
+
+    def connection_for(self, guild_id: int | None) -> GatewayConnection | None:
+        """The identified connection that gets the events of `guild_id` (None: DMs)."""
+        return self.shards.get(self.shard_for(guild_id))
+
+    async def dispatch(self, event: str, data: Any) -> None:
+        """Send any gateway event to the shard that owns it (its guild's, or shard 0)."""
+        guild = data.get("guild_id") if isinstance(data, dict) else None
+        if event in GUILD_EVENTS and isinstance(data, dict):
+            guild = data.get("id")
+        shard = self.shard_for(int(guild) if guild is not None else None)
+        conn = self.shards.get(shard)
+        if conn is None:
+            raise RuntimeError(f"no bot is connected to shard {shard} of the fake gateway")
+        await conn.dispatch(event, data)
+
+    async def disconnect_gateway(self, code: int = 4000, *, shard: int = 0) -> None:
+        """Close a shard's websocket: 4000 makes discord.py RESUME; 4004, 4010-4014 are fatal."""
+        conn = self.shards.get(shard)
+        if conn is not None:
+            await conn.close(code)
 
     def expire_token(self, interaction: FakeInteraction) -> None:
         """As if 15 minutes passed: follow-ups and edits now get 401/50027."""

@@ -46,6 +46,7 @@ class GatewayConnection:
         self.session_id: str | None = None
         self.intents = 0
         self.identify: dict[str, Any] | None = None
+        self.shard: tuple[int, int] = (0, 1)  # [id, count] from IDENTIFY
         self.received: list[dict[str, Any]] = []
         self.sent: list[dict[str, Any]] = []
 
@@ -103,8 +104,8 @@ async def handle_gateway(server: FakeDiscord, request: web.Request) -> web.Strea
     except (ConnectionResetError, asyncio.CancelledError):
         pass
     finally:
-        if server.gateway is conn:
-            server.gateway = None
+        if server.shards.get(conn.shard[0]) is conn:
+            del server.shards[conn.shard[0]]
         server.notify()
     return ws
 
@@ -140,20 +141,32 @@ async def _identify(server: FakeDiscord, conn: GatewayConnection, data: dict[str
     if intents & PRIVILEGED_INTENTS & ~server.privileged_intents:
         await conn.close(4014, "Disallowed intent(s).")
         return
+    shard = data.get("shard", [0, 1])
+    if "shard" not in data and server.shard_count > 1:
+        await conn.close(4011, "Sharding required.")
+        return
+    if not _valid_shard(shard, server.shard_count):
+        await conn.close(4010, "Invalid shard.")
+        return
+    if shard[0] in server.held_down_shards:
+        await conn.send(OP_INVALID_SESSION, False)
+        return
     conn.identify = data
     conn.intents = intents
+    conn.shard = (shard[0], shard[1])
     server.identifies += 1
     conn.session_id = secrets.token_hex(16)
     server.sessions[conn.session_id] = conn
-    server.gateway = conn
+    server.shards[conn.shard[0]] = conn
+    guilds = [gid for gid in server.guild_names if server.shard_for(gid) == conn.shard[0]]
     ready = {
         "v": 10,
         "user": server.bot_user_payload(),
-        "guilds": [{"id": str(server.guild_id), "unavailable": True}],
+        "guilds": [{"id": str(gid), "unavailable": True} for gid in guilds],
         "session_id": conn.session_id,
         "session_type": "normal",
         "resume_gateway_url": server.gateway_url,
-        "shard": [0, 1],
+        "shard": list(conn.shard),
         "application": {"id": str(server.application_id), "flags": server.application_flags},
         "private_channels": [],
         "relationships": [],
@@ -165,23 +178,38 @@ async def _identify(server: FakeDiscord, conn: GatewayConnection, data: dict[str
         "_trace": ["fake-discord"],
     }
     await conn.dispatch("READY", ready)
-    await conn.dispatch("GUILD_CREATE", server.guild_create_payload())
-    server.ready_sent.set()
+    for gid in guilds:
+        await conn.dispatch("GUILD_CREATE", server.guild_create_payload(gid))
+    if len(server.shards) == server.shard_count:
+        server.ready_sent.set()
     server.notify()
+
+
+def _valid_shard(shard: Any, shard_count: int) -> bool:
+    """``[id, count]`` with ``count`` the fake's own shard count and ``0 <= id < count``."""
+    return (
+        isinstance(shard, list)
+        and len(shard) == 2
+        and all(isinstance(n, int) and not isinstance(n, bool) for n in shard)
+        and shard[1] == shard_count
+        and 0 <= shard[0] < shard_count
+    )
 
 
 async def _resume(server: FakeDiscord, conn: GatewayConnection, data: dict[str, Any]) -> None:
     old = server.sessions.get(data.get("session_id", ""))
-    if old is None or data.get("token") != server.token:
+    held_down = old is not None and old.shard[0] in server.held_down_shards
+    if old is None or held_down or data.get("token") != server.token:
         await conn.send(OP_INVALID_SESSION, False)
         return
     conn.session_id = old.session_id
     conn.identify = old.identify
     conn.intents = old.intents
+    conn.shard = old.shard
     conn.sequence = max(int(data.get("seq") or 0), old.sequence)
     assert conn.session_id is not None
     server.sessions[conn.session_id] = conn
-    server.gateway = conn
+    server.shards[conn.shard[0]] = conn
     server.resumes += 1
     await conn.dispatch("RESUMED", {"_trace": ["fake-discord"]})
     server.notify()
@@ -192,8 +220,9 @@ async def _request_members(
 ) -> None:
     members = [u.member_payload() for u in server.users.values() if u.in_guild]
     members.append(server.bot_member_payload())
+    guild_id = data.get("guild_id")
     chunk: dict[str, Any] = {
-        "guild_id": str(server.guild_id),
+        "guild_id": str(guild_id if guild_id is not None else server.guild_id),
         "members": members,
         "chunk_index": 0,
         "chunk_count": 1,

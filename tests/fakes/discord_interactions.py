@@ -212,9 +212,12 @@ class InteractionInjector:
         message: FakeMessage | None = None,
     ) -> FakeInteraction:
         """Low level: send INTERACTION_CREATE with a complete payload; returns its record."""
-        if self.gateway is None:
-            raise RuntimeError("no bot is connected to the fake gateway (IDENTIFY first)")
         channel_id, guild_id = self._resolve_channel(user, channel_id, dm)
+        conn = self.connection_for(guild_id)  # the guild's shard; DMs: shard 0
+        if conn is None:
+            raise RuntimeError(
+                f"no bot is connected to shard {self.shard_for(guild_id)} (IDENTIFY first)"
+            )
         interaction_id = self.snowflakes.next()
         token = "aW50ZXJhY3Rpb246" + secrets.token_urlsafe(48)
         payload: dict[str, Any] = {
@@ -261,7 +264,7 @@ class InteractionInjector:
         self.interactions[interaction_id] = interaction
         self.interactions_by_token[token] = interaction
         interaction.dispatched_at = time.monotonic()
-        await self.gateway.dispatch("INTERACTION_CREATE", payload)
+        await conn.dispatch("INTERACTION_CREATE", payload)
         self.notify()
         return interaction
 
@@ -279,7 +282,7 @@ class InteractionInjector:
                 raise ValueError(f"channel {channel_id} is another user's DM")
             return channel_id, None
         if channel_id in self.channels:
-            return channel_id, self.guild_id
+            return channel_id, self.guild_of(channel_id)
         raise ValueError(f"unknown channel {channel_id}")
 
     def _message(self: Any, message: Any) -> FakeMessage:

@@ -59,6 +59,14 @@ class Snowflakes:
         self._last = value = max(value, self._last + 1)
         return value
 
+    def next_on_shard(self, shard: int, shard_count: int) -> int:
+        """A fresh snowflake whose guild would live on ``shard``: ``(id >> 22) % count``."""
+        value = self.next()
+        moment = value >> 22
+        value = ((moment + (shard - moment) % shard_count) << 22) | (value & ((1 << 22) - 1))
+        self._last = max(value, self._last)
+        return value
+
 
 def snowflake_time(snowflake: int) -> dt.datetime:
     return dt.datetime.fromtimestamp(((snowflake >> 22) + DISCORD_EPOCH_MS) / 1000, tz=dt.UTC)

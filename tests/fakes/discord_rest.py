@@ -169,7 +169,10 @@ class RestApi:
 
     async def _get_gateway_bot(self: Any, request: web.Request) -> web.Response:
         limit = {"total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1}
-        return _json(request, {"url": self.gateway_url, "shards": 1, "session_start_limit": limit})
+        return _json(
+            request,
+            {"url": self.gateway_url, "shards": self.shard_count, "session_start_limit": limit},
+        )
 
     # -- application commands ----------------------------------------------------------------
 
@@ -185,7 +188,7 @@ class RestApi:
             return _json(request, discord_error(10002, "Unknown Application"), 404)
         guild = request.match_info.get("guild")
         guild_id = int(guild) if guild else None
-        if guild_id is not None and guild_id != self.guild_id:
+        if guild_id is not None and guild_id not in self.guild_names:
             return _json(request, discord_error(50001, "Missing Access"), 403)
         payload = request[BODY]
         if (errors := command_errors(payload)) is not None:
@@ -441,24 +444,28 @@ class RestApi:
         return _json(request, message.payload())
 
     async def _get_guild(self: Any, request: web.Request) -> web.Response:
-        if int(request.match_info["gid"]) != self.guild_id:
+        guild_id = int(request.match_info["gid"])
+        if guild_id not in self.guild_names:
             return _json(request, discord_error(10004, "Unknown Guild"), 404)
-        payload = self.guild_create_payload()
+        payload = self.guild_create_payload(guild_id)
         for key in ("channels", "members", "threads", "presences", "voice_states", "joined_at"):
             payload.pop(key, None)
         return _json(request, payload)
 
     async def _get_guild_channels(self: Any, request: web.Request) -> web.Response:
-        if int(request.match_info["gid"]) != self.guild_id:
+        guild_id = int(request.match_info["gid"])
+        if guild_id not in self.guild_names:
             return _json(request, discord_error(10004, "Unknown Guild"), 404)
-        return _json(request, [self.channel_payload(cid) for cid in self.channels])
+        channels = [cid for cid in self.channels if self.guild_of(cid) == guild_id]
+        return _json(request, [self.channel_payload(cid) for cid in channels])
 
     async def _get_member(self: Any, request: web.Request) -> web.Response:
         uid = int(request.match_info["uid"])
         user = self.users.get(uid)
         if uid == self.bot_user.id:
             return _json(request, self.bot_member_payload())
-        if int(request.match_info["gid"]) != self.guild_id or user is None or not user.in_guild:
+        known_guild = int(request.match_info["gid"]) in self.guild_names
+        if not known_guild or user is None or not user.in_guild:
             return _json(request, discord_error(10007, "Unknown Member"), 404)
         return _json(request, user.member_payload())
 

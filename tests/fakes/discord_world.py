@@ -46,13 +46,31 @@ class World:
         self.dm_channels[user.dm_channel_id] = user
         return user
 
-    def add_text_channel(self: Any, name: str, *, nsfw: bool = False) -> int:
+    def add_guild(self: Any, name: str, *, shard: int | None = None) -> int:
+        """Another guild the bot is in, on `shard` if given; returns its id.
+
+        Every user with ``in_guild`` is a member of every guild. Add guilds before the bot
+        connects, or dispatch its GUILD_CREATE (``guild_create_payload(id)``) afterwards.
+        """
+        if shard is not None and not 0 <= shard < self.shard_count:
+            raise ValueError(f"shard {shard} is not one of the fake's {self.shard_count}")
+        guild_id = (
+            self.snowflakes.next()
+            if shard is None
+            else self.snowflakes.next_on_shard(shard, self.shard_count)
+        )
+        self.guild_names[guild_id] = name
+        return guild_id
+
+    def add_text_channel(
+        self: Any, name: str, *, nsfw: bool = False, guild_id: int | None = None
+    ) -> int:
         """A guild text channel (add before the bot connects: no CHANNEL_CREATE is sent)."""
         channel_id = self.snowflakes.next()
         self.channels[channel_id] = {
             "id": str(channel_id),
             "type": 0,
-            "guild_id": str(self.guild_id),
+            "guild_id": str(guild_id or self.guild_id),
             "name": name,
             "position": len(self.channels),
             "parent_id": None,
@@ -115,11 +133,18 @@ class World:
             "approximate_guild_count": 1,
         }
 
-    def guild_create_payload(self: Any) -> dict[str, Any]:
+    def guild_of(self: Any, channel_id: int) -> int | None:
+        """The guild of a channel; None for a DM channel."""
+        channel = self.channels.get(channel_id)
+        return int(channel["guild_id"]) if channel is not None else None
+
+    def guild_create_payload(self: Any, guild_id: int | None = None) -> dict[str, Any]:
+        guild_id = guild_id or self.guild_id
+        channels = [cid for cid in self.channels if self.guild_of(cid) == guild_id]
         members = [self.bot_member_payload()]
         members += [u.member_payload() for u in self.users.values() if u.in_guild]
         everyone = {
-            "id": str(self.guild_id),
+            "id": str(guild_id),
             "name": "@everyone",
             "permissions": str(MEMBER_PERMISSIONS),
             "position": 0,
@@ -133,8 +158,8 @@ class World:
             "flags": 0,
         }
         return {
-            "id": str(self.guild_id),
-            "name": self.guild_name,
+            "id": str(guild_id),
+            "name": self.guild_names[guild_id],
             "icon": None,
             "splash": None,
             "discovery_splash": None,
@@ -151,7 +176,7 @@ class World:
             "premium_tier": 0,
             "premium_subscription_count": 0,
             "preferred_locale": "en-US",
-            "system_channel_id": str(self.text_channel_id),
+            "system_channel_id": str(channels[0]) if channels else None,
             "system_channel_flags": 0,
             "rules_channel_id": None,
             "public_updates_channel_id": None,
@@ -165,7 +190,7 @@ class World:
             "unavailable": False,
             "member_count": len(members),
             "members": members,
-            "channels": [self.channel_payload(cid) for cid in self.channels],
+            "channels": [self.channel_payload(cid) for cid in channels],
             "threads": [],
             "presences": [],
             "voice_states": [],
@@ -208,7 +233,7 @@ class World:
             embeds=list(body.get("embeds") or []),
             components=list(body.get("components") or []),
             flags=flags,
-            guild_id=None if channel_id in self.dm_channels else self.guild_id,
+            guild_id=self.guild_of(channel_id),
             interaction=interaction,
             kind=kind,
         )
@@ -266,7 +291,7 @@ class World:
 
     async def _emit_message(self: Any, event: str, message: FakeMessage) -> None:
         """MESSAGE_* gateway events for non-ephemeral messages, when the intents ask for them."""
-        conn = self.gateway
+        conn = self.connection_for(message.guild_id)
         if not self.message_events or conn is None or message.is_ephemeral:
             return
         intent = INTENT_DIRECT_MESSAGES if message.guild_id is None else INTENT_GUILD_MESSAGES

@@ -9,12 +9,22 @@
 Routes (their names are what ``fail``, ``count`` and ``requests`` use):
 - ``authorize``: ``GET /oauth2/authorize`` plays the member clicking "Allow" as ``login_as``
   (pin: an HTML page with the PIN; code/token: a 302 to ``redirect_url``);
-  ``deny_next_authorize`` makes the next one redirect with ``error=access_denied``.
+  ``deny_next_authorize`` makes the next one redirect with ``error=access_denied``;
+  ``authorize_error_1024`` makes every one answer the "Error (1024)" page that Imgur has
+  shown for every app since mid-2025.
 - ``token``: ``POST /oauth2/token`` with the pin, authorization_code and refresh_token grants;
   PINs and codes are single-use; ``rotate_refresh_tokens`` kills the old refresh token on use.
 - ``account``: ``GET /3/account/me`` (Bearer).
 - ``favorites``: ``GET /3/account/{user}/favorites[/{page}[/{sort}]]`` (Bearer; ``user`` is
   ``me`` or the token's own name, anyone else gets 403 ``Unauthorized``; ``page_size`` a page).
+- ``public_account``: ``GET /3/account/{user}[?account_id=N]``, the public profile with its
+  ``bio`` (a string or null). ``Client-ID`` authorization (a valid Bearer token also does):
+  none is 401 "Authentication required", a wrong client id 403 "Invalid client_id", as
+  Imgur answers. Names are case-insensitive; ``account_id`` finds the account whatever the
+  name in the path (it survives ``rename``); unknown (or ``delete_account``-ed): 404.
+- ``gallery_favorites``: ``GET /3/account/{user}/gallery_favorites[/{page}[/{sort}]]``, the
+  account's favorites that are in the public gallery (``in_gallery`` not false), paged like
+  ``favorites``; ``Client-ID`` as above; unknown user 404.
 - ``callback``: the default ``redirect_url``; answers 200 so a redirect-following client lands.
 
 ``fail(route, failure, times=1)`` makes the next ``times`` requests to ``route`` fail, with a
@@ -33,6 +43,9 @@ Routes (their names are what ``fail``, ``count`` and ``requests`` use):
 - ``INVALID_PIN``: 400 "Invalid Pin".
 - ``ERROR_AS_OBJECT``: 400 whose ``data.error`` is a ``{code, message, type, exception}``
   object, without ``request`` and ``method``.
+
+``hold(route)`` holds the next requests to ``route`` open (recorded, not yet answered) until the
+returned ``Hold`` is released; ``await hold.reached()`` waits until one is being held.
 
 Every ``/3/`` answer carries X-RateLimit-* headers (``client_remaining`` and ``user_remaining``
 count down). ``latency`` delays every answer. ``requests`` records every request.
@@ -55,6 +68,7 @@ from aiohttp import web
 
 from .imgur_data import (
     BAD_GATEWAY_HTML,
+    ERROR_1024_HTML,
     ERROR_OBJECT,
     HOME_PAGE_HTML,
     FakeAccount,
@@ -64,7 +78,7 @@ from .imgur_data import (
     pin_page,
 )
 
-__all__ = ["Failure", "FakeAccount", "FakeImgur", "RecordedRequest"]
+__all__ = ["Failure", "FakeAccount", "FakeImgur", "Hold", "RecordedRequest"]
 
 
 class Failure(enum.Enum):
@@ -86,7 +100,17 @@ class Failure(enum.Enum):
     ERROR_AS_OBJECT = enum.auto()
 
 
-ROUTES = frozenset({"authorize", "token", "account", "favorites", "callback"})
+ROUTES = frozenset(
+    {
+        "authorize",
+        "token",
+        "account",
+        "favorites",
+        "public_account",
+        "gallery_favorites",
+        "callback",
+    }
+)
 
 # status and data.error of the failures that are a plain JSON error envelope
 _ENVELOPE_FAILURES: dict[Failure, tuple[int, str]] = {
@@ -115,6 +139,33 @@ class RecordedRequest:
     query: dict[str, str]
 
 
+class Hold:
+    """Requests to one route wait here, recorded but unanswered, until ``release()``."""
+
+    def __init__(self, stopping: asyncio.Event) -> None:
+        self.held = 0
+        self._arrived = asyncio.Event()
+        self._released = asyncio.Event()
+        self._stopping = stopping
+
+    async def reached(self, timeout: float = 5.0) -> None:  # noqa: ASYNC109
+        """Wait until a request is being held."""
+        await asyncio.wait_for(self._arrived.wait(), timeout)
+
+    def release(self) -> None:
+        """Let every held request (and later ones) through to its normal answer."""
+        self._released.set()
+
+    async def wait(self) -> None:
+        self.held += 1
+        self._arrived.set()
+        released = asyncio.ensure_future(self._released.wait())
+        stopping = asyncio.ensure_future(self._stopping.wait())
+        await asyncio.wait({released, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        released.cancel()
+        stopping.cancel()
+
+
 @dataclass
 class _AccessToken:
     username: str
@@ -137,6 +188,7 @@ class FakeImgur:
         self.redirect_url: str | None = None  # defaults to {base_url}/callback at start
         self.login_as: str | None = None
         self.deny_next_authorize = False
+        self.authorize_error_1024 = False
         self.expires_in = 3600
         self.rotate_refresh_tokens = True
         self.latency = 0.0
@@ -149,11 +201,13 @@ class FakeImgur:
         self.user_reset = int(time.time()) + 3_600
         self.requests: list[RecordedRequest] = []
         self._accounts: dict[str, FakeAccount] = {}
+        self._next_id = 0
         self._pins: dict[str, str] = {}
         self._codes: dict[str, str] = {}
         self._refresh_tokens: dict[str, str] = {}
         self._access_tokens: dict[str, _AccessToken] = {}
         self._failures: dict[str, deque[tuple[Failure, str | None]]] = {}
+        self._holds: dict[str, Hold] = {}
         self._stopping = asyncio.Event()
         self._runner: web.AppRunner | None = None
         self._base_url: str | None = None
@@ -170,6 +224,12 @@ class FakeImgur:
             r"/3/account/{username}/favorites{page:(/\d+)?}{sort:(/\w+)?}", name="favorites"
         )
         favorites.add_route("GET", self._favorites)
+        gallery = app.router.add_resource(
+            r"/3/account/{username}/gallery_favorites{page:(/\d+)?}{sort:(/\w+)?}",
+            name="gallery_favorites",
+        )
+        gallery.add_route("GET", self._gallery_favorites)
+        app.router.add_get("/3/account/{username}", self._public_account, name="public_account")
         app.router.add_get("/callback", self._callback, name="callback")
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
@@ -202,16 +262,43 @@ class FakeImgur:
         *,
         favorites: int | list[Any] | None = None,
         account_id: int | None = None,
+        bio: str | None = None,
     ) -> FakeAccount:
         """An account; ``favorites`` is a count to generate or the items themselves."""
+        if self._find(username) is not None:
+            raise ValueError(f"FakeImgur already has an account named {username!r}")
         items = make_favorites(favorites, username) if isinstance(favorites, int) else favorites
         account = FakeAccount(
             username=username,
-            id=account_id if account_id is not None else 10_000_000 + len(self._accounts),
+            id=account_id if account_id is not None else 10_000_000 + self._next_id,
             favorites=list(items or []),
+            bio=bio,
         )
+        self._next_id += 1
         self._accounts[username] = account
         return account
+
+    def rename(self, username: str, new_username: str) -> FakeAccount:
+        """The member renamed their account on Imgur: the old name is unknown from now on;
+        the id and every token stay."""
+        account = self._require(username)
+        del self._accounts[username]
+        account.username = new_username
+        self._accounts[new_username] = account
+        for token in self._access_tokens.values():
+            if token.username == username:
+                token.username = new_username
+        for table in (self._pins, self._codes, self._refresh_tokens):
+            for key, owner in list(table.items()):
+                if owner == username:
+                    table[key] = new_username
+        return account
+
+    def delete_account(self, username: str) -> None:
+        """The account is gone from Imgur: by name and by id it is 404, its tokens are dead."""
+        self._require(username)
+        self.revoke(username)
+        del self._accounts[username]
 
     def account(self, username: str) -> FakeAccount:
         """The account added as ``username``."""
@@ -271,6 +358,14 @@ class FakeImgur:
             raise ValueError(f"unknown route {route!r}; one of {sorted(ROUTES)}")
         self._failures.setdefault(route, deque()).extend([(failure, message)] * times)
 
+    def hold(self, route: str) -> Hold:
+        """Hold requests to ``route`` open until the returned ``Hold`` is released."""
+        if route not in ROUTES:
+            raise ValueError(f"unknown route {route!r}; one of {sorted(ROUTES)}")
+        hold = Hold(self._stopping)
+        self._holds[route] = hold
+        return hold
+
     def count(self, route: str) -> int:
         """How many requests reached ``route`` (failed ones included)."""
         return sum(1 for request in self.requests if request.route == route)
@@ -284,6 +379,14 @@ class FakeImgur:
         return match.group(1)
 
     # --- plumbing ----------------------------------------------------------------------
+
+    def _find(self, username: str) -> FakeAccount | None:
+        """The account called ``username``, in any capitalisation (as Imgur matches names)."""
+        folded = username.lower()
+        for name, account in self._accounts.items():
+            if name.lower() == folded:
+                return account
+        return None
 
     def _require(self, username: str) -> FakeAccount:
         if username not in self._accounts:
@@ -305,6 +408,9 @@ class FakeImgur:
         )
         if self.latency > 0:
             await self._pause(self.latency)
+        hold = self._holds.get(route or "")
+        if hold is not None:
+            await hold.wait()
         queue = self._failures.get(route or "")
         failure, message = queue.popleft() if queue else (None, None)
         response: web.StreamResponse
@@ -374,6 +480,8 @@ class FakeImgur:
         if response_type not in ("pin", "code", "token"):
             return self._error(request, 400, "Invalid response_type parameter")
         state = {"state": query["state"]} if "state" in query else {}
+        if self.authorize_error_1024:
+            return web.Response(text=ERROR_1024_HTML, content_type="text/html")
         if self.deny_next_authorize:
             self.deny_next_authorize = False
             raise web.HTTPFound(self._redirect({"error": "access_denied", **state}))
@@ -455,12 +563,66 @@ class FakeImgur:
         username = request.match_info["username"]
         if username != "me" and username.lower() != account.username.lower():
             return self._error(request, 403, "Unauthorized")
+        chunk = self._page(request, account.favorites)
+        return web.json_response({"data": chunk, "success": True, "status": 200})
+
+    def _client(self, request: web.Request) -> web.Response | None:
+        """None if the request may read public data, else Imgur's refusal."""
+        header = request.headers.get("Authorization", "")
+        if not header:
+            return self._error(request, 401, "Authentication required")
+        scheme, _, value = header.partition(" ")
+        if scheme == "Client-ID":
+            if value != self.client_id:
+                return self._error(request, 403, "Invalid client_id")
+            return None
+        if scheme == "Bearer":
+            bearer = self._bearer(request)
+            return bearer if isinstance(bearer, web.Response) else None
+        return self._error(request, 403, "Malformed auth header")
+
+    def _named(self, request: web.Request) -> FakeAccount | web.Response:
+        account = self._find(request.match_info["username"])
+        if account is None:
+            return self._error(request, 404, "Unable to find account")
+        return account
+
+    async def _public_account(self, request: web.Request) -> web.Response:
+        refused = self._client(request)
+        if refused is not None:
+            return refused
+        account: FakeAccount | web.Response
+        by_id = request.query.get("account_id")
+        if by_id is not None:
+            wanted = int(by_id) if by_id.isdigit() else None
+            found = [a for a in self._accounts.values() if a.id == wanted]
+            account = found[0] if found else self._error(request, 404, "Unable to find account")
+        else:
+            account = self._named(request)
+        if isinstance(account, web.Response):
+            return account
+        return web.json_response({"data": account.payload(), "success": True, "status": 200})
+
+    async def _gallery_favorites(self, request: web.Request) -> web.Response:
+        refused = self._client(request)
+        if refused is not None:
+            return refused
+        account = self._named(request)
+        if isinstance(account, web.Response):
+            return account
+        items = [
+            item
+            for item in account.favorites
+            if not (isinstance(item, dict) and item.get("in_gallery") is False)
+        ]
+        chunk = self._page(request, items)
+        return web.json_response({"data": chunk, "success": True, "status": 200})
+
+    def _page(self, request: web.Request, items: list[Any]) -> list[Any]:
         page = int(request.match_info["page"].lstrip("/") or 0)
-        items = account.favorites
         if request.match_info["sort"] == "/oldest":
             items = items[::-1]
-        chunk = items[page * self.page_size : (page + 1) * self.page_size]
-        return web.json_response({"data": chunk, "success": True, "status": 200})
+        return items[page * self.page_size : (page + 1) * self.page_size]
 
     async def _callback(self, request: web.Request) -> web.Response:
         return web.Response(text="redirect received")

@@ -21,20 +21,25 @@ Item = dict[str, Any]
 
 @dataclass
 class FakeAccount:
-    """An Imgur account held by the fake; ``favorites`` is newest first and may be edited."""
+    """An Imgur account held by the fake; ``favorites`` is newest first and may be edited.
+
+    ``bio`` is the profile's About text (``None`` when empty, as Imgur sends it). Favorites
+    whose ``in_gallery`` is false are left out of ``gallery_favorites``.
+    """
 
     username: str
     id: int
     favorites: list[Any] = field(default_factory=list)
     created: int = _NOW - 86_400 * 900
     reputation: int = 42
+    bio: str | None = None
 
     def payload(self) -> Item:
-        """``data`` of ``/3/account/me`` for this account."""
+        """``data`` of ``/3/account/me`` and ``/3/account/{username}`` for this account."""
         return {
             "id": self.id,
             "url": self.username,
-            "bio": None,
+            "bio": self.bio or None,
             "avatar": f"https://imgur.com/user/{self.username}/avatar?maxwidth=290",
             "avatar_name": "default/A",
             "cover": f"https://imgur.com/user/{self.username}/cover?maxwidth=2560",
@@ -250,6 +255,14 @@ HOME_PAGE_HTML = (
     "<!DOCTYPE html><html lang=en><head><meta charset=utf-8>"
     "<title>Imgur: The magic of the Internet</title></head>"
     "<body><div id=root>Something went wrong. Please try again.</div></body></html>"
+)
+
+
+# What Imgur's authorize page has shown every app since mid-2025 (IMGUR_API.md).
+ERROR_1024_HTML = (
+    "<!DOCTYPE html><html lang=en><head><meta charset=utf-8><title>Imgur</title></head>"
+    "<body><h1>Error (1024)</h1>"
+    "<p>Sorry! There was an error (code: 1024) retrieving the page.</p></body></html>"
 )
 
 

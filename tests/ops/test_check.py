@@ -10,7 +10,7 @@ from bot.storage import generate_key
 from bot.storage.migrate import load_migrations
 from tests.ops.conftest import clean_env, run_cli
 
-CREDENTIALS = ("DISCORD_TOKEN", "IMGUR_CLIENT_ID", "IMGUR_CLIENT_SECRET")
+CREDENTIALS = ("DISCORD_TOKEN", "IMGUR_CLIENT_ID")  # the secret only for oauth alone
 LATEST_SCHEMA = max(migration.version for migration in load_migrations())
 
 
@@ -65,6 +65,57 @@ def test_check_without_credentials_fails_naming_what_to_set(tmp_path: Path) -> N
     for name in CREDENTIALS:
         assert name in errors[0]
     assert "Traceback" not in result.stderr
+
+
+def test_check_lists_the_link_methods_in_force(tmp_path: Path) -> None:
+    env = clean_env(
+        BOT_DATABASE=str(tmp_path / "bot.db"), BOT_ENCRYPTION_KEY=generate_key(), **credentials()
+    )
+
+    result = run_cli("--check", env=env, cwd=tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    (line,) = [line for line in result.stdout.splitlines() if line.startswith("link methods:")]
+    assert "oauth (Imgur's authorize page, pin flow)" in line
+    assert "bio (a code in the Imgur profile's About text" in line
+    assert "only the bio" not in result.stdout
+
+
+def test_check_without_a_client_secret_says_only_bio_is_possible(tmp_path: Path) -> None:
+    env = credentials()
+    del env["IMGUR_CLIENT_SECRET"]
+    env = clean_env(BOT_DATABASE=str(tmp_path / "bot.db"), BOT_ENCRYPTION_KEY=generate_key(), **env)
+
+    result = run_cli("--check", env=env, cwd=tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    notes = [line for line in result.stdout.splitlines() if "IMGUR_CLIENT_SECRET" in line]
+    assert notes == [
+        "note: IMGUR_CLIENT_SECRET (imgur.client_secret) is not set: only the bio link "
+        "method is possible"
+    ]
+    (line,) = [line for line in result.stdout.splitlines() if line.startswith("link methods:")]
+    assert line == "link methods: bio (a code in the Imgur profile's About text; client id only)"
+    assert "error" not in result.stderr.lower()
+
+
+def test_check_with_oauth_alone_and_no_secret_fails_naming_the_secret(tmp_path: Path) -> None:
+    env = credentials()
+    del env["IMGUR_CLIENT_SECRET"]
+    env = clean_env(
+        BOT_DATABASE=str(tmp_path / "bot.db"),
+        BOT_ENCRYPTION_KEY=generate_key(),
+        IMGUR_LINK_METHODS="oauth",
+        **env,
+    )
+
+    result = run_cli("--check", env=env, cwd=tmp_path)
+
+    assert result.returncode == 1
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1, result.stderr
+    assert "IMGUR_CLIENT_SECRET" in errors[0]
+    assert "link methods: none" in result.stdout
 
 
 def test_check_refuses_a_database_newer_than_the_code_in_one_line(tmp_path: Path) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import errno
 import io
 import json
 import logging
@@ -11,7 +13,7 @@ import secrets
 import pytest
 from cryptography.fernet import Fernet
 
-from bot.logs import REDACTED, redact, setup_logging
+from bot.logs import REDACTED, RateLimitFilter, redact, setup_logging
 
 
 def imgur_token() -> str:
@@ -203,3 +205,40 @@ def test_a_message_whose_arguments_do_not_fit_is_still_logged(log_output: io.Str
     logging.getLogger("bot.test").info("two %s %s", secret)
     assert "two" in logged(log_output)
     assert secret not in logged(log_output)
+
+
+async def test_accept_errors_of_the_event_loop_are_rate_limited() -> None:
+    # What asyncio logs each time accept() fails because descriptors ran out: through the
+    # loop's real exception handler, a hundred times.
+    stream = io.StringIO()
+    setup_logging("INFO", "text", stream=stream)
+    loop = asyncio.get_running_loop()
+    for _ in range(100):
+        loop.call_exception_handler(
+            {
+                "message": "socket.accept() out of system resource",
+                "exception": OSError(errno.EMFILE, "Too many open files"),
+            }
+        )
+    lines = [line for line in stream.getvalue().splitlines() if "socket.accept()" in line]
+    assert 1 <= len(lines) <= 5, lines
+    logging.getLogger("bot.tokens").error("refresh of member %d failed", 1)
+    assert "refresh of member 1 failed" in stream.getvalue()  # other loggers are not limited
+
+
+def test_the_rate_limit_says_how_many_it_held_back_and_forgets_after_its_period() -> None:
+    now = [0.0]
+    limit = RateLimitFilter(["bot.web"], burst=2, period=60, monotonic=lambda: now[0])
+
+    def record(name: str = "bot.web", arg: int = 0) -> logging.LogRecord:
+        return logging.LogRecord(name, logging.WARNING, __file__, 1, "closing %d", (arg,), None)
+
+    passed = [limit.filter(record(arg=i)) for i in range(10)]
+    assert passed == [True, True] + [False] * 8  # one kind: the template, not the arguments
+    assert all(limit.filter(record("bot.tokens")) for _ in range(10))
+    now[0] = 61.0
+    again = record(arg=99)
+    assert limit.filter(again)
+    assert again.getMessage() == "closing 99 [8 more like this not shown]"
+    assert limit.filter(record())
+    assert not limit.filter(record())

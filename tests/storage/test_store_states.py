@@ -9,9 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from bot.storage import MAX_PENDING_STATES_PER_MEMBER, AuthState, LinkStore, state_digest
+from bot.storage import (
+    MAX_PENDING_STATES_PER_MEMBER,
+    AttemptGoneError,
+    AuthState,
+    LinkStore,
+    state_digest,
+)
 
-from .factories import NOW
+from .factories import NOW, make_link
 
 LATER = NOW + timedelta(minutes=5)
 EXPIRED = NOW + timedelta(minutes=10)
@@ -179,3 +185,50 @@ async def test_restored_state_can_be_consumed_again(store):
     assert again is not None
     assert again.expires_at == created.expires_at
     assert await store.consume_state(7, created.state) is None
+
+
+async def test_a_claimed_state_is_neither_pending_nor_consumable_again(store: LinkStore) -> None:
+    created = await store.create_state(1, "pin", now=NOW)
+    claimed = await store.consume_state(1, None, now=LATER)
+    assert claimed is not None
+    assert await store.consume_state(1, None, now=LATER) is None
+    assert await store.consume_state(1, created.state, now=LATER) is None
+    assert await store.consume_state_any_member(created.state, now=LATER) is None
+    assert await store.restore_state(claimed)
+    assert await store.consume_state(1, created.state, now=LATER) is not None
+
+
+async def test_unlink_deletes_a_claimed_state_and_nothing_brings_it_back(
+    store: LinkStore,
+) -> None:
+    created = await store.create_state(1, "pin", now=NOW)
+    claimed = await store.consume_state(1, created.state, now=LATER)
+    assert claimed is not None
+    assert await store.delete_member(1)
+    assert not await store.restore_state(claimed)
+    with pytest.raises(AttemptGoneError):
+        await store.save_link(make_link(1), attempt=claimed)
+    assert await store.get(1) is None
+    assert (await store.stats(now=LATER)).pending_states == 0
+
+
+async def test_saving_the_link_of_an_attempt_uses_the_attempt_up(store: LinkStore) -> None:
+    created = await store.create_state(1, "pin", now=NOW)
+    claimed = await store.consume_state(1, created.state, now=LATER)
+    assert claimed is not None
+    await store.save_link(make_link(1), attempt=claimed)
+    assert await store.get(1) is not None
+    assert (await store.stats(now=LATER)).pending_states == 0
+    assert not await store.restore_state(claimed)
+
+
+async def test_a_claim_outlives_expiry_for_a_while_then_is_purged(store: LinkStore) -> None:
+    created = await store.create_state(1, "pin", now=NOW)
+    claimed = await store.consume_state(1, created.state, now=LATER)
+    assert claimed is not None
+    assert await store.purge_expired_states(now=claimed.expires_at) == 0
+    await store.save_link(make_link(1), attempt=claimed)  # a slow exchange still lands
+    fresh = await store.create_state(1, "pin", now=NOW)
+    again = await store.consume_state(1, fresh.state, now=LATER)
+    assert again is not None
+    assert await store.purge_expired_states(now=again.expires_at + timedelta(hours=2)) == 1

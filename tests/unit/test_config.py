@@ -86,13 +86,124 @@ def test_secret_values_never_appear_in_errors_or_repr():
 
 def test_require_credentials_names_what_to_set():
     with pytest.raises(ConfigError) as caught:
-        parse_config({}, {"IMGUR_CLIENT_ID": "abc"}).require_credentials()
+        parse_config(
+            {"imgur": {"link_methods": ["oauth"]}}, {"IMGUR_CLIENT_ID": "abc"}
+        ).require_credentials()
     assert "DISCORD_TOKEN" in str(caught.value)
     assert "IMGUR_CLIENT_SECRET" in str(caught.value)
     assert "IMGUR_CLIENT_ID" not in str(caught.value)
+
+
+def test_the_client_secret_is_optional_while_bio_is_a_link_method():
+    config = parse_config({}, {"IMGUR_CLIENT_ID": "abc", "DISCORD_TOKEN": "t"})
+    config.require_credentials()
+    assert config.imgur.link_methods == ("oauth", "bio")
+    assert config.imgur.methods_in_force == ("bio",)
+    with_secret = parse_config({}, {"IMGUR_CLIENT_SECRET": "s"})
+    assert with_secret.imgur.methods_in_force == ("oauth", "bio")
+
+
+@pytest.mark.parametrize(
+    ("raw", "env", "expected"),
+    [
+        ({}, {"IMGUR_LINK_METHODS": "bio"}, ("bio",)),
+        ({}, {"IMGUR_LINK_METHODS": " Bio , oauth,"}, ("bio", "oauth")),
+        ({"imgur": {"link_methods": ["oauth"]}}, {}, ("oauth",)),
+        ({"imgur": {"link_methods": ["oauth"]}}, {"IMGUR_LINK_METHODS": "bio"}, ("bio",)),
+        ({"imgur": {"link_methods": ["bio", "bio"]}}, {}, ("bio",)),
+    ],
+)
+def test_link_methods_come_from_a_toml_list_or_a_comma_separated_variable(raw, env, expected):
+    assert parse_config(raw, env).imgur.link_methods == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (["oauth", "password"], "'password' is not one of"),
+        ([], "at least one"),
+        ("oauth", None),
+        (7, "must be a list"),
+        ([1], "must be a list"),
+    ],
+)
+def test_bad_link_methods_are_named(value, message):
+    if message is None:
+        assert parse_config({"imgur": {"link_methods": value}}, {}).imgur.link_methods == ("oauth",)
+        return
+    with pytest.raises(ConfigError, match=message) as caught:
+        parse_config({"imgur": {"link_methods": value}}, {})
+    assert str(caught.value).startswith("imgur.link_methods: ")
+
+
+def test_bio_checks_per_hour_is_bounded():
+    assert parse_config({}, {}).imgur.bio_checks_per_hour == 10
+    assert parse_config({"imgur": {"bio_checks_per_hour": 3}}, {}).imgur.bio_checks_per_hour == 3
+    with pytest.raises(ConfigError, match=r"imgur\.bio_checks_per_hour: must be between 1"):
+        parse_config({"imgur": {"bio_checks_per_hour": 0}}, {})
 
 
 def test_guild_sync_mode_gives_the_guild_id():
     config = parse_config({"discord": {"sync_commands": "guild:123"}}, {})
     assert config.discord.sync_guild_id == 123
     assert parse_config({}, {}).discord.sync_guild_id is None
+
+
+def test_no_sharding_by_default():
+    discord = parse_config({}, {}).discord
+    assert (discord.shard_count, discord.shard_ids, discord.sharded) == (0, (), False)
+    assert discord.runs_shard_zero
+
+
+@pytest.mark.parametrize(
+    ("raw", "env", "count", "ids"),
+    [
+        ({"discord": {"shard_count": 4}}, {}, 4, ()),
+        ({"discord": {"shard_count": 4, "shard_ids": [3, 1]}}, {}, 4, (1, 3)),
+        ({}, {"DISCORD_SHARD_COUNT": "3", "DISCORD_SHARD_IDS": " 2, 0 "}, 3, (0, 2)),
+        ({"discord": {"shard_count": 2, "shard_ids": "1"}}, {}, 2, (1,)),
+        ({"discord": {"shard_count": 9}}, {"DISCORD_SHARD_COUNT": "3"}, 3, ()),
+        ({}, {"DISCORD_SHARD_COUNT": "auto"}, "auto", ()),
+        ({"discord": {"shard_count": "Auto"}}, {}, "auto", ()),
+    ],
+)
+def test_shards_from_the_file_and_the_environment(raw, env, count, ids):
+    discord = parse_config(raw, env).discord
+    assert (discord.shard_count, discord.shard_ids) == (count, ids)
+    assert discord.sharded
+
+
+@pytest.mark.parametrize(
+    ("shard_count", "shard_ids", "zero"),
+    [(3, [0], True), (3, [1, 2], False), (3, [], True), ("auto", [], True)],
+)
+def test_only_the_process_with_shard_zero_counts_as_its_runner(shard_count, shard_ids, zero):
+    raw = {"discord": {"shard_count": shard_count, "shard_ids": shard_ids}}
+    assert parse_config(raw, {}).discord.runs_shard_zero is zero
+
+
+@pytest.mark.parametrize(
+    ("discord", "message"),
+    [
+        (
+            {"shard_count": 2, "shard_ids": [0, 2]},
+            "shard_ids: shard 2 is out of range: shards are numbered 0 to 1",
+        ),
+        ({"shard_count": 3, "shard_ids": "1,1"}, "shard_ids: shard 1 is listed twice"),
+        ({"shard_ids": [0]}, "shard_ids: needs discord.shard_count"),
+        ({"shard_count": "auto", "shard_ids": [0]}, "shard_ids: needs discord.shard_count"),
+        ({"shard_count": 2, "shard_ids": "0,one"}, "shard_ids: 'one' is not a whole number"),
+        ({"shard_count": 2, "shard_ids": [-1]}, "shard_ids: shard -1 is out of range"),
+        ({"shard_count": 2, "shard_ids": 1}, "shard_ids: must be a list of numbers"),
+        ({"shard_count": 2, "shard_ids": [True]}, "shard_ids: True is not a whole number"),
+        ({"shard_count": -1}, "shard_count: must be between 0 and 65536, not -1"),
+        ({"shard_count": 1.5}, "shard_count: must be a whole number, not 1.5"),
+        ({"shard_count": "many"}, "shard_count: must be a whole number, not 'many'"),
+        ({"shard_count": 70000}, "shard_count: must be between 0 and 65536"),
+        ({"shard_count": "auto", "gateway_url": "ws://127.0.0.1:1"}, 'shard_count: "auto"'),
+    ],
+)
+def test_bad_shard_settings_name_the_key(discord, message):
+    with pytest.raises(ConfigError, match="discord." + message.replace("(", r"\(")) as caught:
+        parse_config({"discord": discord}, {})
+    assert "\n" not in str(caught.value)

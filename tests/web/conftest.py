@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import html
+import re
 import time
 from collections.abc import AsyncIterator
 from urllib.parse import parse_qs, urlsplit
@@ -60,6 +62,13 @@ class RecordedSleeps:
 
     async def __call__(self, seconds: float) -> None:
         self.delays.append(seconds)
+
+
+def continue_link(page: str) -> str:
+    """The confirmation page's "Continue to Imgur" address, as a browser would read it."""
+    found = re.search(r'<a class="continue" id="continue" href="([^"]+)"', page)
+    assert found, page
+    return html.unescape(found[1])
 
 
 def state_of(url: str) -> str:

@@ -14,6 +14,7 @@ from tests.e2e.conftest import make_config, running_bot
 from tests.e2e.test_link_flow import authorize_url, custom_ids
 from tests.fakes.discord import FakeDiscord, point_discord_py_at
 from tests.fakes.imgur import FakeImgur
+from tests.web.conftest import continue_link
 
 
 def free_port() -> int:
@@ -49,9 +50,15 @@ async def test_bot_serves_the_callback_links_by_one_click_and_stops_it(tmp_path,
                 alice = discord.add_user(name="alice")
                 await (await discord.slash_command(alice, "imgur", "link")).wait_for_message()
                 url = authorize_url(await discord.wait_for_dm(alice))
-                async with http_session.get(url) as page:  # Imgur redirects to the callback
-                    assert page.status == 200
-                    assert "alice_imgur" in await page.text()
+                assert url.startswith(base + "/oauth/continue?state=")
+                async with http_session.get(url) as confirm:  # the bot's page comes first
+                    assert confirm.status == 200
+                    page = await confirm.text()
+                assert "Link your Imgur account to @alice on Discord?" in page
+                assert await bot.store.get(alice.id) is None  # nothing happened yet
+                async with http_session.get(continue_link(page)) as done:  # Imgur, callback
+                    assert done.status == 200
+                    assert "alice_imgur" in await done.text()
                 dm = await discord.wait_for_dm(alice, lambda m: "Linked as" in m.text)
                 assert "alice\\_imgur" in dm.text
                 assert (await bot.store.get(alice.id)).imgur_username == "alice_imgur"
@@ -62,19 +69,25 @@ async def test_bot_serves_the_callback_links_by_one_click_and_stops_it(tmp_path,
 
 @pytest.mark.parametrize("response_type", ["code", "token"])
 async def test_when_imgur_redirects_to_the_bot_the_dm_has_no_pin_button(
-    tmp_path: Path, response_type: str
+    tmp_path: Path, response_type: str, http_session: aiohttp.ClientSession
 ) -> None:
     port = free_port()
     async with FakeImgur() as imgur, FakeDiscord() as discord:
         with point_discord_py_at(discord):
             config = web_bot_config(tmp_path, discord, imgur, port, response_type)
             async with running_bot(config, discord):
-                alice = discord.add_user(name="alice")
+                alice = discord.add_user(name="alice", global_name="Alice <3")
                 await (await discord.slash_command(alice, "imgur", "link")).wait_for_message()
                 dm = await discord.wait_for_dm(alice)
-    query = parse_qs(urlsplit(authorize_url(dm)).query)
-    assert query["response_type"] == [response_type]
+                url = authorize_url(dm)
+                async with http_session.get(url) as confirm:
+                    page = await confirm.text()
+    assert url.startswith(f"http://127.0.0.1:{port}/oauth/continue?")
     assert "imgur:enter-pin" not in custom_ids(dm)
+    assert "Alice &lt;3 (@alice) on Discord" in page  # the display name, escaped
+    query = parse_qs(urlsplit(continue_link(page)).query)
+    assert query["response_type"] == [response_type]
+    assert query["state"] == parse_qs(urlsplit(url).query)["state"]
 
 
 async def healthz_status(session: aiohttp.ClientSession, url: str) -> tuple[int, dict]:

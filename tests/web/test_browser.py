@@ -1,9 +1,10 @@
 """One real headless browser through the whole ``token`` flow.
 
-Chromium opens the fake Imgur authorize URL, is redirected to the callback page with the
-tokens in the fragment, and the page's script posts them. Needs Playwright (Python) and a
-system Chromium (``.ci/install-browser``; ``CHROMIUM`` names another binary). Without them
-the test is skipped with the reason, never passed.
+Chromium opens the link the member got: the bot's confirmation page, which names the member;
+a click on "Continue to Imgur" opens the fake Imgur authorize URL, which redirects to the
+callback page with the tokens in the fragment, and the page's script posts them. Needs
+Playwright (Python) and a system Chromium (``.ci/install-browser``; ``CHROMIUM`` names another
+binary). Without them the test is skipped with the reason, never passed.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from bot.imgur import ResponseType
 from bot.web import CallbackServer
 
 MEMBER = 31337
+DISPLAY_NAME = "Alice <b>&</b> (@alice)"  # markup in a display name stays text
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -55,6 +57,10 @@ def response_type():
     return ResponseType.TOKEN
 
 
+async def member_name(discord_user_id: int) -> str | None:
+    return DISPLAY_NAME if discord_user_id == MEMBER else None
+
+
 async def test_browser_links_through_the_token_redirect_and_keeps_no_token_in_the_address(
     links, link_store, fake_imgur, notifications, tmp_path: Path
 ):
@@ -73,9 +79,11 @@ async def test_browser_links_through_the_token_redirect_and_keeps_no_token_in_th
         link_store,
         is_connected=lambda: True,
         notify=notifications,
+        member_name=member_name,
     )
     await server.start()
     callback_url = f"http://127.0.0.1:{server.port}/oauth/callback"
+    links.confirm_url = f"http://127.0.0.1:{server.port}/oauth/continue"
     try:
         fake_imgur.add_account("alice")
         fake_imgur.login_as = "alice"
@@ -99,8 +107,16 @@ async def test_browser_links_through_the_token_redirect_and_keeps_no_token_in_th
                 console: list[str] = []
                 page.on("console", lambda message: console.append(message.text))
                 await page.goto(start.url)
+                await page.wait_for_selector('body[data-result="confirm"]')
+                confirm_heading = await page.inner_text("#title")
+                confirm_member = await page.inner_text("#member")
+                bold = await page.locator("main b").count()
+                assert fake_imgur.count("authorize") == 0  # nothing at Imgur before the click
+                await page.click("#continue")
                 try:
-                    await page.wait_for_selector("body[data-result]")
+                    await page.wait_for_selector(
+                        'body[data-result="linked"], body[data-result="failed"]'
+                    )
                 except PlaywrightError:
                     pytest.fail(f"the page showed no result; its console said: {console}")
                 result = await page.get_attribute("body", "data-result")
@@ -113,6 +129,11 @@ async def test_browser_links_through_the_token_redirect_and_keeps_no_token_in_th
     finally:
         await server.stop()
 
+    assert confirm_heading == f"Link your Imgur account to {DISPLAY_NAME} on Discord?"
+    assert confirm_member == f"{DISPLAY_NAME} on Discord"
+    assert bold == 0
+    (authorize,) = [r for r in fake_imgur.requests if r.route == "authorize"]
+    assert "referer" not in {name.lower() for name in authorize.headers}  # no-referrer held
     assert result == "linked", (heading, message, console)
     assert heading == "Linked"
     assert "alice" in message

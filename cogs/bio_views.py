@@ -1,0 +1,182 @@
+"""Linking by profile code: the "Verify with my Imgur profile" button, the username modal,
+the code message and its Check button. Every one of them is private (DM or ephemeral)."""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import discord
+
+from bot.bio import BioChallenge
+from bot.render import IMGUR_GREEN
+from cogs.replies import report_error
+
+if TYPE_CHECKING:
+    from bot.app import ImgurBot
+
+log = logging.getLogger(__name__)
+
+VERIFY_BUTTON_ID = "imgur:bio-start"
+VERIFY_LABEL = "Verify with my Imgur profile"
+CHECK_LABEL = "Check"
+NOT_YOUR_CHECK = "This Check button belongs to the member who asked for the code."
+
+
+def _ts(value: datetime, style: str = "R") -> str:
+    return f"<t:{int(value.timestamp())}:{style}>"
+
+
+def in_dm(interaction: discord.Interaction) -> bool:
+    """True in the member's DM with the bot, where a normal message is private already."""
+    return isinstance(interaction.channel, discord.DMChannel)
+
+
+def bio_linked_text(username: str) -> str:
+    return (
+        f"Linked as **{discord.utils.escape_markdown(username)}** (verified by your profile). "
+        "You can remove the code now. Try `/imgur favorites`: it shows your public gallery "
+        "favorites."
+    )
+
+
+def bio_intro_embed() -> discord.Embed:
+    """The part of the link message that offers verification by profile."""
+    return discord.Embed(
+        title=VERIFY_LABEL,
+        colour=IMGUR_GREEN,
+        description=(
+            "Works with Imgur as it is today. Press **Verify with my Imgur profile**, type your "
+            "Imgur username, and you get a short code to put in your Imgur profile's About "
+            "text for a minute. The bot then shows your public gallery favorites."
+        ),
+    )
+
+
+def bio_code_embed(challenge: BioChallenge) -> discord.Embed:
+    """The code and the three steps, for the member only."""
+    name = discord.utils.escape_markdown(challenge.imgur_username)
+    return discord.Embed(
+        title="Verify with your Imgur profile",
+        colour=IMGUR_GREEN,
+        description=(
+            f"Your code for the Imgur account **{name}**:\n"
+            f"# `{challenge.code}`\n"
+            "1. Open <https://imgur.com> and sign in, then open your profile "
+            "(your avatar, then your name).\n"
+            "2. Edit the **About** text and add the code anywhere in it, then save.\n"
+            f"3. Press **{CHECK_LABEL}** below.\n"
+            f"The code is yours alone, works once, only for **{name}**, and expires "
+            f"{_ts(challenge.expires_at)}. Remove it from your profile once you are linked."
+        ),
+    )
+
+
+def check_view(challenge: BioChallenge) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    view.add_item(BioCheckButton(challenge.discord_user_id, challenge.attempt))
+    return view
+
+
+async def send_bio_code(
+    interaction: discord.Interaction, challenge: BioChallenge, *, ephemeral: bool
+) -> None:
+    """Answer an interaction (not yet responded to, or deferred) with the member's code."""
+    embed, view = bio_code_embed(challenge), check_view(challenge)
+    if interaction.response.is_done():
+        await interaction.followup.send(embed=embed, view=view, ephemeral=ephemeral)
+    else:
+        await interaction.response.send_message(embed=embed, view=view, ephemeral=ephemeral)
+
+
+class UsernameModal(discord.ui.Modal, title="Verify with your Imgur profile"):
+    """Asks for the Imgur username, then answers with the code for it."""
+
+    username: discord.ui.TextInput[UsernameModal] = discord.ui.TextInput(
+        label="Your Imgur username",
+        placeholder="as in imgur.com/user/<username>",
+        min_length=1,
+        max_length=100,
+    )
+
+    async def on_submit(self, interaction: discord.Interaction) -> None:
+        bot: ImgurBot = interaction.client  # type: ignore[assignment]
+        challenge = await bot.bio.start(interaction.user.id, self.username.value)
+        # In the DM a normal message stays as long as the member needs it; anywhere else
+        # (the link message was ephemeral because DMs are closed) only they may see it.
+        await send_bio_code(interaction, challenge, ephemeral=not in_dm(interaction))
+
+    async def on_error(  # type: ignore[override]  # discord.py's Modal narrows BaseView's
+        self, interaction: discord.Interaction, error: Exception, /
+    ) -> None:
+        await report_error(interaction, error)
+
+
+class VerifyProfileButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"imgur:bio-start"
+):
+    """Opens the username modal; dynamic, so it keeps working after the bot restarts."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label=VERIFY_LABEL, style=discord.ButtonStyle.primary, custom_id=VERIFY_BUTTON_ID
+            )
+        )
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: Any, /
+    ) -> VerifyProfileButton:
+        return cls()
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        await interaction.response.send_modal(UsernameModal())
+
+
+class BioCheckButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"imgur:bio-check:(?P<member>[0-9]{1,20}):(?P<attempt>[A-Za-z0-9_-]{8,32})",
+):
+    """Checks the member's profile for their code. The custom id carries the member and the
+    attempt's non-secret reference (never the code); it works after a restart, for that
+    member only."""
+
+    def __init__(self, member_id: int, attempt: str) -> None:
+        self.member_id = member_id
+        self.attempt = attempt
+        super().__init__(
+            discord.ui.Button(
+                label=CHECK_LABEL,
+                style=discord.ButtonStyle.success,
+                custom_id=f"imgur:bio-check:{member_id}:{attempt}",
+            )
+        )
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction,
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+        /,
+    ) -> BioCheckButton:
+        return cls(int(match["member"]), match["attempt"])
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        if interaction.user.id == self.member_id:
+            return True
+        await interaction.response.send_message(NOT_YOUR_CHECK, ephemeral=True)
+        return False
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        bot: ImgurBot = interaction.client  # type: ignore[assignment]
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        try:
+            link = await bot.bio.check(self.member_id, self.attempt)
+        except Exception as exc:  # every failure is one private message
+            await report_error(interaction, exc)
+            return
+        await interaction.followup.send(bio_linked_text(link.imgur_username), ephemeral=True)

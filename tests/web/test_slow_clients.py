@@ -1,0 +1,223 @@
+"""Slow and idle clients against the real ``CallbackServer`` on 127.0.0.1.
+
+Hundreds of raw sockets that never finish their headers (slowloris), a body that never
+arrives, an idle keep-alive connection, and more connections than the cap: ``/healthz`` keeps
+answering and the slow ones are closed by their deadline. The deadlines are configured short
+so the tests need not wait the production 10 seconds; nothing sleeps a fixed time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import io
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+import aiohttp
+import pytest
+
+from bot.config import WebConfig
+from bot.logs import setup_logging
+from bot.web import CallbackServer
+
+PARTIAL_HEADERS = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: "
+
+
+def web_config(**limits: float) -> WebConfig:
+    config = WebConfig(enabled=True, host="127.0.0.1", port=0, public_url="https://bot.example")
+    return dataclasses.replace(config, **limits)
+
+
+@pytest.fixture
+def limits() -> dict[str, float]:
+    return {}
+
+
+@pytest.fixture
+async def server(
+    links, link_store, gateway, notifications, penalty, limits
+) -> AsyncIterator[CallbackServer]:
+    callback_server = CallbackServer(
+        web_config(**limits),
+        links,
+        link_store,
+        is_connected=gateway,
+        notify=notifications,
+        penalty=penalty,
+    )
+    await callback_server.start()
+    try:
+        yield callback_server
+    finally:
+        await callback_server.stop()
+
+
+class SlowClient:
+    """A raw connection that sent ``sent`` and then nothing more."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, at: float):
+        self.reader = reader
+        self.writer = writer
+        self.opened_at = at
+        self.closed_at: float | None = None
+
+    async def wait_closed_by_server(self) -> bytes:
+        """What the server sent before closing (b"" when it sent nothing), once it closed."""
+        received = b""
+        try:
+            while chunk := await self.reader.read(65536):
+                received += chunk
+        except ConnectionResetError:
+            pass
+        self.closed_at = asyncio.get_running_loop().time()
+        return received
+
+    def is_open(self) -> bool:
+        return not self.reader.at_eof() and self.reader.exception() is None
+
+    def close(self) -> None:
+        self.writer.close()
+
+
+async def open_slow(port: int, sent: bytes = PARTIAL_HEADERS) -> SlowClient:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(sent)
+    await writer.drain()
+    return SlowClient(reader, writer, asyncio.get_running_loop().time())
+
+
+async def until(condition: Callable[[], bool], what: str, timeout: float = 10.0) -> None:  # noqa: ASYNC109
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        assert loop.time() < deadline, f"timed out waiting until {what}"
+        await asyncio.sleep(0.01)
+
+
+async def within(awaitable: Awaitable[object], seconds: float, what: str) -> object:
+    try:
+        return await asyncio.wait_for(awaitable, seconds)
+    except TimeoutError:
+        raise AssertionError(f"{what} did not happen within {seconds}s") from None
+
+
+async def healthz(server: CallbackServer) -> int:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(f"http://127.0.0.1:{server.port}/healthz") as response,
+    ):
+        return response.status
+
+
+@pytest.mark.parametrize("limits", [{"header_timeout_seconds": 1.0, "max_connections": 1000}])
+async def test_healthz_answers_under_300_slow_clients_and_the_deadline_drops_them(server):
+    slow = await asyncio.gather(*(open_slow(server.port) for _ in range(300)))
+    try:
+        assert await within(healthz(server), 5, "/healthz answering") == 200
+        assert all(client.is_open() for client in slow)
+
+        await within(
+            asyncio.gather(*(client.wait_closed_by_server() for client in slow)),
+            15,
+            "the server closing all 300 slow connections",
+        )
+        held = [client.closed_at - client.opened_at for client in slow]
+        assert min(held) >= 1.0 - 0.05, "closed before the header deadline"
+        guard = server.guard
+        await until(lambda: guard.open_connections == 0, "the guard forgets them")
+        assert guard.timed_out == 300
+        assert await healthz(server) == 200
+    finally:
+        for client in slow:
+            client.close()
+
+
+@pytest.mark.parametrize("limits", [{"body_timeout_seconds": 0.5, "header_timeout_seconds": 30}])
+async def test_a_body_that_never_arrives_gets_408_and_the_connection_closed(server):
+    request = (
+        b"POST /oauth/token HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        b'Content-Length: 200\r\n\r\n{"state": '
+    )
+    client = await open_slow(server.port, request)
+    try:
+        answer = await within(client.wait_closed_by_server(), 10, "an answer to the slow body")
+    finally:
+        client.close()
+    assert answer.startswith(b"HTTP/1.1 408 "), answer[:200]
+    assert b"took too long" in answer
+    assert client.closed_at - client.opened_at >= 0.5 - 0.05
+
+
+@pytest.mark.parametrize(
+    "limits", [{"keepalive_timeout_seconds": 0.5, "header_timeout_seconds": 30}]
+)
+async def test_an_idle_keep_alive_connection_is_closed_after_the_keepalive_timeout(server):
+    client = await open_slow(server.port, b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+    try:
+        answer = await within(client.wait_closed_by_server(), 10, "closing the idle connection")
+    finally:
+        client.close()
+    assert answer.startswith(b"HTTP/1.1 200 "), answer[:200]
+    assert b"keep-alive" in answer.lower() or b"connection: close" not in answer.lower()
+    assert server.guard.open_connections == 0
+
+
+@pytest.mark.parametrize("limits", [{"max_connections": 8, "header_timeout_seconds": 60}])
+async def test_past_the_cap_the_longest_idle_connection_makes_room(server):
+    slow = [await open_slow(server.port) for _ in range(8)]
+    try:
+        await until(lambda: server.guard.open_connections == 8, "8 connections are open")
+        assert await within(healthz(server), 5, "/healthz answering at the cap") == 200
+        await within(slow[0].wait_closed_by_server(), 5, "closing the longest idle connection")
+        assert all(client.is_open() for client in slow[1:])
+        assert server.guard.evicted >= 1
+        assert server.guard.open_connections <= 8
+    finally:
+        for client in slow:
+            client.close()
+
+
+@pytest.mark.parametrize(
+    "limits",
+    [{"max_connections": 8, "header_timeout_seconds": 60, "body_timeout_seconds": 60}],
+)
+async def test_when_every_connection_is_busy_a_new_one_is_closed_at_once(server):
+    busy_request = (
+        b"POST /oauth/token HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        b"Content-Length: 100\r\n\r\n{"
+    )
+    busy = [await open_slow(server.port, busy_request) for _ in range(8)]
+    try:
+        await until(
+            lambda: server.guard.open_connections == 8 and server.guard.idle_connections == 0,
+            "8 connections are busy with requests",
+        )
+        extra = await open_slow(server.port)
+        assert await within(extra.wait_closed_by_server(), 5, "refusing the extra one") == b""
+        assert server.guard.refused >= 1
+        assert all(client.is_open() for client in busy)
+    finally:
+        for client in busy:
+            client.close()
+
+
+@pytest.mark.parametrize("limits", [{"header_timeout_seconds": 0.3, "max_connections": 1000}])
+async def test_closing_many_slow_clients_logs_a_few_lines_not_one_each(server):
+    stream = io.StringIO()
+    setup_logging("INFO", "text", stream=stream)
+    try:
+        slow = await asyncio.gather(*(open_slow(server.port) for _ in range(100)))
+        try:
+            await within(
+                asyncio.gather(*(client.wait_closed_by_server() for client in slow)),
+                15,
+                "closing the slow connections",
+            )
+        finally:
+            for client in slow:
+                client.close()
+    finally:
+        logging.getLogger().handlers.clear()
+    lines = [line for line in stream.getvalue().splitlines() if "no complete request" in line]
+    assert 1 <= len(lines) <= 5, lines

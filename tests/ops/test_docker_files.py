@@ -240,3 +240,26 @@ def test_the_env_example_lists_every_secret_empty() -> None:
     )
     for name in ("DISCORD_TOKEN", "IMGUR_CLIENT_ID", "IMGUR_CLIENT_SECRET", "BOT_ENCRYPTION_KEY"):
         assert values[name] == ""
+
+
+# -- docker-compose.postgres.yml -------------------------------------------------------------
+
+
+def test_the_postgres_variant_has_a_healthy_server_with_a_volume_that_the_bot_waits_for() -> None:
+    variant = compose("docker-compose.postgres.yml")
+    postgres = variant["services"]["postgres"]
+    assert "pg_isready" in " ".join(postgres["healthcheck"]["test"])
+    assert "postgres-data:/var/lib/postgresql/data" in postgres["volumes"]
+    assert "postgres-data" in variant["volumes"]
+    bot = variant["services"]["bot"]
+    assert bot["depends_on"] == {"postgres": {"condition": "service_healthy"}}
+    assert bot["environment"]["BOT_DATABASE"].startswith("postgresql://bot:")
+    assert bot["environment"]["BOT_DATA_DIR"] == "/data"  # key file and heartbeat stay there
+
+
+def test_the_postgres_password_comes_from_the_env_file_only() -> None:
+    variant = compose("docker-compose.postgres.yml")
+    password = variant["services"]["postgres"]["environment"]["POSTGRES_PASSWORD"]
+    assert password.startswith("${POSTGRES_PASSWORD:?")
+    url = variant["services"]["bot"]["environment"]["BOT_DATABASE"]
+    assert "${POSTGRES_PASSWORD:?" in url

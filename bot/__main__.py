@@ -29,6 +29,7 @@ from bot.startup import (
     TRANSIENT_ERRORS,
     StartupError,
     check_data_dir,
+    connect_with_retry,
     describe_gateway_end,
     hold_before_fatal_exit,
     login_with_retry,
@@ -109,7 +110,7 @@ async def run(
 async def _serve(bot: ImgurBot, stopping: asyncio.Event, grace: float) -> int:
     heartbeat = Heartbeat(heartbeat_path(bot.config.storage.database), bot.gateway_connected)
     beating = asyncio.create_task(heartbeat.run(), name="heartbeat")
-    runner = asyncio.create_task(bot.connect(reconnect=True), name="bot")
+    runner = asyncio.create_task(connect_with_retry(bot, stopping), name="bot")
     waiter = asyncio.create_task(stopping.wait())
     requested = False
     try:

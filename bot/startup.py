@@ -143,6 +143,8 @@ def describe_failure(exc: BaseException) -> str:
         else:
             reason = cause.strerror or str(cause)
         return f"cannot connect to {exc.host}:{exc.port} ({reason})"
+    if isinstance(exc, OSError) and exc.errno and not isinstance(exc, socket.gaierror):
+        return os.strerror(exc.errno)
     text = str(exc) or type(exc).__name__
     return text.splitlines()[0][:200]
 
@@ -230,6 +232,86 @@ def describe_gateway_end(exc: BaseException) -> str:
     if isinstance(exc, discord.ConnectionClosed):
         return f"the Discord gateway closed the connection (code {exc.code})"
     return describe_failure(exc)
+
+
+class OneLineReconnects(logging.Filter):
+    """Turns discord.py's reconnect tracebacks into one warning line each.
+
+    discord.py logs every failed gateway (re)connection with ``log.exception``: with Discord's
+    gateway unreachable that is a traceback every few seconds. The line keeps the reason and
+    the delay; the bot is unhealthy meanwhile (no heartbeat). Before the first connection
+    :func:`connect_with_retry` reports the attempts, so discord.py's record is dropped then.
+    """
+
+    RECONNECT = "Attempting a reconnect in %.2fs"
+
+    def __init__(self, bot: discord.Client) -> None:
+        super().__init__()
+        self._bot = bot
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.msg != self.RECONNECT or not record.exc_info or not record.exc_info[1]:
+            return True
+        if not ever_connected(self._bot):  # connect_with_retry says it
+            return False
+        delay = record.args[0] if isinstance(record.args, tuple) and record.args else 0.0
+        record.msg = "lost the Discord gateway (%s); reconnecting in %.1f s"
+        record.args = (describe_gateway_end(record.exc_info[1]), delay)
+        record.exc_info = None
+        record.exc_text = None
+        record.levelno = logging.WARNING
+        record.levelname = logging.getLevelName(logging.WARNING)
+        return True
+
+
+async def connect_with_retry(
+    bot: discord.Client, stop: asyncio.Event, *, backoff: Backoff | None = None
+) -> None:
+    """``bot.connect(reconnect=True)``, with the first gateway connection retried too.
+
+    discord.py reconnects a connection it once had; one that never came up (the gateway
+    unreachable at start) ends in its own AttributeError on the missing websocket. Each such
+    attempt is one warning line here, with capped exponential backoff, until ``stop`` is set.
+    """
+    backoff = backoff or Backoff()
+    logger = logging.getLogger("discord.client")
+    shortener = OneLineReconnects(bot)
+    logger.addFilter(shortener)
+    attempt = 0
+    try:
+        while True:
+            try:
+                await bot.connect(reconnect=True)
+            except TRANSIENT_ERRORS as exc:
+                cause: BaseException = exc
+            except AttributeError as exc:  # discord.py's, on the websocket it never had
+                if ever_connected(bot):
+                    raise
+                cause = exc.__context__ or exc
+            else:
+                return
+            if ever_connected(bot) or bot.is_closed() or isinstance(bot, discord.AutoShardedClient):
+                raise cause
+            attempt += 1
+            delay = backoff.next_delay()
+            log.warning(
+                "cannot reach the Discord gateway: %s; retrying in %.1f s (attempt %d)",
+                describe_failure(cause),
+                delay,
+                attempt,
+            )
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), delay)
+            if stop.is_set():
+                return
+    finally:
+        logger.removeFilter(shortener)
+
+
+def ever_connected(bot: discord.Client) -> bool:
+    """Whether discord.py has had a gateway websocket (it keeps the last one)."""
+    websocket: object = bot.ws  # typed as always set; None until the first connection
+    return websocket is not None
 
 
 # -- holding before a fatal exit ---------------------------------------------------------------

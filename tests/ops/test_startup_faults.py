@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import logging
 import os
 import signal
 import socket
@@ -20,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.startup import FATAL_EXIT_CODE, Backoff, not_writable
+from bot.startup import FATAL_EXIT_CODE, Backoff, OneLineReconnects, not_writable
 from bot.storage import generate_key
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.imgur import FakeImgur
@@ -29,6 +30,7 @@ from tests.ops.conftest import clean_env, run_cli, run_cli_async
 START_DEADLINE = 30.0  # a cold interpreter importing discord.py on a slow machine
 STOP_DEADLINE = 15.0
 RETRY_LINE = "cannot log in to Discord"
+GATEWAY_LINE = "cannot reach the Discord gateway"
 
 
 def closed_port() -> int:
@@ -149,6 +151,72 @@ async def test_discord_answering_5xx_at_start_is_retried_until_it_recovers(
     assert len(bot.lines("logged in to Discord after 3 attempts")) == 1
     assert returncode == 0
     assert_no_traceback(bot.output)
+
+
+async def test_a_gateway_unreachable_at_start_is_retried_one_line_per_attempt(
+    tmp_path: Path,
+) -> None:
+    # discord.py itself only reconnects a connection it once had: a first connection that
+    # fails would end in its own AttributeError traceback.
+    async with FakeImgur() as imgur, FakeDiscord() as discord:
+        port = closed_port()
+        env = bot_env(
+            tmp_path,
+            discord.rest_base,
+            f"ws://127.0.0.1:{port}/gateway",
+            IMGUR_API_BASE=imgur.base_url,
+        )
+        async with bot_process(tmp_path, env) as bot:
+            await bot.wait_for("two retries", lambda: len(bot.lines(GATEWAY_LINE)) >= 2)
+            health = await run_cli_async("healthcheck", env=env, cwd=tmp_path)
+            returncode = await bot.stop()
+
+    first, second = bot.lines(GATEWAY_LINE)[:2]
+    assert f"{GATEWAY_LINE}: cannot connect to 127.0.0.1:{port} (Connection refused)" in first
+    assert "(attempt 1)" in first
+    assert "(attempt 2)" in second
+    assert not bot.lines("reconnecting in")  # discord.py's own line is not doubled
+    assert health.returncode == 1
+    assert returncode == 0
+    assert_no_traceback(bot.output)
+    assert not bot.lines(" ERROR ")
+
+
+class _Bot:
+    """Stands in for the discord.Client the filter asks whether it ever connected."""
+
+    def __init__(self, ws: object) -> None:
+        self.ws = ws
+
+
+def reconnect_record() -> logging.LogRecord:
+    try:
+        raise OSError(errno.ECONNREFUSED, "Connect call failed ('127.0.0.1', 1)")
+    except OSError:
+        exc_info = sys.exc_info()
+    return logging.LogRecord(
+        "discord.client",
+        logging.ERROR,
+        "client.py",
+        1,
+        OneLineReconnects.RECONNECT,
+        (1.5,),
+        exc_info,
+    )
+
+
+def test_a_reconnect_after_a_lost_gateway_is_one_warning_line() -> None:
+    record = reconnect_record()
+    assert OneLineReconnects(_Bot(ws=object())).filter(record)  # type: ignore[arg-type]
+    assert record.levelname == "WARNING"
+    assert record.exc_info is None
+    assert record.getMessage() == (
+        "lost the Discord gateway (Connection refused); reconnecting in 1.5 s"
+    )
+
+
+def test_before_the_first_connection_discord_py_s_reconnect_line_is_left_to_ours() -> None:
+    assert not OneLineReconnects(_Bot(ws=None)).filter(reconnect_record())  # type: ignore[arg-type]
 
 
 # -- a refused token ---------------------------------------------------------------------------

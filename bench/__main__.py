@@ -25,6 +25,7 @@ BENCHMARKS = (
     ("4", "bench.footprint", 120.0),
     ("5", "bench.credits", 150.0),
     ("6", "bench.shards_load", 300.0),
+    ("7", "bench.slow_clients", 120.0),
 )
 
 

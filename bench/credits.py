@@ -9,8 +9,13 @@ run ``/imgur favorites`` and page with Next through 3 Imgur pages (60 + 60 + 30 
 shown per message) and back with Previous, with the page cache as configured by default and
 with it disabled (``cache.favorites_ttl_seconds = 0``).
 
-Credits: Imgur counts ``/3/`` API calls (account, favorites) against the client's and the
-user's limits; the OAuth2 token endpoint is counted apart.
+Then a member links by a code in their Imgur profile (``bio``) and pages their public gallery
+favorites through the same pages and back: Imgur calls per profile check and per uncached
+public page, read with the client id alone.
+
+Credits: Imgur counts ``/3/`` API calls (account, favorites, public profiles, gallery
+favorites) against the client's and the user's limits; the OAuth2 token endpoint is counted
+apart.
 """
 
 from __future__ import annotations
@@ -25,7 +30,8 @@ from typing import Any
 
 from bench.common import Report, cli
 
-ROUTES = ("favorites", "account", "token")
+ROUTES = ("favorites", "account", "token", "public_account", "gallery_favorites")
+BIO_CODE = r"imgur-link-[A-Z0-9]{4}-[A-Z0-9]{4}"
 MEMBERS = 10
 PRESS_TIMEOUT = 10.0
 
@@ -168,6 +174,50 @@ async def paging(
     return {"calls": calls, "messages": sum(shown), "pages": len(page_sizes) * MEMBERS}
 
 
+async def bio_member(workdir: Path, page_sizes: list[int], per_message: int) -> dict[str, Any]:
+    """One member links by profile code (one check before the code is there, one after) and
+    pages their public gallery favorites forward through every window and back, cache on."""
+    import re
+
+    sequence = windows(page_sizes, per_message)
+    async with harness(workdir, cache=True, page_size=page_sizes[0]) as h:
+        h.imgur.add_account("bio_imgur", favorites=sum(page_sizes))
+        user = h.member("bio_member")
+        count = Counter(h.imgur)
+        started = await h.command(user, "link", {"username": "bio_imgur"})
+        await started.wait_for_message()
+        dm = await h.discord.wait_for_dm(user, lambda m: bool(re.search(BIO_CODE, str(m.embeds))))
+        found = re.search(BIO_CODE, str(dm.embeds))
+        assert found is not None
+        start = count.take()
+        checks = 0
+        for bio in ("no code yet", f"hello {found.group(0)}"):
+            h.imgur.account("bio_imgur").bio = bio
+            pressed = await h.discord.press_button(user, dm, _button(dm, "Check"))
+            await pressed.wait_for_message(timeout=PRESS_TIMEOUT)
+            checks += 1
+        checked = count.take()
+        shown = await h.command(user, "favorites", {})
+        message = await shown.wait_for_message()
+        messages = 1
+        for expect in sequence[1:]:
+            await press(h, user, message, "Next", expect)
+            messages += 1
+        for expect in reversed(sequence[:-1]):
+            await press(h, user, message, "Previous", expect)
+            messages += 1
+        paged = count.take()
+        h.discord.assert_all_acknowledged(within=3.0)
+    return {
+        "start": start,
+        "checks": checks,
+        "checked": checked,
+        "paged": paged,
+        "messages": messages,
+        "pages": len(page_sizes),
+    }
+
+
 def _calls(counts: dict[str, int]) -> str:
     api = counts["favorites"] + counts["account"]
     return (
@@ -188,6 +238,8 @@ async def bench(quick: bool = False) -> Report:
         # discord.py logs each interaction at DEBUG/INFO; keep the run's output to the figures.
         logging.getLogger("discord").setLevel(logging.WARNING)
         solo = await per_command(root / "solo", page_sizes, ITEMS_PER_MESSAGE)
+        (root / "bio").mkdir()
+        bio = await bio_member(root / "bio", page_sizes, ITEMS_PER_MESSAGE)
         cached = await paging(root / "cache", True, page_sizes, ITEMS_PER_MESSAGE)
         uncached = await paging(root / "nocache", False, page_sizes, ITEMS_PER_MESSAGE)
     for kind, counts in solo.items():
@@ -232,6 +284,25 @@ async def bench(quick: bool = False) -> Report:
         str(other),
         "0",
         other == 0,
+    )
+    per_check = bio["checked"]["public_account"] / bio["checks"]
+    report.add(
+        "bio: Imgur calls per profile check (client id only)",
+        f"{per_check:.2f} ({bio['checked']['public_account']} for {bio['checks']} checks; "
+        f"/imgur link username: made {sum(bio['start'].values())})",
+        "1",
+        per_check == 1
+        and sum(bio["start"].values()) == 0
+        and sum(v for k, v in bio["checked"].items() if k != "public_account") == 0,
+    )
+    gallery = bio["paged"]["gallery_favorites"]
+    report.add(
+        "bio: Imgur calls per uncached public page",
+        f"{gallery / bio['pages']:.2f} ({gallery} gallery_favorites calls for {bio['pages']} "
+        f"distinct pages over {bio['messages']} messages; other calls: "
+        f"{sum(v for k, v in bio['paged'].items() if k != 'gallery_favorites')})",
+        "1",
+        gallery == bio["pages"] and sum(bio["paged"].values()) == gallery,
     )
     report.summary = (
         f"{MEMBERS} members paging through {len(page_sizes)} pages and back: "

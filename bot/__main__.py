@@ -108,7 +108,7 @@ async def run(
 
 
 async def _serve(bot: ImgurBot, stopping: asyncio.Event, grace: float) -> int:
-    heartbeat = Heartbeat(heartbeat_path(bot.config.storage.database), bot.gateway_connected)
+    heartbeat = Heartbeat(heartbeat_path(bot.config.storage), bot.gateway_connected)
     beating = asyncio.create_task(heartbeat.run(), name="heartbeat")
     runner = asyncio.create_task(connect_with_retry(bot, stopping), name="bot")
     waiter = asyncio.create_task(stopping.wait())
@@ -163,7 +163,7 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
     setup_logging(config.logging.level, config.logging.format)
     try:
         if args.check:
-            check_data_dir(config.storage.database)
+            check_data_dir(config.storage)
             return asyncio.run(admin.check(config))
         if args.command:
             return admin.run_command(args, config, env)
@@ -181,14 +181,16 @@ def _run_bot(config: Config, env: Mapping[str, str]) -> int:
     """Run the bot; a fault a restart cannot cure holds (BOT_FATAL_EXIT_DELAY) before exiting."""
     try:
         config.require_credentials()
-        check_data_dir(config.storage.database)
+        check_data_dir(config.storage)
         return asyncio.run(run(config))
     except KeyboardInterrupt:
         return 130
-    except (StartupError, ConfigError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    except (StartupError, ConfigError, StorageError) as exc:
+        print(
+            f"error: {'database: ' if isinstance(exc, StorageError) else ''}{exc}", file=sys.stderr
+        )
         code = hold_before_fatal_exit(env)
-        return 2 if isinstance(exc, ConfigError) else code
+        return {ConfigError: 2, StorageError: 1}.get(type(exc), code)
     except Exception as exc:
         return _report(exc)
 

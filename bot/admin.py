@@ -16,15 +16,16 @@ import sqlite3
 import sys
 import urllib.error
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.config import BIO, OAUTH, Config, ConfigError
+from bot.database import open_store, require_key
 from bot.heartbeat import HEARTBEAT_MAX_AGE_SECONDS, heartbeat_age, heartbeat_path
 from bot.secrets_env import parse_key_list
 from bot.storage import InvalidKeyError, LinkStore, TokenCipher, generate_key
-from bot.storage.crypto import fsync_directory
+from bot.storage.crypto import complete_key_file_rotation, fsync_directory
 
 NEW_KEY_VARIABLE = "BOT_NEW_ENCRYPTION_KEY"
 
@@ -142,7 +143,11 @@ Generate a key with --generate (it is printed on stdout, and nothing else happen
 # -- shared helpers ----------------------------------------------------------------------------
 
 
-def _database(config: Config) -> Path:
+def _database(config: Config) -> Path | None:
+    """The SQLite file, which must exist (None for PostgreSQL)."""
+    if config.storage.is_postgres:
+        require_key(config)
+        return None
     path = Path(config.storage.database)
     if not path.is_file():
         raise AdminError(f"no database at {path} (check BOT_DATABASE / storage.database)")
@@ -150,7 +155,7 @@ def _database(config: Config) -> Path:
 
 
 def _key_file(config: Config) -> Path:
-    return Path(config.storage.database + ".key")
+    return config.storage.side_file(".key")
 
 
 def _current_keys(config: Config) -> list[str]:
@@ -176,12 +181,29 @@ def _cipher(keys: list[str], what: str) -> TokenCipher:
         raise AdminError(f"{what} is not a valid Fernet key (or list of keys)") from None
 
 
-async def _open_existing_store(config: Config, cipher: TokenCipher | None = None) -> LinkStore:
+async def _open_existing_store(config: Config, keys: list[str] | None = None) -> LinkStore:
     """Open (and migrate) the database, which must exist: a typo must not create a new one."""
-    path = _database(config)
-    if cipher is None:
-        cipher = _cipher(_current_keys(config), "the configured encryption key")
-    return await LinkStore.open(path, cipher)
+    _database(config)
+    if keys is None:
+        keys = _current_keys(config)
+    _cipher(keys, "the configured encryption key")
+    return await open_store(config, keys=keys, finish_rotation=False)
+
+
+@contextlib.asynccontextmanager
+async def _stopped_bot_store(config: Config, keys: list[str]) -> AsyncIterator[LinkStore]:
+    """The store, with the database's instance lock held exclusively: no bot runs meanwhile
+    (each running bot process holds it shared), and none can start."""
+    store = await _open_existing_store(config, keys)
+    try:
+        if not await store.backend.hold_instance_lock(exclusive=True):
+            raise AdminError(
+                "a bot is running on this database (it holds the database lock): stop every "
+                "bot process first (docker compose stop bot)"
+            )
+        yield store
+    finally:
+        await store.close()
 
 
 def _utc_stamp() -> str:
@@ -199,7 +221,7 @@ def _write_private_file(path: Path, text: str) -> None:
 
 
 def _ensure_bot_stopped(config: Config, force: bool) -> None:
-    age = heartbeat_age(heartbeat_path(config.storage.database))
+    age = heartbeat_age(heartbeat_path(config.storage))
     if age is not None and age <= HEARTBEAT_MAX_AGE_SECONDS and not force:
         raise AdminError(
             f"the bot seems to be running (heartbeat {age:.0f} s ago): stop it first "
@@ -212,11 +234,11 @@ def _ensure_bot_stopped(config: Config, force: bool) -> None:
 
 async def check(config: Config) -> int:
     """Open and migrate the database and report what is configured; connect nowhere."""
-    from bot.app import open_store  # only this command needs discord.py
-
-    store = await open_store(config)
+    store = await open_store(config, finish_rotation=False)
     try:
         stats = await store.stats()
+        rotating = await store.pending_rotation() is not None
+        location = store.backend.location
     finally:
         await store.close()
     missing = []
@@ -224,8 +246,13 @@ async def check(config: Config) -> int:
         config.require_credentials()
     except ConfigError as exc:
         missing.append(str(exc))
+    if rotating:
+        missing.append(
+            "a key rotation was interrupted: run `python -m bot rotate-key` again to finish it "
+            "(a starting bot finishes it too, given the new key)"
+        )
     print(
-        f"configuration OK; database {config.storage.database}: {stats.links} links, "
+        f"configuration OK; database {location}: {stats.links} links, "
         f"{stats.broken_links} broken, {stats.pending_states} pending link attempts"
     )
     print(link_methods_line(config))
@@ -255,6 +282,13 @@ def link_methods_line(config: Config) -> str:
 def backup(config: Config, destination: Path, *, force: bool = False) -> Path:
     """Copy the database to ``destination`` (mode 0600) with SQLite's online backup."""
     source = _database(config)
+    if source is None:
+        raise AdminError(
+            "db backup copies SQLite databases; for PostgreSQL use its own tool, which takes a "
+            "consistent snapshot while the bots run: pg_dump --format=custom --file=PATH "
+            "'<storage.database URL>' (restore with pg_restore). Keep the encryption key apart "
+            "from the dumps."
+        )
     if destination.is_dir():
         destination = destination / f"{source.stem}-{_utc_stamp()}.db"
     if not destination.parent.is_dir():
@@ -297,10 +331,11 @@ def _copy_database(source: Path, target: Path) -> None:
 
 
 async def db_stats(config: Config, *, as_json: bool = False) -> None:
-    """Print the counts of links, broken links and pending link attempts."""
+    """Print the counts of links, broken links, pending link attempts, bio links and codes."""
     store = await _open_existing_store(config)
     try:
         stats = await store.stats()
+        location = store.backend.location
     finally:
         await store.close()
     counts = {
@@ -308,13 +343,19 @@ async def db_stats(config: Config, *, as_json: bool = False) -> None:
         "ok_links": stats.links - stats.broken_links,
         "broken_links": stats.broken_links,
         "pending_states": stats.pending_states,
+        "bio_links": stats.bio_links,
+        "pending_bio_codes": stats.pending_bio_codes,
     }
     if as_json:
         print(json.dumps(counts))
         return
-    print(f"database: {config.storage.database}")
+    print(f"database: {location}")
     print(f"links: {stats.links} ({counts['ok_links']} ok, {stats.broken_links} broken)")
     print(f"pending link attempts: {stats.pending_states}")
+    print(
+        f"links verified by profile: {stats.bio_links}; pending profile codes: "
+        f"{stats.pending_bio_codes}"
+    )
 
 
 # -- rotate-key --------------------------------------------------------------------------------
@@ -340,7 +381,8 @@ async def rotate_key(
         new_keys = old_keys if given is None else [given, *old_keys]
         if given is not None:
             _ensure_bot_stopped(config, force)
-        done = await _reencrypt(config, new_keys)
+        async with _stopped_bot_store(config, old_keys) as store:
+            done = await store.reencrypt_all(_cipher(new_keys, "the encryption keys"))
         print(f"re-encrypted the tokens of {done} links under the new key.")
         if given is not None:
             print(
@@ -388,15 +430,13 @@ async def _rotate_key_file(config: Config, given: str | None, force: bool) -> No
     else:
         new_key = given if given is not None else generate_key()
     _ensure_bot_stopped(config, force)
-    if not pending.exists():
-        _write_private_file(pending, new_key + "\n")
-    done = await _reencrypt(config, [new_key, old_key])
-    if old_key != new_key:
-        keep = key_file.with_name(f"{key_file.name}.old-{_utc_stamp()}")
-        _write_private_file(keep, old_key + "\n")
-        print(f"the old key was kept in {keep}; store it with the backups made before now")
-    os.replace(pending, key_file)
-    fsync_directory(key_file.parent)
+    async with _stopped_bot_store(config, [old_key]) as store:
+        if not pending.exists():
+            _write_private_file(pending, new_key + "\n")
+        done = await store.reencrypt_all(_cipher([new_key, old_key], "the encryption keys"))
+        kept = complete_key_file_rotation(key_file, old_key, _utc_stamp())
+    if kept is not None:
+        print(f"the old key was kept in {kept}; store it with the backups made before now")
     print(f"re-encrypted the tokens of {done} links; {key_file} now holds the new key.")
     print("Start the bot again; nothing else needs to change.")
 
@@ -408,16 +448,6 @@ def _current_keys_of(path: Path) -> str:
         raise AdminError(f"cannot read {path}") from None
     _cipher([key], str(path))
     return key
-
-
-async def _reencrypt(config: Config, keys: list[str]) -> int:
-    """Re-encrypt under ``keys[0]``, reading with any of ``keys`` (so a re-run can finish)."""
-    cipher = _cipher(keys, "the encryption keys")
-    store = await _open_existing_store(config, cipher)
-    try:
-        return await store.reencrypt_all(cipher)
-    finally:
-        await store.close()
 
 
 def print_new_key() -> None:
@@ -432,7 +462,7 @@ def healthcheck(config: Config, *, max_age: float, timeout: float) -> tuple[bool
     """(healthy, why) of the running bot, as seen from inside its container."""
     if config.web.enabled:
         return _probe_healthz(config, timeout)
-    path = heartbeat_path(config.storage.database)
+    path = heartbeat_path(config.storage)
     age = heartbeat_age(path)
     if age is None:
         return False, f"no heartbeat at {path}: the bot is not connected to Discord"

@@ -8,7 +8,6 @@ import hashlib
 import json
 import logging
 from datetime import timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
@@ -18,12 +17,13 @@ from discord.ext import commands
 
 from bot.bio import BioLinkService
 from bot.config import Config
+from bot.database import open_store
 from bot.favorites import FavoritesService, PageCache
+from bot.i18n import Catalogs
 from bot.imgur import ImgurClient
 from bot.linking import LinkService
-from bot.secrets_env import parse_key_list
 from bot.stale_components import answer_stale, is_handled
-from bot.storage import LinkStore, TokenCipher, load_or_create_key_file
+from bot.storage import Store
 from bot.tokens import TokenManager
 
 if TYPE_CHECKING:
@@ -31,7 +31,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+__all__ = ["COMMAND_SYNC_SETTING", "ImgurBot", "open_store", "point_discord_at"]
+
 EXTENSIONS = ("cogs.imgur",)
+# The hash of the command tree last synced, in the database: every process sees it.
+COMMAND_SYNC_SETTING = "command_sync_hash"
 SHUTDOWN_REFRESH_WAIT = 5.0  # seconds that refreshes under way may take to finish at shutdown
 
 
@@ -40,22 +44,6 @@ def point_discord_at(api_base: str, gateway_url: str) -> None:
     discord.http.Route.BASE = api_base.rstrip("/")
     if gateway_url:
         discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway_url)
-
-
-async def open_store(config: Config) -> LinkStore:
-    """Open (and migrate) the database with the configured or generated encryption key."""
-    key = config.storage.encryption_key
-    if not key:
-        key_path = Path(config.storage.database + ".key")
-        key, created = await load_or_create_key_file(key_path)
-        if created:
-            log.warning(
-                "no BOT_ENCRYPTION_KEY set: generated one into %s; back it up, or set your own "
-                "key in production (see the README)",
-                key_path,
-            )
-    # NEW,OLD while a key rotation runs: encrypt with NEW, read with both (see rotate-key).
-    return await LinkStore.open(config.storage.database, TokenCipher(parse_key_list(key)))
 
 
 class ImgurBot(commands.Bot):
@@ -74,7 +62,7 @@ class ImgurBot(commands.Bot):
         )
         self.config = config
         self._session: aiohttp.ClientSession | None = None
-        self._store: LinkStore | None = None
+        self._store: Store | None = None
         self._imgur: ImgurClient | None = None
         self._tokens: TokenManager | None = None
         self._links: LinkService | None = None
@@ -83,11 +71,12 @@ class ImgurBot(commands.Bot):
         self._web: CallbackServer | None = None
         self.gateway_connected = asyncio.Event()
         self._gc_frozen = False
+        self.catalogs = Catalogs()  # English until setup_hook loaded the shipped languages
         self._stale_answers: set[asyncio.Task[None]] = set()
 
     # Services, available once setup_hook ran.
     @property
-    def store(self) -> LinkStore:
+    def store(self) -> Store:
         assert self._store is not None, "setup_hook has not run"
         return self._store
 
@@ -126,7 +115,8 @@ class ImgurBot(commands.Bot):
             timeout=aiohttp.ClientTimeout(total=config.imgur.request_timeout_seconds),
             headers={"User-Agent": "imgur-link-bot (self-hosted Discord bot)"},
         )
-        self._store = await open_store(config)
+        # Held shared while the bot runs: rotate-key refuses to run meanwhile.
+        self._store = await open_store(config, hold_lock=True)
         self._imgur = ImgurClient(
             self._session,
             config.imgur.client_id,
@@ -139,6 +129,7 @@ class ImgurBot(commands.Bot):
             self._imgur,
             lead=timedelta(seconds=config.refresh.lead_seconds),
             concurrency=config.refresh.concurrency,
+            lease=timedelta(seconds=config.refresh.lease_seconds),
         )
         cache = PageCache(config.cache.favorites_ttl_seconds, config.cache.max_entries)
         self._bio = BioLinkService(
@@ -155,6 +146,14 @@ class ImgurBot(commands.Bot):
             response_type=config.imgur.response_type,
             on_change=self._favorites.forget,
         )
+        methods = config.imgur.methods_in_force
+        if len(methods) < len(config.imgur.link_methods):
+            log.warning(
+                "IMGUR_CLIENT_SECRET is not set: only the bio link method is offered "
+                "(OAuth needs the client secret)"
+            )
+        log.info("link methods offered: %s", ", ".join(methods))
+        self.catalogs = await asyncio.to_thread(Catalogs.load)  # the extensions translate with it
         for extension in EXTENSIONS:
             await self.load_extension(extension)
         await self.sync_commands()
@@ -214,14 +213,19 @@ class ImgurBot(commands.Bot):
         guild = discord.Object(id=guild_id) if guild_id is not None else None
         if guild is not None:
             self.tree.copy_global_to(guild=guild)
-        payload = [command.to_dict(self.tree) for command in self.tree.get_commands(guild=guild)]
+        translator = self.tree.translator
+        payload = [
+            await command.get_translated_payload(self.tree, translator)
+            if translator is not None
+            else command.to_dict(self.tree)
+            for command in self.tree.get_commands(guild=guild)
+        ]
         digest = hashlib.sha256(json.dumps([mode, payload], sort_keys=True).encode()).hexdigest()
-        marker = Path(self.config.storage.database + ".commands")
-        if await asyncio.to_thread(_read_text, marker) == digest:
+        if await self.store.get_setting(COMMAND_SYNC_SETTING) == digest:
             log.info("application commands unchanged; not syncing")
             return
         synced = await self.tree.sync(guild=guild)
-        await asyncio.to_thread(_write_text, marker, digest)
+        await self.store.set_setting(COMMAND_SYNC_SETTING, digest)
         log.info("synced %d application commands (%s)", len(synced), mode)
 
     async def on_ready(self) -> None:
@@ -321,17 +325,3 @@ def create_bot(config: Config, *, guild_ready_timeout: float = 2.0) -> ImgurBot:
     if config.discord.sharded:
         return ShardedImgurBot(config, guild_ready_timeout=guild_ready_timeout)
     return ImgurBot(config, guild_ready_timeout=guild_ready_timeout)
-
-
-def _read_text(path: Path) -> str | None:
-    try:
-        return path.read_text(encoding="utf-8").strip()
-    except OSError:
-        return None
-
-
-def _write_text(path: Path, text: str) -> None:
-    try:
-        path.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        log.warning("could not record the command sync in %s: %s", path, exc.strerror)

@@ -28,8 +28,9 @@ from bot.errors import (
     InvalidUsername,
     TooManyChecks,
 )
+from bot.i18n import N_
 from bot.imgur import Favorite, ImgurClient, ImgurNotFound, Sort
-from bot.storage import Link, LinkKind, LinkNotFoundError, LinkStatus, LinkStore
+from bot.storage import Link, LinkKind, LinkNotFoundError, LinkStatus, Store
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +49,9 @@ _USERNAME = re.compile(r"[A-Za-z0-9_.-]{1,63}", re.ASCII)
 _PROFILE_HOSTS = {"imgur.com", "www.imgur.com", "m.imgur.com"}
 CHECK_WINDOW_SECONDS = 3600.0
 _MEMBERS_TRACKED = 10_000  # members whose recent checks are remembered (oldest forgotten)
+# How long the name of a bio link is trusted before it is confirmed again by the account id: a
+# name given up by a rename can be taken by someone else, whose favorites must not be shown.
+IDENTITY_RECHECK_SECONDS = 86_400.0
 
 ACCOUNT_GONE_NOTICE = (
     "Your Imgur link with this bot stopped working: the Imgur account it was verified with no "
@@ -80,17 +84,18 @@ def parse_username(text: str) -> str:
     """An Imgur username from what the member typed: the name, ``@name``, or a profile URL."""
     value = text.strip()
     if not value:
-        raise InvalidUsername("That was empty. Type your Imgur username.")
+        raise InvalidUsername(N_("That was empty. Type your Imgur username."))
     if "/" in value or value.lower().startswith(("imgur.com", "www.imgur.com")):
         value = _username_from_url(value)
     value = value.removeprefix("@")
     if len(value) > MAX_USERNAME_LENGTH:
         raise InvalidUsername(
-            f"That is too long for an Imgur username (at most {MAX_USERNAME_LENGTH} characters)."
+            N_("That is too long for an Imgur username (at most {limit} characters)."),
+            limit=MAX_USERNAME_LENGTH,
         )
     if not _USERNAME.fullmatch(value):
         raise InvalidUsername(
-            "That does not look like an Imgur username (letters, digits, `_`, `.` and `-`)."
+            N_("That does not look like an Imgur username (letters, digits, `_`, `.` and `-`).")
         )
     return value
 
@@ -102,8 +107,10 @@ def _username_from_url(value: str) -> str:
     if host in _PROFILE_HOSTS and len(segments) >= 2 and segments[0].lower() == "user":
         return segments[1]
     raise InvalidUsername(
-        "That address is not an Imgur profile. Type your Imgur username, or paste "
-        "`https://imgur.com/user/<name>`."
+        N_(
+            "That address is not an Imgur profile. Type your Imgur username, or paste "
+            "`https://imgur.com/user/<name>`."
+        )
     )
 
 
@@ -156,7 +163,7 @@ class BioLinkService:
 
     def __init__(
         self,
-        store: LinkStore,
+        store: Store,
         imgur: ImgurClient,
         *,
         checks_per_hour: int = 10,
@@ -169,6 +176,9 @@ class BioLinkService:
         self._imgur = imgur
         self._clock = clock
         self._limiter = CheckLimiter(checks_per_hour, monotonic=monotonic)
+        self._monotonic = monotonic
+        # (member, account id) -> when the link's name was last known to be that account's
+        self._confirmed: OrderedDict[tuple[int, int], float] = OrderedDict()
         self._on_change = on_change
         self._notify = notify
         self._breaking: set[int] = set()
@@ -221,6 +231,7 @@ class BioLinkService:
             if await self._store.get_bio_code(discord_user_id, attempt, now=now) is None:
                 raise BioAttemptUnknown  # expired, or the member unlinked, meanwhile
             raise BioCodeNotFound(account.username)
+        self._confirm(discord_user_id, account.id)
         log.info("member %s linked an Imgur account by profile code", discord_user_id)
         if self._on_change is not None:
             self._on_change(discord_user_id)
@@ -233,19 +244,38 @@ class BioLinkService:
     async def gallery_favorites(self, link: Link, page: int, sort: Sort) -> list[Favorite]:
         """A page of a bio link's public gallery favorites, following a rename on Imgur.
 
-        One call normally. When Imgur no longer knows the name, the account is looked up by
-        its id: renamed, the link takes the new name and the page is read again; gone, the
-        link is marked broken, the member is told once, and :class:`AccountGone` raised.
+        One call normally. The name is confirmed by the account id (one more call) when it was
+        last confirmed over ``IDENTITY_RECHECK_SECONDS`` ago (or not since the bot started):
+        a name given up by a rename may belong to someone else now. When Imgur no longer knows
+        the name, the account is looked up by its id: renamed, the link takes the new name and
+        the page is read again; gone, the link is marked broken, the member is told once, and
+        :class:`AccountGone` raised.
         """
-        try:
+        account_id = link.imgur_account_id
+        if account_id is None:  # not stored so by this bot: read by name alone
             return await self._imgur.gallery_favorites(link.imgur_username, page=page, sort=sort)
+        username = link.imgur_username
+        if not self._confirmed_recently(link.discord_user_id, account_id):
+            username = await self._account_now_called(link, account_id)
+        try:
+            return await self._imgur.gallery_favorites(username, page=page, sort=sort)
         except ImgurNotFound:
-            if link.imgur_account_id is None:
-                raise
-        current = await self._account_now_called(link, link.imgur_account_id)
-        if current == link.imgur_username:
+            pass
+        current = await self._account_now_called(link, account_id)
+        if current == username:
             raise ImgurNotFound("Imgur has no gallery favorites for this account", status=404)
         return await self._imgur.gallery_favorites(current, page=page, sort=sort)
+
+    def _confirm(self, discord_user_id: int, account_id: int) -> None:
+        key = (discord_user_id, account_id)
+        self._confirmed[key] = self._monotonic()
+        self._confirmed.move_to_end(key)
+        while len(self._confirmed) > _MEMBERS_TRACKED:
+            self._confirmed.popitem(last=False)
+
+    def _confirmed_recently(self, discord_user_id: int, account_id: int) -> bool:
+        confirmed = self._confirmed.get((discord_user_id, account_id))
+        return confirmed is not None and self._monotonic() - confirmed < IDENTITY_RECHECK_SECONDS
 
     async def _account_now_called(self, link: Link, account_id: int) -> str:
         """The account's name now; renames the link, or breaks it when the account is gone."""
@@ -255,6 +285,7 @@ class BioLinkService:
         except ImgurNotFound:
             await self._break(link)
             raise AccountGone from None
+        self._confirm(member, account_id)
         if account.username != link.imgur_username:
             try:
                 await self._store.rename_account(member, account.username, linked_at=link.linked_at)

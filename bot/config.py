@@ -74,8 +74,30 @@ class ImgurConfig:
 
 @dataclass(frozen=True, slots=True)
 class StorageConfig:
-    database: str = "data/bot.db"
+    database: str = field(default="data/bot.db", repr=False)  # a URL may carry a password
     encryption_key: str = field(default="", repr=False)
+    # During a rotation only: the key rotate-key re-encrypts to; a bot restarted after an
+    # interrupted rotation finishes it with this key (BOT_NEW_ENCRYPTION_KEY).
+    new_encryption_key: str = field(default="", repr=False)
+    pool_size: int = 10  # PostgreSQL: connections per process at most
+    data_dir: str = ""  # files that are not the database; empty: beside a SQLite file, or data/
+
+    @property
+    def is_postgres(self) -> bool:
+        """Whether ``database`` is a PostgreSQL URL rather than a SQLite file."""
+        return self.database.startswith(("postgresql://", "postgres://"))
+
+    def side_file(self, suffix: str) -> Path:
+        """Where a file that is not the database goes (``.key``, ``.heartbeat``, ``.lock``).
+
+        For SQLite it is named after the database file (``bot.db.key``) and sits beside it
+        unless ``data_dir`` says otherwise; for PostgreSQL it is ``<data_dir>/bot<suffix>``.
+        """
+        if self.is_postgres:
+            return Path(self.data_dir or "data") / f"bot{suffix}"
+        database = Path(self.database)
+        folder = Path(self.data_dir) if self.data_dir else database.parent
+        return folder / f"{database.name}{suffix}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,12 +105,18 @@ class RefreshConfig:
     interval_seconds: float = 300.0
     lead_seconds: int = 86400
     concurrency: int = 8
+    lease_seconds: float = 120.0  # a process's claim on a link it refreshes lasts this long
 
 
 @dataclass(frozen=True, slots=True)
 class CacheConfig:
     favorites_ttl_seconds: float = 120.0
     max_entries: int = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class LimitsConfig:
+    favorites_per_minute: int = 6  # /imgur favorites per member (0: no limit)
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +148,7 @@ class Config:
     cache: CacheConfig = field(default_factory=CacheConfig)
     web: WebConfig = field(default_factory=WebConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
+    limits: LimitsConfig = field(default_factory=LimitsConfig)
 
     def require_credentials(self) -> None:
         """Raise naming every credential that is still missing (needed to connect).
@@ -157,6 +186,9 @@ ENV_OVERRIDES: dict[str, tuple[str, str]] = {
     "IMGUR_LINK_METHODS": ("imgur", "link_methods"),
     "BOT_DATABASE": ("storage", "database"),
     "BOT_ENCRYPTION_KEY": ("storage", "encryption_key"),
+    "BOT_NEW_ENCRYPTION_KEY": ("storage", "new_encryption_key"),
+    "BOT_DATA_DIR": ("storage", "data_dir"),
+    "BOT_DB_POOL_SIZE": ("storage", "pool_size"),
     "BOT_WEB_ENABLED": ("web", "enabled"),
     "BOT_WEB_PORT": ("web", "port"),
     "BOT_PUBLIC_URL": ("web", "public_url"),
@@ -169,6 +201,8 @@ SECRET_KEYS = {
     ("imgur", "client_id"),
     ("imgur", "client_secret"),
     ("storage", "encryption_key"),
+    ("storage", "new_encryption_key"),
+    ("storage", "database"),  # a PostgreSQL URL may hold a password
 }
 
 
@@ -238,11 +272,17 @@ def parse_config(raw: Mapping[str, Any], env: Mapping[str, str]) -> Config:
     storage = StorageConfig(
         database=reader.text("storage", "database", "data/bot.db", empty=False),
         encryption_key=reader.text("storage", "encryption_key", ""),
+        new_encryption_key=reader.text("storage", "new_encryption_key", ""),
+        pool_size=int(reader.number("storage", "pool_size", 10, 1, 1000)),
+        data_dir=reader.text("storage", "data_dir", ""),
     )
+    if storage.is_postgres and not urlsplit(storage.database).hostname:
+        raise ConfigError("storage.database: a postgresql:// URL must name a host")
     refresh = RefreshConfig(
         interval_seconds=reader.number("refresh", "interval_seconds", 300.0, 1, 86400),
         lead_seconds=int(reader.number("refresh", "lead_seconds", 86400, 0, 31536000)),
         concurrency=int(reader.number("refresh", "concurrency", 8, 1, 256)),
+        lease_seconds=reader.number("refresh", "lease_seconds", 120.0, 5, 3600),
     )
     cache = CacheConfig(
         favorites_ttl_seconds=reader.number("cache", "favorites_ttl_seconds", 120.0, 0, 86400),
@@ -275,11 +315,14 @@ def parse_config(raw: Mapping[str, Any], env: Mapping[str, str]) -> Config:
             "logging", "format", "text", lambda v: v in {"text", "json"}, "text or json"
         ),
     )
+    limits = LimitsConfig(
+        favorites_per_minute=int(reader.number("limits", "favorites_per_minute", 6, 0, 600)),
+    )
     reader.reject_unknown()
-    return Config(discord, imgur, storage, refresh, cache, web, logging_config)
+    return Config(discord, imgur, storage, refresh, cache, web, logging_config, limits)
 
 
-_SECTIONS = {"discord", "imgur", "storage", "refresh", "cache", "web", "logging"}
+_SECTIONS = {"discord", "imgur", "storage", "refresh", "cache", "web", "logging", "limits"}
 
 
 MAX_SHARDS = 65536

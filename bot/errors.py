@@ -4,7 +4,16 @@ from __future__ import annotations
 
 
 class ServiceError(Exception):
-    """Base class: a failure the member can be told about in plain words."""
+    """Base class: a failure the member can be told about in plain words.
+
+    ``message`` is the English text with ``{placeholders}`` (marked with ``bot.i18n.N_``), so the
+    cog can show it in the member's language; ``str()`` of the error is the English text.
+    """
+
+    def __init__(self, message: str = "", /, **values: object) -> None:
+        super().__init__(message.format_map(values) if values else message)
+        self.message = message
+        self.values = values
 
 
 class NotLinked(ServiceError):

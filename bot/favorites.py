@@ -19,7 +19,6 @@ if TYPE_CHECKING:
 
 CacheKey = tuple[int, Sort, int]
 _FORGOTTEN_KEPT = 10_000  # recent unlinks/relinks remembered; a fetch lasts seconds at most
-_LAST = 1 << 30  # an offset past any page: ``window`` clamps it to the page's last window
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,18 +54,6 @@ class FavoritesWindow:
     def has_next(self) -> bool:
         # Past the last item of a page there may be another page: only Imgur knows.
         return self.page_size > 0
-
-    def describe(self) -> str:
-        """Footer text such as "Imgur page 2 · 6–10 of 60 · newest first"."""
-        order = "newest first" if self.sort is Sort.NEWEST else "oldest first"
-        last = self.offset + len(self.items)
-        text = (
-            f"Imgur page {self.page + 1} · {self.offset + 1}–{last} of {self.page_size} · {order}"
-        )
-        if self.public_only:
-            # A bio link reads with the client id alone: hidden or private favorites never come.
-            text += " · your public gallery favorites only"
-        return text
 
 
 class PageCache:
@@ -180,25 +167,12 @@ class FavoritesService:
             public_only=fetched.public_only,
         )
 
-    async def next_window(self, discord_user_id: int, current: FavoritesWindow) -> FavoritesWindow:
-        """The window after ``current``: later in the same page, else the next Imgur page."""
-        if current.offset + ITEMS_PER_MESSAGE < current.page_size:
-            return await self.window(
-                discord_user_id, current.sort, current.page, current.offset + ITEMS_PER_MESSAGE
-            )
-        return await self.window(discord_user_id, current.sort, current.page + 1)
-
-    async def previous_window(
-        self, discord_user_id: int, current: FavoritesWindow
-    ) -> FavoritesWindow:
-        """The window before ``current``: earlier in the page, else the previous page's last."""
-        if current.offset > 0:
-            return await self.window(
-                discord_user_id, current.sort, current.page, current.offset - ITEMS_PER_MESSAGE
-            )
-        if current.page == 0:
-            return current
-        return await self.window(discord_user_id, current.sort, current.page - 1, _LAST)
+    def known_last(self, discord_user_id: int, window: FavoritesWindow) -> bool:
+        """Nothing follows ``window``, as far as the cache knows (asks Imgur nothing)."""
+        if window.offset + ITEMS_PER_MESSAGE < window.page_size:
+            return False
+        following = self.cache.get((discord_user_id, window.sort, window.page + 1))
+        return following is not None and not following.items
 
     def forget(self, discord_user_id: int) -> None:
         """Drop the member's cached pages (after unlink or relink)."""

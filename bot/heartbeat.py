@@ -13,15 +13,18 @@ import logging
 import time
 from pathlib import Path
 
+from bot.config import StorageConfig
+
 log = logging.getLogger(__name__)
 
 HEARTBEAT_INTERVAL_SECONDS = 15.0
 HEARTBEAT_MAX_AGE_SECONDS = 90.0  # several missed touches, so one slow beat is no alarm
 
 
-def heartbeat_path(database: str) -> Path:
-    """Where the bot using ``database`` keeps its heartbeat (beside the database, in /data)."""
-    return Path(database + ".heartbeat")
+def heartbeat_path(storage: StorageConfig) -> Path:
+    """Where the bot keeps its heartbeat: in ``storage.data_dir`` (by default beside a SQLite
+    database, in /data)."""
+    return storage.side_file(".heartbeat")
 
 
 def heartbeat_age(path: Path, *, now: float | None = None) -> float | None:

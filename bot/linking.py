@@ -18,6 +18,7 @@ from bot.errors import (
     LinkCancelled,
     UnknownState,
 )
+from bot.i18n import N_
 from bot.imgur import (
     Account,
     ImgurClient,
@@ -30,7 +31,7 @@ from bot.imgur import (
     Tokens,
     tokens_from_redirect,
 )
-from bot.storage import AttemptGoneError, AuthState, Link, LinkStatus, LinkStore
+from bot.storage import AttemptGoneError, AuthState, Link, LinkStatus, Store
 
 log = logging.getLogger(__name__)
 
@@ -77,10 +78,12 @@ def parse_link_input(text: str) -> LinkInput:
     """Check the shape of a PIN, code or redirect URL before anything reaches Imgur."""
     value = text.strip()
     if not value:
-        raise InvalidLinkInput("That was empty. Paste the PIN Imgur showed you.")
+        raise InvalidLinkInput(N_("That was empty. Paste the PIN Imgur showed you."))
     if len(value) > MAX_INPUT_LENGTH:
         raise InvalidLinkInput(
-            f"That is too long ({len(value)} characters; at most {MAX_INPUT_LENGTH})."
+            N_("That is too long ({length} characters; at most {limit})."),
+            length=len(value),
+            limit=MAX_INPUT_LENGTH,
         )
     if "://" in value or value.startswith(("?", "#")) or "=" in value:
         url = value if "://" in value else "https://localhost/" + value
@@ -88,15 +91,17 @@ def parse_link_input(text: str) -> LinkInput:
             grant = tokens_from_redirect(url)
         except ValueError:
             raise InvalidLinkInput(
-                "That address holds no Imgur code or token. Paste the PIN, or the whole "
-                "address your browser ended on."
+                N_(
+                    "That address holds no Imgur code or token. Paste the PIN, or the whole "
+                    "address your browser ended on."
+                )
             ) from None
         if grant.error is not None:
             raise AuthorizationDenied
         return LinkInput(redirect=grant)
     if not _BARE_VALUE.fullmatch(value):
         raise InvalidLinkInput(
-            "That does not look like an Imgur PIN or code (letters and digits only)."
+            N_("That does not look like an Imgur PIN or code (letters and digits only).")
         )
     return LinkInput(bare_value=value)
 
@@ -106,7 +111,7 @@ class LinkService:
 
     def __init__(
         self,
-        store: LinkStore,
+        store: Store,
         imgur: ImgurClient,
         *,
         response_type: ResponseType = ResponseType.PIN,
@@ -198,10 +203,10 @@ class LinkService:
             return await self.complete_with_tokens(state, grant.tokens)
         code = grant.code if grant is not None else parsed.bare_value
         if code is None:
-            raise InvalidLinkInput("That address holds no Imgur code or token.")
+            raise InvalidLinkInput(N_("That address holds no Imgur code or token."))
         if grant is None and state.response_type == ResponseType.TOKEN.value:
             raise InvalidLinkInput(
-                "Paste the whole address your browser ended on after authorizing."
+                N_("Paste the whole address your browser ended on after authorizing.")
             )
         is_pin = grant is None and state.response_type == ResponseType.PIN.value
         return await self.complete_with_code(state, code, is_pin=is_pin)

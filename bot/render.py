@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, TypedDict
 
+from bot.i18n import ENGLISH_TEXTS, Texts
 from bot.imgur import Favorite, FavoriteAlbum, FavoriteImage
 
 ITEMS_PER_MESSAGE = 5
@@ -49,43 +50,51 @@ def picture_url(item: Favorite) -> str | None:
     return item.link
 
 
-def counts_line(item: Favorite) -> str:
+def counts_line(item: Favorite, texts: Texts = ENGLISH_TEXTS) -> str:
     """Views, points and (for albums) image count, as one short line."""
     parts: list[str] = []
     if item.views is not None:
-        parts.append(f"👁 {item.views:,}")
+        parts.append(f"👁 {texts.number(item.views)}")
     if item.points is not None:
-        parts.append(f"★ {item.points:,} points")
+        parts.append("★ " + texts.plural("{n} point", "{n} points", item.points))
     elif item.ups is not None:
-        parts.append(f"▲ {item.ups:,}")
+        parts.append(f"▲ {texts.number(item.ups)}")
     if isinstance(item, FavoriteAlbum):
         count = item.images_count
         if count is not None:
-            parts.append(f"🖼 {count:,} image{'s' if count != 1 else ''}")
+            parts.append("🖼 " + texts.plural("{n} image", "{n} images", count))
         else:
-            parts.append("🖼 album")
+            parts.append("🖼 " + texts("album"))
     return " · ".join(parts)
 
 
-def render_item(item: Favorite, *, allow_nsfw: bool) -> EmbedDict:
+def is_hidden(item: Favorite, *, allow_nsfw: bool) -> bool:
+    """Whether ``item`` may not be shown here (NSFW outside DMs and NSFW channels)."""
+    return bool(item.nsfw) and not allow_nsfw
+
+
+def render_item(item: Favorite, *, allow_nsfw: bool, texts: Texts = ENGLISH_TEXTS) -> EmbedDict:
     """One favorite as an embed; an NSFW item outside NSFW places becomes a placeholder."""
-    if item.nsfw and not allow_nsfw:
+    if is_hidden(item, allow_nsfw=allow_nsfw):
         return {
-            "title": "Hidden: marked NSFW on Imgur",
-            "description": "Use /imgur favorites in a DM with the bot or in an age-restricted "
-            "channel to see it.",
+            "title": texts("Hidden: marked NSFW on Imgur"),
+            "description": texts(
+                "Use /imgur favorites in a DM with the bot or in an age-restricted "
+                "channel to see it."
+            ),
             "color": NSFW_GREY,
         }
     lines: list[str] = []
     if item.description:
         lines.append(truncate(item.description, DESCRIPTION_LIMIT - 200))
     if isinstance(item, FavoriteImage) and (item.animated or item.mp4):
-        lines.append(f"▶ [Play the animation]({item.mp4 or item.gifv or item.link})")
-    counts = counts_line(item)
+        play = texts("Play the animation")
+        lines.append(f"▶ [{play}]({item.mp4 or item.gifv or item.link})")
+    counts = counts_line(item, texts)
     if counts:
         lines.append(counts)
     embed: EmbedDict = {
-        "title": truncate(item.title or "Untitled", TITLE_LIMIT),
+        "title": truncate(item.title or texts("Untitled"), TITLE_LIMIT),
         "url": item.page_url,
         "color": IMGUR_GREEN,
     }
@@ -99,10 +108,16 @@ def render_item(item: Favorite, *, allow_nsfw: bool) -> EmbedDict:
 
 
 def render_favorites(
-    items: Sequence[Favorite], *, allow_nsfw: bool, footer: str = ""
+    items: Sequence[Favorite],
+    *,
+    allow_nsfw: bool,
+    footer: str = "",
+    texts: Texts = ENGLISH_TEXTS,
 ) -> list[EmbedDict]:
     """Embeds for at most :data:`ITEMS_PER_MESSAGE` items, within every Discord limit."""
-    embeds = [render_item(item, allow_nsfw=allow_nsfw) for item in items[:ITEMS_PER_MESSAGE]]
+    embeds = [
+        render_item(item, allow_nsfw=allow_nsfw, texts=texts) for item in items[:ITEMS_PER_MESSAGE]
+    ]
     if embeds and footer:
         embeds[-1]["footer"] = {"text": truncate(footer, FOOTER_LIMIT)}
     return embeds

@@ -18,9 +18,11 @@ from typing import Any
 
 import discord
 
+from bot.i18n import ENGLISH_TEXTS, N_, Catalogs
+
 log = logging.getLogger(__name__)
 
-STALE_NOTICE = (
+STALE_NOTICE = N_(
     "That button or form is not active (it expired, was already used, is not yours, or the "
     "bot restarted). Run the command again."
 )
@@ -63,5 +65,9 @@ def _carries(message: discord.Message, component_type: object, custom_id: str) -
 async def answer_stale(interaction: discord.Interaction[Any]) -> None:
     """Tell the member, privately, that what they pressed or sent is not active."""
     log.info("a %s interaction matched nothing active", interaction.type.name)
+    catalogs = getattr(interaction.client, "catalogs", None)
+    texts = catalogs.texts(interaction.locale.value) if isinstance(catalogs, Catalogs) else None
     with contextlib.suppress(discord.HTTPException):
-        await interaction.response.send_message(STALE_NOTICE, ephemeral=True)
+        await interaction.response.send_message(
+            (texts or ENGLISH_TEXTS)(STALE_NOTICE), ephemeral=True
+        )

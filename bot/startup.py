@@ -33,6 +33,9 @@ from typing import Protocol, TypeVar
 import aiohttp
 import discord
 
+from bot.config import StorageConfig
+from bot.storage import DatabaseUnavailableError
+
 log = logging.getLogger(__name__)
 
 FATAL_EXIT_CODE = 78  # EX_CONFIG from sysexits.h: fix the configuration, then start again
@@ -67,27 +70,28 @@ BotT = TypeVar("BotT", bound=_Startable)
 # -- the data directory ------------------------------------------------------------------------
 
 
-def is_database_url(database: str) -> bool:
-    """True for a server URL (``postgresql://...``) rather than a SQLite file path."""
-    return "://" in database
+def check_data_dir(storage: StorageConfig) -> None:
+    """Raise StartupError unless the bot can write where its files go.
 
-
-def check_data_dir(database: str) -> None:
-    """Raise StartupError unless the SQLite database's folder (and file) can be written."""
-    if is_database_url(database):
-        return
-    path = Path(database).absolute()
-    folder = path.parent
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        probe = folder / f".write-test-{os.getpid()}"
-        os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-        probe.unlink()
-    except OSError as exc:
-        raise StartupError(not_writable(folder, exc)) from None
-    if path.exists() and not os.access(path, os.R_OK | os.W_OK):
+    That is the SQLite database's folder (and the file, if it exists) and the folder of the
+    files beside it: key file, heartbeat, lock (``storage.data_dir``, for PostgreSQL too).
+    """
+    folders = [storage.side_file(".heartbeat").parent.absolute()]
+    database: Path | None = None
+    if not storage.is_postgres:
+        database = Path(storage.database).absolute()
+        folders.insert(0, database.parent)
+    for folder in dict.fromkeys(folders):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            probe = folder / f".write-test-{os.getpid()}"
+            os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+            probe.unlink()
+        except OSError as exc:
+            raise StartupError(not_writable(folder, exc)) from None
+    if database is not None and database.exists() and not os.access(database, os.R_OK | os.W_OK):
         denied = PermissionError(errno.EACCES, "Permission denied")
-        raise StartupError(not_writable(path, denied, is_file=True))
+        raise StartupError(not_writable(database, denied, is_file=True))
 
 
 def not_writable(path: Path, exc: OSError, *, is_file: bool = False) -> str:
@@ -179,27 +183,26 @@ async def login_with_retry(
         except discord.LoginFailure:
             await bot.close()
             raise token_refused() from None
+        except DatabaseUnavailableError as exc:  # opened by the bot's setup_hook
+            await bot.close()
+            what, reason = "cannot reach the database", str(exc)
         except TRANSIENT_ERRORS as exc:
             await bot.close()
-            delay = backoff.next_delay()
-            log.warning(
-                "cannot log in to Discord: %s; retrying in %.1f s (attempt %d)",
-                describe_failure(exc),
-                delay,
-                attempt,
-            )
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), delay)
-            continue
+            what, reason = "cannot log in to Discord", describe_failure(exc)
         except BaseException:
             await bot.close()
             raise
-        if not logged_in:
-            await bot.close()
-            return None
-        if attempt > 1:
-            log.info("logged in to Discord after %d attempts", attempt)
-        return bot
+        else:
+            if not logged_in:
+                await bot.close()
+                return None
+            if attempt > 1:
+                log.info("logged in to Discord after %d attempts", attempt)
+            return bot
+        delay = backoff.next_delay()
+        log.warning("%s: %s; retrying in %.1f s (attempt %d)", what, reason, delay, attempt)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), delay)
     return None
 
 

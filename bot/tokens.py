@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import secrets
+import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -12,8 +15,23 @@ from typing import TypeVar
 
 from bot.clock import Clock, utcnow
 from bot.errors import AccountGone, LinkBroken, NoAccessToken, NotLinked
-from bot.imgur import ImgurClient, ImgurError, InvalidAccessToken, InvalidGrant, RateLimited
-from bot.storage import DueLink, Link, LinkKind, LinkNotFoundError, LinkStatus, LinkStore
+from bot.imgur import (
+    ImgurClient,
+    ImgurError,
+    ImgurUnavailable,
+    InvalidAccessToken,
+    InvalidGrant,
+    RateLimited,
+)
+from bot.storage import (
+    DueLink,
+    Link,
+    LinkKind,
+    LinkNotFoundError,
+    LinkStatus,
+    RefreshRule,
+    Store,
+)
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +45,17 @@ SWEEP_FAILURE_BUDGET = 16
 # many seconds, doubling up to the last (see TokenManager._keep_unsaved).
 WRITE_RETRY_FIRST = 0.5
 WRITE_RETRY_MAX = 30.0
+# A claim (lease) on a link lasts this long: longer than any refresh takes, short enough that
+# the links of a process that died are taken over soon.
+DEFAULT_LEASE = timedelta(minutes=2)
+# How long a command waits for a refresh another process holds the claim of.
+CLAIM_WAIT_SECONDS = 10.0
+_CLAIM_POLL_SECONDS = 0.1
+
+
+def process_owner() -> str:
+    """A name for this process in the database's leases: host, pid and a random part."""
+    return f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(4)}"
 
 
 @dataclass(slots=True)
@@ -44,19 +73,26 @@ class TokenManager:
 
     def __init__(
         self,
-        store: LinkStore,
+        store: Store,
         imgur: ImgurClient,
         *,
         lead: timedelta = timedelta(days=1),
         concurrency: int = 8,
         clock: Clock = utcnow,
+        lease: timedelta = DEFAULT_LEASE,
+        owner: str | None = None,
+        claim_wait: float = CLAIM_WAIT_SECONDS,
         write_retry: tuple[float, float] = (WRITE_RETRY_FIRST, WRITE_RETRY_MAX),
     ) -> None:
         self._store = store
         self._imgur = imgur
         self._lead = lead
+        self._rule = RefreshRule(lead)
         self._concurrency = concurrency
         self._clock = clock
+        self._lease = lease
+        self.owner = owner or process_owner()
+        self._claim_wait = claim_wait
         self._inflight: dict[int, asyncio.Task[Link]] = {}
         # Refreshes Imgur answered whose write failed: the only copy of a rotated refresh token.
         self._unsaved: dict[int, Link] = {}
@@ -110,21 +146,12 @@ class TokenManager:
             )
 
     def due(self, link: Link | DueLink, now: datetime) -> bool:
-        """Whether the link's access token should be refreshed now.
+        """Whether the link's access token should be refreshed now (see ``RefreshRule``).
 
-        Refresh ``lead`` before expiry, but never before half the token's lifetime has passed:
-        with one-hour tokens and a one-day lead, every use would otherwise refresh.
-
-        This is the rule; the sweep's query, ``LinkStore.due_for_refresh``, states it in
-        SQL (``expires_at <= now + lead AND expires_at + issued <= 2 * now``): change both.
+        The store keeps the moment the same rule gives beside each link, so the sweep's query
+        asks for nothing but ``refresh_after <= now``.
         """
-        if link.expires_at is None:
-            return False  # a bio link: no token, nothing to refresh
-        issued = link.refreshed_at or link.linked_at
-        lead = self._lead
-        if issued is not None and link.expires_at > issued:
-            lead = min(lead, (link.expires_at - issued) / 2)
-        return link.expires_at - now <= lead
+        return self._rule.due(link, now)
 
     async def access_token_for(self, discord_user_id: int) -> str:
         """A usable access token, refreshed first when it expires within the lead time."""
@@ -163,10 +190,14 @@ class TokenManager:
             link = await self._join_or_start(discord_user_id, rejected_access_token)
         return link
 
-    async def _join_or_start(self, discord_user_id: int, rejected_access_token: str | None) -> Link:
+    async def _join_or_start(
+        self, discord_user_id: int, rejected_access_token: str | None, *, claimed: bool = False
+    ) -> Link:
         task = self._inflight.get(discord_user_id)
         if task is None:
-            task = asyncio.create_task(self._refresh(discord_user_id, rejected_access_token))
+            task = asyncio.create_task(
+                self._refresh(discord_user_id, rejected_access_token, claimed=claimed)
+            )
             self._inflight[discord_user_id] = task
             task.add_done_callback(partial(self._forget_refresh, discord_user_id))
         # shield: one caller giving up (a cancelled command) must not cancel the others' refresh.
@@ -178,21 +209,87 @@ class TokenManager:
         if not task.cancelled():
             task.exception()  # retrieved here: every caller may have given up waiting
 
-    async def _refresh(self, discord_user_id: int, rejected_access_token: str | None) -> Link:
+    async def _refresh(
+        self, discord_user_id: int, rejected_access_token: str | None, *, claimed: bool
+    ) -> Link:
         try:
-            return await self._refresh_link(discord_user_id, rejected_access_token)
+            return await self._refresh_link(discord_user_id, rejected_access_token, claimed)
         except LinkNotFoundError:
             # Unlinked, or linked anew, while the refresh was under way: what Imgur said is
             # about the old link. The new one (if any) is what counts.
             return await self.linked(discord_user_id)
 
-    async def _refresh_link(self, discord_user_id: int, rejected_access_token: str | None) -> Link:
-        link = await self.linked(discord_user_id)
-        now = self._clock()
-        if rejected_access_token is not None and link.access_token != rejected_access_token:
-            return link  # somebody refreshed it since that token was read
-        if rejected_access_token is None and not self.due(link, now):
-            return link  # refreshed by a caller that finished just before this one started
+    async def _claimed_link(
+        self, discord_user_id: int, rejected_access_token: str | None, claimed: bool
+    ) -> tuple[Link, bool]:
+        """The link to refresh and True, once this process holds its claim; or the link and
+        False when no refresh is needed (any more). Another process holding the claim is
+        waited for (at most ``claim_wait`` seconds): two processes never spend one refresh
+        token."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._claim_wait
+        seen: str | None = None
+        while True:
+            link = await self.linked(discord_user_id)
+            now = self._clock()
+            if rejected_access_token is not None and link.access_token != rejected_access_token:
+                return link, False  # somebody refreshed it since that token was read
+            if rejected_access_token is None and not self.due(link, now):
+                return link, False  # refreshed by a caller that finished before this one began
+            if seen is not None and link.access_token != seen:
+                return link, False  # another process refreshed it while this one waited
+            if link.refresh_token is None:
+                raise NoAccessToken  # a bio link
+            if claimed or await self._claim(discord_user_id, now):
+                return link, True
+            seen = link.access_token
+            if loop.time() >= deadline:
+                raise ImgurUnavailable("another bot process is refreshing this member's tokens")
+            await asyncio.sleep(_CLAIM_POLL_SECONDS)
+
+    async def _claim(self, discord_user_id: int, now: datetime) -> bool:
+        try:
+            return await self._store.claim(
+                discord_user_id, owner=self.owner, now=now, lease=self._lease
+            )
+        except Exception as exc:
+            if self._store.shared:
+                raise  # another process might hold it: never spend the token unclaimed
+            # This process is the only one on the database (it holds its lock), and this
+            # process's refreshes of one member are one task: the claim adds nothing here, and
+            # a refresh must not fail because its bookkeeping could not be written.
+            log.info("could not write the refresh claim (%s); going on", type(exc).__name__)
+            return True
+
+    async def _refresh_link(
+        self, discord_user_id: int, rejected_access_token: str | None, claimed: bool
+    ) -> Link:
+        link, must_refresh = await self._claimed_link(
+            discord_user_id, rejected_access_token, claimed
+        )
+        if not must_refresh:
+            if claimed:
+                await self._release(discord_user_id)
+            return link
+        written = False
+        try:
+            link = await self._spend_refresh_token(link)
+            written = True
+            return link
+        finally:
+            if not written:
+                # Imgur failed or this was cancelled: the next attempt may go ahead at once.
+                await self._release(discord_user_id)
+
+    async def _release(self, discord_user_id: int) -> None:
+        try:
+            await self._store.release(discord_user_id, owner=self.owner)
+        except Exception as exc:  # the lease runs out by itself
+            log.info("could not release the refresh claim (%s)", type(exc).__name__)
+
+    async def _spend_refresh_token(self, link: Link) -> Link:
+        """One call to Imgur with the refresh token; its answer is written to the store."""
+        discord_user_id = link.discord_user_id
         if link.refresh_token is None:
             raise NoAccessToken  # a bio link
         try:
@@ -307,7 +404,9 @@ class TokenManager:
             while True:
                 user_id = await queue.get()
                 try:
-                    if not stop.is_set():
+                    if stop.is_set():
+                        await self._release(user_id)
+                    else:
                         await self._sweep_one(user_id, result, stop)
                 finally:
                     queue.task_done()
@@ -316,18 +415,27 @@ class TokenManager:
         try:
             after: DueLink | None = None
             while not stop.is_set():
-                # Only links due by self.due's rule (applied in SQL), without their tokens:
-                # each refresh reads its link again.
-                batch = await self._store.due_for_refresh(
-                    before, SWEEP_BATCH, now=started, after=after
+                # Only links due by self.due's rule (stored beside each link), without their
+                # tokens, each now leased to this process: other processes sweeping the same
+                # database pass them over. Each refresh reads its link again.
+                batch = await self._store.claim_due(
+                    before,
+                    SWEEP_BATCH,
+                    now=started,
+                    owner=self.owner,
+                    lease=self._lease,
+                    after=after,
                 )
-                for link in batch:
+                for number, link in enumerate(batch):
                     if stop.is_set():
+                        await self._release_all(batch[number:])
                         break
                     if (link.refreshed_at is not None and link.refreshed_at >= started) or (
                         not self.due(link, started)
                     ):
-                        continue  # refreshed since the sweep started; or not due (see due)
+                        # refreshed since the sweep started; or not due (see due)
+                        await self._release(link.discord_user_id)
+                        continue
                     await queue.put(link.discord_user_id)
                 if len(batch) < SWEEP_BATCH:
                     break
@@ -340,9 +448,13 @@ class TokenManager:
         result.stopped_early = stop.is_set()
         return result
 
+    async def _release_all(self, links: list[DueLink]) -> None:
+        for link in links:
+            await self._release(link.discord_user_id)
+
     async def _sweep_one(self, user_id: int, result: SweepResult, stop: asyncio.Event) -> None:
         try:
-            await self.refresh(user_id)
+            await self._join_or_start(user_id, None, claimed=True)
         except LinkBroken:
             result.broken.append(user_id)
         except NotLinked:

@@ -42,7 +42,7 @@ from bot.errors import (
 from bot.imgur import ImgurError, ImgurUnavailable, RateLimited, Tokens
 from bot.imgur.parse import parse_tokens
 from bot.linking import LinkService, PendingAttempt
-from bot.storage import Link, LinkStore
+from bot.storage import Link, Store
 from bot.web_guard import ConnectionGuard, ConnectionLimits, descriptor_limit
 from bot.web_pages import (
     CONTENT_SECURITY_POLICY,
@@ -224,7 +224,7 @@ class _CallbackHandlers:
     def __init__(
         self,
         links: LinkService,
-        store: LinkStore,
+        store: Store,
         is_connected: Callable[[], bool],
         notify: Notify,
         penalty: BadStatePenalty,
@@ -452,7 +452,7 @@ async def _error_pages(
 
 def create_app(
     links: LinkService,
-    store: LinkStore,
+    store: Store,
     *,
     is_connected: Callable[[], bool],
     notify: Notify,
@@ -572,7 +572,7 @@ class CallbackServer:
         self,
         config: WebConfig,
         links: LinkService,
-        store: LinkStore,
+        store: Store,
         *,
         is_connected: Callable[[], bool],
         notify: Notify,

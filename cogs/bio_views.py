@@ -11,7 +11,9 @@ from typing import TYPE_CHECKING, Any
 import discord
 
 from bot.bio import BioChallenge
+from bot.i18n import N_, Texts
 from bot.render import IMGUR_GREEN
+from cogs.i18n import texts_for
 from cogs.replies import report_error
 
 if TYPE_CHECKING:
@@ -20,13 +22,13 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 VERIFY_BUTTON_ID = "imgur:bio-start"
-VERIFY_LABEL = "Verify with my Imgur profile"
-CHECK_LABEL = "Check"
-NOT_YOUR_CHECK = "This Check button belongs to the member who asked for the code."
+VERIFY_LABEL = N_("Verify with my Imgur profile")
+CHECK_LABEL = N_("Check")
+NOT_YOUR_CHECK = N_("This Check button belongs to the member who asked for the code.")
 
 
-def _ts(value: datetime, style: str = "R") -> str:
-    return f"<t:{int(value.timestamp())}:{style}>"
+def _ts(value: datetime, style: discord.utils.TimestampStyle = "R") -> str:
+    return discord.utils.format_dt(value, style)
 
 
 def in_dm(interaction: discord.Interaction) -> bool:
@@ -34,20 +36,20 @@ def in_dm(interaction: discord.Interaction) -> bool:
     return isinstance(interaction.channel, discord.DMChannel)
 
 
-def bio_linked_text(username: str) -> str:
-    return (
-        f"Linked as **{discord.utils.escape_markdown(username)}** (verified by your profile). "
-        "You can remove the code now. Try `/imgur favorites`: it shows your public gallery "
-        "favorites."
+def bio_linked_text(texts: Texts, username: str) -> str:
+    return texts(
+        "Linked as **{username}** (verified by your profile). You can remove the code now. "
+        "Try `/imgur favorites`: it shows your public gallery favorites.",
+        username=discord.utils.escape_markdown(username),
     )
 
 
-def bio_intro_embed() -> discord.Embed:
+def bio_intro_embed(texts: Texts) -> discord.Embed:
     """The part of the link message that offers verification by profile."""
     return discord.Embed(
-        title=VERIFY_LABEL,
+        title=texts(VERIFY_LABEL),
         colour=IMGUR_GREEN,
-        description=(
+        description=texts(
             "Works with Imgur as it is today. Press **Verify with my Imgur profile**, type your "
             "Imgur username, and you get a short code to put in your Imgur profile's About "
             "text for a minute. The bot then shows your public gallery favorites."
@@ -55,28 +57,39 @@ def bio_intro_embed() -> discord.Embed:
     )
 
 
-def bio_code_embed(challenge: BioChallenge) -> discord.Embed:
+def bio_code_embed(texts: Texts, challenge: BioChallenge) -> discord.Embed:
     """The code and the three steps, for the member only."""
     name = discord.utils.escape_markdown(challenge.imgur_username)
     return discord.Embed(
-        title="Verify with your Imgur profile",
+        title=texts("Verify with your Imgur profile"),
         colour=IMGUR_GREEN,
-        description=(
-            f"Your code for the Imgur account **{name}**:\n"
-            f"# `{challenge.code}`\n"
-            "1. Open <https://imgur.com> and sign in, then open your profile "
-            "(your avatar, then your name).\n"
-            "2. Edit the **About** text and add the code anywhere in it, then save.\n"
-            f"3. Press **{CHECK_LABEL}** below.\n"
-            f"The code is yours alone, works once, only for **{name}**, and expires "
-            f"{_ts(challenge.expires_at)}. Remove it from your profile once you are linked."
+        description="\n".join(
+            (
+                texts("Your code for the Imgur account **{name}**:", name=name),
+                f"# `{challenge.code}`",
+                texts(
+                    "1. Open <https://imgur.com> and sign in, then open your profile "
+                    "(your avatar, then your name).\n"
+                    "2. Edit the **About** text and add the code anywhere in it, then save.\n"
+                    "3. Press **{check}** below.",
+                    check=texts(CHECK_LABEL),
+                ),
+                texts(
+                    "The code is yours alone, works once, only for **{name}**, and expires "
+                    "{when}. Remove it from your profile once you are linked.",
+                    name=name,
+                    when=_ts(challenge.expires_at),
+                ),
+            )
         ),
     )
 
 
-def check_view(challenge: BioChallenge) -> discord.ui.View:
+def check_view(texts: Texts, challenge: BioChallenge) -> discord.ui.View:
     view = discord.ui.View(timeout=None)
-    view.add_item(BioCheckButton(challenge.discord_user_id, challenge.attempt))
+    view.add_item(
+        BioCheckButton(challenge.discord_user_id, challenge.attempt, label=texts(CHECK_LABEL))
+    )
     return view
 
 
@@ -84,22 +97,26 @@ async def send_bio_code(
     interaction: discord.Interaction, challenge: BioChallenge, *, ephemeral: bool
 ) -> None:
     """Answer an interaction (not yet responded to, or deferred) with the member's code."""
-    embed, view = bio_code_embed(challenge), check_view(challenge)
+    texts = texts_for(interaction)
+    embed, view = bio_code_embed(texts, challenge), check_view(texts, challenge)
     if interaction.response.is_done():
         await interaction.followup.send(embed=embed, view=view, ephemeral=ephemeral)
     else:
         await interaction.response.send_message(embed=embed, view=view, ephemeral=ephemeral)
 
 
-class UsernameModal(discord.ui.Modal, title="Verify with your Imgur profile"):
+class UsernameModal(discord.ui.Modal):
     """Asks for the Imgur username, then answers with the code for it."""
 
-    username: discord.ui.TextInput[UsernameModal] = discord.ui.TextInput(
-        label="Your Imgur username",
-        placeholder="as in imgur.com/user/<username>",
-        min_length=1,
-        max_length=100,
-    )
+    def __init__(self, texts: Texts) -> None:
+        super().__init__(title=texts("Verify with your Imgur profile"), timeout=600)
+        self.username: discord.ui.TextInput[UsernameModal] = discord.ui.TextInput(
+            label=texts("Your Imgur username"),
+            placeholder=texts("as in imgur.com/user/<username>"),
+            min_length=1,
+            max_length=100,
+        )
+        self.add_item(self.username)
 
     async def on_submit(self, interaction: discord.Interaction) -> None:
         bot: ImgurBot = interaction.client  # type: ignore[assignment]
@@ -119,10 +136,11 @@ class VerifyProfileButton(
 ):
     """Opens the username modal; dynamic, so it keeps working after the bot restarts."""
 
-    def __init__(self) -> None:
+    def __init__(self, texts: Texts | None = None) -> None:
+        label = texts(VERIFY_LABEL) if texts is not None else VERIFY_LABEL
         super().__init__(
             discord.ui.Button(
-                label=VERIFY_LABEL, style=discord.ButtonStyle.primary, custom_id=VERIFY_BUTTON_ID
+                label=label, style=discord.ButtonStyle.primary, custom_id=VERIFY_BUTTON_ID
             )
         )
 
@@ -133,7 +151,7 @@ class VerifyProfileButton(
         return cls()
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        await interaction.response.send_modal(UsernameModal())
+        await interaction.response.send_modal(UsernameModal(texts_for(interaction)))
 
 
 class BioCheckButton(
@@ -144,12 +162,12 @@ class BioCheckButton(
     attempt's non-secret reference (never the code); it works after a restart, for that
     member only."""
 
-    def __init__(self, member_id: int, attempt: str) -> None:
+    def __init__(self, member_id: int, attempt: str, *, label: str = CHECK_LABEL) -> None:
         self.member_id = member_id
         self.attempt = attempt
         super().__init__(
             discord.ui.Button(
-                label=CHECK_LABEL,
+                label=label,
                 style=discord.ButtonStyle.success,
                 custom_id=f"imgur:bio-check:{member_id}:{attempt}",
             )
@@ -168,7 +186,8 @@ class BioCheckButton(
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
         if interaction.user.id == self.member_id:
             return True
-        await interaction.response.send_message(NOT_YOUR_CHECK, ephemeral=True)
+        texts = texts_for(interaction)
+        await interaction.response.send_message(texts(NOT_YOUR_CHECK), ephemeral=True)
         return False
 
     async def callback(self, interaction: discord.Interaction) -> None:
@@ -179,4 +198,5 @@ class BioCheckButton(
         except Exception as exc:  # every failure is one private message
             await report_error(interaction, exc)
             return
-        await interaction.followup.send(bio_linked_text(link.imgur_username), ephemeral=True)
+        texts = texts_for(interaction)
+        await interaction.followup.send(bio_linked_text(texts, link.imgur_username), ephemeral=True)

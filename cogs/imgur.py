@@ -11,6 +11,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.config import BIO, OAUTH
+from bot.i18n import N_, Texts
 from bot.imgur import ResponseType, Sort
 from bot.render import IMGUR_GREEN
 from bot.storage import Link, LinkKind, LinkStatus
@@ -21,42 +22,55 @@ from cogs.bio_views import (
     bio_intro_embed,
     check_view,
 )
+from cogs.i18n import CatalogTranslator, texts_for
+from cogs.paging import (
+    MAX_PAGE,
+    PagerButton,
+    PagerState,
+    ShareSelect,
+    favorites_message,
+    link_kind_code,
+)
+from cogs.places import Place
 from cogs.refresh import RefreshLoop
 from cogs.replies import NOT_LINKED, PUBLIC_KEY, report_error
-from cogs.views import ConfirmUnlink, EnterPinButton, FavoritesPager, link_view, linked_text
+from cogs.views import ConfirmUnlink, EnterPinButton, link_view, linked_text
 
 if TYPE_CHECKING:
     from bot.app import ImgurBot
 
 log = logging.getLogger(__name__)
 
-MAX_PAGE = 1000
-FAVORITES_PER_MINUTE = 6
+BIO_OFF = N_(
+    "Verifying by your Imgur profile is turned off on this bot. Run `/imgur link` without a "
+    "username to link through Imgur's authorize page."
+)
+OAUTH_OFF = N_(
+    "Linking through Imgur's authorize page is turned off on this bot. Run `/imgur link` and "
+    "press **Verify with my Imgur profile**."
+)
 
 
-def allows_nsfw(interaction: discord.Interaction) -> bool:
-    """DMs count as private; a guild channel only when Discord marks it NSFW."""
-    if interaction.guild_id is None:
-        return True
-    channel = interaction.channel
-    if isinstance(channel, discord.TextChannel | discord.Thread | discord.VoiceChannel):
-        return channel.is_nsfw()
-    if isinstance(channel, discord.StageChannel | discord.ForumChannel):
-        return channel.is_nsfw()
-    return False
-
-
-def ts(value: datetime | None, style: str = "f") -> str:
-    """A Discord timestamp (shown in each member's own time zone)."""
+def ts(texts: Texts, value: datetime | None, style: discord.utils.TimestampStyle = "f") -> str:
+    """A Discord timestamp (shown in each member's own time zone and language)."""
     if value is None:
-        return "never"
-    return f"<t:{int(value.timestamp())}:{style}>"
+        return texts("never")
+    return discord.utils.format_dt(value, style)
 
 
 def _escape(text: str) -> str:
     return discord.utils.escape_markdown(text)
 
 
+def _favorites_cooldown(interaction: discord.Interaction) -> app_commands.Cooldown | None:
+    # One member must not spend the whole server's Imgur quota (about 12,500 calls a day).
+    bot: ImgurBot = interaction.client  # type: ignore[assignment]
+    rate = bot.config.limits.favorites_per_minute
+    return app_commands.Cooldown(rate, 60.0) if rate > 0 else None
+
+
+@app_commands.allowed_installs(guilds=True, users=True)
+@app_commands.allowed_contexts(guilds=True, dms=True, private_channels=True)
 class ImgurCog(commands.GroupCog, group_name="imgur", group_description="Your Imgur account"):
     """Link an Imgur account and browse its favorites."""
 
@@ -78,19 +92,20 @@ class ImgurCog(commands.GroupCog, group_name="imgur", group_description="Your Im
         interaction: discord.Interaction,
         username: app_commands.Range[str, 1, 100] | None = None,
     ) -> None:
+        texts = texts_for(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)
         methods = self.bot.config.imgur.methods_in_force
         member = interaction.user.id
         if username is not None:
             if BIO not in methods:
-                await interaction.followup.send(BIO_OFF, ephemeral=True)
+                await interaction.followup.send(texts(BIO_OFF), ephemeral=True)
                 return
             challenge = await self.bot.bio.start(member, username)
             await self._send_privately(
                 interaction,
-                [bio_code_embed(challenge)],
-                check_view(challenge),
-                "Check your DMs: I sent you a code to put in your Imgur profile.",
+                [bio_code_embed(texts, challenge)],
+                check_view(texts, challenge),
+                texts("Check your DMs: I sent you a code to put in your Imgur profile."),
             )
             return
         embeds: list[discord.Embed] = []
@@ -100,30 +115,35 @@ class ImgurCog(commands.GroupCog, group_name="imgur", group_description="Your Im
             pin_mode = start.response_type is ResponseType.PIN
             embeds.append(
                 discord.Embed(
-                    title="Link your Imgur account",
+                    title=texts("Link your Imgur account"),
                     colour=IMGUR_GREEN,
                     description=_link_instructions(
-                        pin_mode, expires=ts(start.expires_at, "R"), bio=BIO in methods
+                        texts,
+                        pin_mode,
+                        expires=ts(texts, start.expires_at, "R"),
+                        bio=BIO in methods,
                     ),
                 )
             )
-            for item in link_view(start.url, with_pin_button=pin_mode).children:
+            for item in link_view(texts, start.url, with_pin_button=pin_mode).children:
                 view.add_item(item)
         if BIO in methods:
-            embeds.append(bio_intro_embed())
-            view.add_item(VerifyProfileButton())
+            embeds.append(bio_intro_embed(texts))
+            view.add_item(VerifyProfileButton(texts))
         current = await self.bot.links.current(member)
         if current is not None:
             embeds[0].add_field(
-                name="Already linked",
-                value=f"You are linked as **{_escape(current.imgur_username)}**. "
-                "The new link replaces it once it succeeds.",
+                name=texts("Already linked"),
+                value=texts(
+                    "You are linked as **{username}**. The new link replaces it once it succeeds.",
+                    username=_escape(current.imgur_username),
+                ),
             )
         await self._send_privately(
             interaction,
             embeds,
             view,
-            "Check your DMs: I sent you the ways to link your Imgur account.",
+            texts("Check your DMs: I sent you the ways to link your Imgur account."),
         )
 
     async def _send_privately(
@@ -143,8 +163,9 @@ class ImgurCog(commands.GroupCog, group_name="imgur", group_description="Your Im
                 interaction.user.id,
                 getattr(exc, "code", None),
             )
+            texts = texts_for(interaction)
             await interaction.followup.send(
-                "I could not DM you, so here it is, for your eyes only:",
+                texts("I could not DM you, so here it is, for your eyes only:"),
                 embeds=embeds,
                 view=view,
                 ephemeral=True,
@@ -155,19 +176,23 @@ class ImgurCog(commands.GroupCog, group_name="imgur", group_description="Your Im
     @app_commands.command(name="pin", description="Finish linking with the PIN Imgur showed you")
     @app_commands.describe(code="The PIN, the code, or the whole address your browser ended on")
     async def pin(self, interaction: discord.Interaction, code: str) -> None:
+        texts = texts_for(interaction)
         if OAUTH not in self.bot.config.imgur.methods_in_force:
-            await interaction.response.send_message(OAUTH_OFF, ephemeral=True)
+            await interaction.response.send_message(texts(OAUTH_OFF), ephemeral=True)
             return
         await interaction.response.defer(ephemeral=True, thinking=True)
         link = await self.bot.links.complete(interaction.user.id, code)
-        await interaction.followup.send(linked_text(link.imgur_username), ephemeral=True)
+        await interaction.followup.send(linked_text(texts, link.imgur_username), ephemeral=True)
 
     @app_commands.command(name="favorites", description="Show your Imgur favorites")
-    # One member must not spend the whole server's Imgur quota (about 12,500 calls a day).
-    @app_commands.checks.cooldown(
-        FAVORITES_PER_MINUTE, 60.0, key=lambda interaction: interaction.user.id
+    @app_commands.checks.dynamic_cooldown(
+        _favorites_cooldown, key=lambda interaction: interaction.user.id
     )
-    @app_commands.describe(sort="Newest or oldest first", page="Imgur page to start at (from 1)")
+    @app_commands.describe(
+        sort="Newest or oldest first",
+        page="Imgur page to start at (from 1)",
+        private="Only you see them, each with a way to share it in the channel",
+    )
     @app_commands.choices(
         sort=[
             app_commands.Choice(name="newest", value="newest"),
@@ -179,126 +204,148 @@ class ImgurCog(commands.GroupCog, group_name="imgur", group_description="Your Im
         interaction: discord.Interaction,
         sort: app_commands.Choice[str] | None = None,
         page: app_commands.Range[int, 1, MAX_PAGE] = 1,
+        private: bool = False,
     ) -> None:
+        texts = texts_for(interaction)
         if not 1 <= page <= MAX_PAGE:
             await interaction.response.send_message(
-                f"`page` must be between 1 and {MAX_PAGE}.", ephemeral=True
+                texts("`page` must be between 1 and {last}.", last=MAX_PAGE), ephemeral=True
             )
             return
         # Errors about the member's own link must stay private: check before deferring publicly.
-        await self.bot.tokens.linked(interaction.user.id)
-        await interaction.response.defer(thinking=True)
-        interaction.extras[PUBLIC_KEY] = True
+        link = await self.bot.tokens.linked(interaction.user.id)
+        place = Place.of(interaction)
+        note = None
+        if not private and not place.can_post:
+            private = True
+            note = texts("You cannot post in this channel, so only you see these.")
+        elif not private and not place.can_embed:
+            private = True
+            note = texts(
+                "Pictures cannot be posted in this channel (no Embed Links permission), "
+                "so only you see these."
+            )
+        await interaction.response.defer(ephemeral=private, thinking=True)
+        interaction.extras[PUBLIC_KEY] = not private
         order = Sort(sort.value) if sort is not None else Sort.NEWEST
         window = await self.bot.favorites.window(interaction.user.id, order, page - 1)
         if not window.items:
-            text = "No favorites yet." if page == 1 else f"No favorites on page {page}."
+            text = (
+                texts("No favorites yet.")
+                if page == 1
+                else texts("There are no favorites on page {page}.", page=texts.number(page))
+            )
             await interaction.followup.send(text)
             return
-        view = FavoritesPager(
-            self.bot, interaction.user.id, window, allow_nsfw=allows_nsfw(interaction)
+        state = PagerState(
+            owner=interaction.user.id,
+            kind=link_kind_code(link),
+            sort=order,
+            page=window.page,
+            offset=window.offset,
         )
-        view.message = await interaction.followup.send(embeds=view.embeds(), view=view, wait=True)
+        embeds, view = favorites_message(
+            self.bot, texts, state, window, place=place, private=private
+        )
+        if note is not None:
+            await interaction.followup.send(note, embeds=embeds, view=view)
+        else:
+            await interaction.followup.send(embeds=embeds, view=view)
 
     @app_commands.command(name="status", description="Your linked Imgur account and its health")
     async def status(self, interaction: discord.Interaction) -> None:
+        texts = texts_for(interaction)
         link = await self.bot.links.current(interaction.user.id)
         if link is None:
-            await interaction.response.send_message(NOT_LINKED, ephemeral=True)
+            await interaction.response.send_message(texts(NOT_LINKED), ephemeral=True)
             return
-        embed = discord.Embed(title="Your Imgur link", colour=IMGUR_GREEN)
-        embed.add_field(name="Account", value=_escape(link.imgur_username))
-        embed.add_field(name="Linked", value=ts(link.linked_at, "R"))
+        embed = discord.Embed(title=texts("Your Imgur link"), colour=IMGUR_GREEN)
+        embed.add_field(name=texts("Account"), value=_escape(link.imgur_username))
+        embed.add_field(name=texts("Linked"), value=ts(texts, link.linked_at, "R"))
         if link.kind is LinkKind.BIO:
-            _bio_status(embed, link)
+            _bio_status(texts, embed, link)
         else:
-            _oauth_status(embed, link)
+            _oauth_status(texts, embed, link)
         await interaction.response.send_message(embed=embed, ephemeral=True)
 
     @app_commands.command(name="unlink", description="Forget your Imgur account and its tokens")
     async def unlink(self, interaction: discord.Interaction) -> None:
+        texts = texts_for(interaction)
         link = await self.bot.links.current(interaction.user.id)
-        view = ConfirmUnlink(self.bot, interaction.user.id)
+        view = ConfirmUnlink(self.bot, interaction.user.id, texts)
         question = (
-            "Unlink your Imgur account? The bot forgets the account it verified for you."
+            texts("Unlink your Imgur account? The bot forgets the account it verified for you.")
             if link is not None and link.kind is LinkKind.BIO
-            else "Unlink your Imgur account? The bot deletes every token it stored for you."
+            else texts("Unlink your Imgur account? The bot deletes every token it stored for you.")
         )
-        await interaction.response.send_message(
-            question,
-            view=view,
-            ephemeral=True,
-        )
+        await interaction.response.send_message(question, view=view, ephemeral=True)
         view.message = await interaction.original_response()
 
 
-BIO_OFF = (
-    "Verifying by your Imgur profile is turned off on this bot. Run `/imgur link` without a "
-    "username to link through Imgur's authorize page."
-)
-OAUTH_OFF = (
-    "Linking through Imgur's authorize page is turned off on this bot. Run `/imgur link` and "
-    "press **Verify with my Imgur profile**."
-)
-
-
-def _link_instructions(pin_mode: bool, *, expires: str, bio: bool = False) -> str:
+def _link_instructions(texts: Texts, pin_mode: bool, *, expires: str, bio: bool = False) -> str:
     if pin_mode:
-        steps = (
+        steps = texts(
             "1. Press **Authorize on Imgur** and allow access.\n"
-            "2. Imgur shows you a PIN: press **Enter PIN** below (or use `/imgur pin`).\n"
+            "2. Imgur shows you a PIN: press **Enter PIN** below (or use `/imgur pin`)."
         )
     else:
-        steps = (
+        steps = texts(
             "Press **Authorize on Imgur** and allow access; you are linked as soon as Imgur "
-            "sends you back. If that page fails, paste the address it ended on into "
-            "`/imgur pin`.\n"
+            "sends you back. If that page fails, paste the address it ended on into `/imgur pin`."
         )
     if bio:
-        error_1024 = (
+        error_1024 = texts(
             "If Imgur shows **Error (1024)**, its authorize page is down for every app (it has "
-            "been since mid-2025): use **Verify with my Imgur profile** below instead.\n"
+            "been since mid-2025): use **Verify with my Imgur profile** below instead."
         )
     else:
-        error_1024 = (
+        error_1024 = texts(
             "If Imgur shows **Error (1024)**, its authorize page is down on Imgur's side (it "
-            "has been for every app since mid-2025): try again later.\n"
+            "has been for every app since mid-2025): try again later."
         )
-    return steps + error_1024 + f"This link is yours alone and expires {expires}. Do not share it."
+    expiry = texts("This link is yours alone and expires {when}. Do not share it.", when=expires)
+    return "\n".join((steps, error_1024, expiry))
 
 
-def _oauth_status(embed: discord.Embed, link: Link) -> None:
-    embed.add_field(name="Kind", value="Authorized on Imgur (OAuth)")
-    embed.add_field(name="Shows", value="all your favorites", inline=False)
+def _oauth_status(texts: Texts, embed: discord.Embed, link: Link) -> None:
+    embed.add_field(name=texts("Kind"), value=texts("Authorized on Imgur (OAuth)"))
+    embed.add_field(name=texts("Shows"), value=texts("all your favorites"), inline=False)
     if link.status is LinkStatus.BROKEN:
-        health = "Broken: Imgur no longer accepts it. Run `/imgur link` to link again."
+        health = texts("Broken: Imgur no longer accepts it. Run `/imgur link` to link again.")
     else:
-        health = f"OK; the access token is good until {ts(link.expires_at)}"
-    embed.add_field(name="Token", value=health, inline=False)
-    embed.add_field(name="Last refresh", value=ts(link.refreshed_at, "R"))
+        health = texts("OK; the access token is good until {when}", when=ts(texts, link.expires_at))
+    embed.add_field(name=texts("Token"), value=health, inline=False)
+    embed.add_field(name=texts("Last refresh"), value=ts(texts, link.refreshed_at, "R"))
     if link.last_error and link.status is LinkStatus.OK:
         embed.add_field(
-            name="Last problem",
-            value="Imgur could not be reached at the last refresh; it will be retried.",
+            name=texts("Last problem"),
+            value=texts("Imgur could not be reached at the last refresh; it will be retried."),
             inline=False,
         )
 
 
-def _bio_status(embed: discord.Embed, link: Link) -> None:
-    embed.add_field(name="Kind", value="Verified by your Imgur profile (no Imgur token)")
+def _bio_status(texts: Texts, embed: discord.Embed, link: Link) -> None:
     embed.add_field(
-        name="Shows",
-        value="your public gallery favorites (hidden or private ones are never shown)",
+        name=texts("Kind"), value=texts("Verified by your Imgur profile (no Imgur token)")
+    )
+    embed.add_field(
+        name=texts("Shows"),
+        value=texts("your public gallery favorites (hidden or private ones are never shown)"),
         inline=False,
     )
     if link.status is LinkStatus.BROKEN:
-        health = "Broken: the Imgur account no longer exists. Run `/imgur link` to link again."
+        health = texts(
+            "Broken: the Imgur account no longer exists. Run `/imgur link` to link again."
+        )
     else:
-        health = "OK; renames on Imgur are followed by the account's id"
-    embed.add_field(name="Health", value=health, inline=False)
+        health = texts("OK; renames on Imgur are followed by the account's id")
+    embed.add_field(name=texts("Health"), value=health, inline=False)
 
 
 async def setup(bot: ImgurBot) -> None:
-    bot.add_dynamic_items(EnterPinButton, VerifyProfileButton, BioCheckButton)
+    await bot.tree.set_translator(CatalogTranslator(bot.catalogs))
+    bot.add_dynamic_items(
+        EnterPinButton, VerifyProfileButton, BioCheckButton, PagerButton, ShareSelect
+    )
     await bot.add_cog(ImgurCog(bot))
     await bot.add_cog(RefreshLoop(bot))

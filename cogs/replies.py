@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-import time
+from datetime import UTC, datetime, timedelta
 
 import discord
 from discord import app_commands
@@ -26,6 +26,7 @@ from bot.errors import (
     TooManyChecks,
     UnknownState,
 )
+from bot.i18n import ENGLISH_TEXTS, N_, Texts
 from bot.imgur import (
     ImgurError,
     ImgurNotFound,
@@ -36,142 +37,158 @@ from bot.imgur import (
     InvalidGrant,
     RateLimited,
 )
+from cogs.i18n import texts_for
 
 log = logging.getLogger(__name__)
 
-NOT_LINKED = "You have not linked an Imgur account yet. Run `/imgur link` to start."
-LINK_BROKEN = (
+NOT_LINKED = N_("You have not linked an Imgur account yet. Run `/imgur link` to start.")
+LINK_BROKEN = N_(
     "Imgur no longer accepts your link (the app was revoked, or the link expired). "
     "Run `/imgur link` to link again."
 )
-UNKNOWN_STATE = (
+UNKNOWN_STATE = N_(
     "That link attempt is unknown, expired (they last 10 minutes) or already used. "
     "Run `/imgur link` for a fresh one."
 )
-DENIED = "You declined on Imgur's page, so nothing was linked. Run `/imgur link` to try again."
-GRANT_REJECTED = (
+DENIED = N_("You declined on Imgur's page, so nothing was linked. Run `/imgur link` to try again.")
+GRANT_REJECTED = N_(
     "Imgur did not accept that PIN or code. Each one works once and only for a few minutes: "
     "run `/imgur link` for a new one."
 )
-LINK_CANCELLED = (
+LINK_CANCELLED = N_(
     "You unlinked while this link was being completed, so nothing was linked and nothing of it "
     "was kept. Run `/imgur link` to link again."
 )
-ACCOUNT_MISMATCH = "Those tokens do not belong to the account they name; nothing was linked."
-UNAVAILABLE = "Imgur is not answering right now. Your link is fine; try again in a minute."
-ACCESS_REFUSED = (
+ACCOUNT_MISMATCH = N_("Those tokens do not belong to the account they name; nothing was linked.")
+UNAVAILABLE = N_("Imgur is not answering right now. Your link is fine; try again in a minute.")
+ACCESS_REFUSED = N_(
     "Imgur rejected your access token even after a refresh. Try again shortly; if it keeps "
     "happening, run `/imgur link` again."
 )
-ACCOUNT_GONE = (
+BAD_INPUT = N_("That does not look like an Imgur PIN, code or address.")
+ACCOUNT_GONE = N_(
     "The Imgur account your link was verified with no longer exists. "
     "Run `/imgur link` to link again."
 )
-BIO_ATTEMPT_UNKNOWN = (
+BIO_ATTEMPT_UNKNOWN = N_(
     "That code is unknown, expired (codes last 15 minutes) or already used. "
     "Run `/imgur link` for a fresh one."
 )
-CLIENT_ID_REFUSED = (
+CLIENT_ID_REFUSED = N_(
     "Imgur refused this bot's client id, so nothing can be read from Imgur right now. "
     "Please tell the server owner (the bot's log says more)."
 )
-BIO_LINK_HOLDS_NOTHING = (
+BIO_LINK_HOLDS_NOTHING = N_(
     "Your link was verified by your Imgur profile, so the bot holds no Imgur token for you "
     "and can show only your public gallery favorites."
 )
 PUBLIC_KEY = "public_defer"
+PLACEHOLDER_GONE = N_("Nothing to show here.")
 
 
-def code_not_found_text(username: str) -> str:
-    name = discord.utils.escape_markdown(username)
-    return (
-        f"I could not find your code in the About text of **{name}** yet. Check that you saved "
-        "it there exactly as shown; Imgur can take a minute to show a new About text, so "
-        "press **Check** again in a minute. Your code stays valid until it expires."
+def code_not_found_text(username: str, texts: Texts = ENGLISH_TEXTS) -> str:
+    return texts(
+        "I could not find your code in the About text of **{username}** yet. Check that you "
+        "saved it there exactly as shown; Imgur can take a minute to show a new About text, so "
+        "press **Check** again in a minute. Your code stays valid until it expires.",
+        username=discord.utils.escape_markdown(username),
     )
 
 
-def user_not_found_text(username: str) -> str:
-    name = discord.utils.escape_markdown(username)
-    return (
-        f"Imgur has no user named **{name}**. Check the spelling (it is the name in "
-        "imgur.com/user/<name>) and run `/imgur link` again."
+def user_not_found_text(username: str, texts: Texts = ENGLISH_TEXTS) -> str:
+    return texts(
+        "Imgur has no user named **{username}**. Check the spelling (it is the name in "
+        "imgur.com/user/<name>) and run `/imgur link` again.",
+        username=discord.utils.escape_markdown(username),
     )
 
 
-def too_many_checks_text(exc: TooManyChecks) -> str:
-    when = int(time.time() + exc.retry_after) + 1
-    return (
-        f"You can check your profile {exc.limit} times an hour (each check costs this bot "
-        f"Imgur credits). Try again <t:{when}:R>; your code stays valid until it expires."
+def too_many_checks_text(exc: TooManyChecks, texts: Texts = ENGLISH_TEXTS) -> str:
+    return texts(
+        "You can check your profile {limit} times an hour (each check costs this bot "
+        "Imgur credits). Try again {when}; your code stays valid until it expires.",
+        limit=texts.number(exc.limit),
+        when=discord.utils.format_dt(in_seconds(exc.retry_after + 1), "R"),
     )
 
 
-PLACEHOLDER_GONE = "Nothing to show here."
+def in_seconds(seconds: float) -> datetime:
+    return datetime.now(UTC) + timedelta(seconds=seconds)
 
 
-def rate_limited_text(exc: RateLimited) -> str:
+def rate_limited_text(exc: RateLimited, texts: Texts = ENGLISH_TEXTS) -> str:
     """Say when to try again, as a Discord timestamp the client shows in local time."""
     if exc.retry_after is not None and exc.retry_after > 0:
-        when = int(time.time() + exc.retry_after)
-        return f"Imgur is rate-limiting this bot right now. Try again <t:{when}:R>."
-    return "Imgur is rate-limiting this bot right now. Try again in a few minutes."
+        return texts(
+            "Imgur is rate-limiting this bot right now. Try again {when}.",
+            when=discord.utils.format_dt(in_seconds(exc.retry_after), "R"),
+        )
+    return texts("Imgur is rate-limiting this bot right now. Try again in a few minutes.")
 
 
-def describe(error: BaseException) -> str | None:
+def describe(error: BaseException, texts: Texts = ENGLISH_TEXTS) -> str | None:
     """The member-facing text for a known failure, or None for an unexpected one."""
     match error:
         case NotLinked():
-            return NOT_LINKED
+            return texts(NOT_LINKED)
         case AccountGone():
-            return ACCOUNT_GONE
+            return texts(ACCOUNT_GONE)
         case LinkBroken():
-            return LINK_BROKEN
+            return texts(LINK_BROKEN)
         case InvalidLinkInput():
-            return str(error) or "That does not look like an Imgur PIN, code or address."
+            if not error.message:
+                return texts(BAD_INPUT)
+            return texts(error.message, **error.values)
         case UnknownState():
-            return UNKNOWN_STATE
+            return texts(UNKNOWN_STATE)
         case InvalidUsername():
-            return str(error) or "That does not look like an Imgur username."
+            if not error.message:
+                return texts("That does not look like an Imgur username.")
+            return texts(error.message, **error.values)
         case BioAttemptUnknown():
-            return BIO_ATTEMPT_UNKNOWN
+            return texts(BIO_ATTEMPT_UNKNOWN)
         case BioCodeNotFound():
-            return code_not_found_text(error.username)
+            return code_not_found_text(error.username, texts)
         case ImgurUserNotFound():
-            return user_not_found_text(error.username)
+            return user_not_found_text(error.username, texts)
         case TooManyChecks():
-            return too_many_checks_text(error)
+            return too_many_checks_text(error, texts)
         case NoAccessToken():
-            return BIO_LINK_HOLDS_NOTHING
+            return texts(BIO_LINK_HOLDS_NOTHING)
         case InvalidClientId():
-            return CLIENT_ID_REFUSED
+            return texts(CLIENT_ID_REFUSED)
         case AuthorizationDenied():
-            return DENIED
+            return texts(DENIED)
         case GrantRejected() | InvalidGrant():
-            return GRANT_REJECTED
+            return texts(GRANT_REJECTED)
         case AccountMismatch():
-            return ACCOUNT_MISMATCH
+            return texts(ACCOUNT_MISMATCH)
         case LinkCancelled():
-            return LINK_CANCELLED
+            return texts(LINK_CANCELLED)
         case RateLimited():
-            return rate_limited_text(error)
+            return rate_limited_text(error, texts)
         case InvalidAccessToken():
-            return ACCESS_REFUSED
+            return texts(ACCESS_REFUSED)
         case ImgurUnavailable():
-            return UNAVAILABLE
+            return texts(UNAVAILABLE)
         case ImgurNotFound():
-            return "Imgur could not find that. Try again later."
+            return texts("Imgur could not find that. Try again later.")
         case ImgurRequestFailed():
-            return f"Imgur refused the request ({error.status or 'no status'}). Try again later."
+            return texts(
+                "Imgur refused the request ({status}). Try again later.",
+                status=error.status or texts("no status"),
+            )
         case ImgurError():
-            return UNAVAILABLE
+            return texts(UNAVAILABLE)
         case app_commands.TransformerError():
-            return "One of the options has a value this command does not accept."
+            return texts("One of the options has a value this command does not accept.")
         case app_commands.CommandOnCooldown():
-            when = int(time.time() + error.retry_after) + 1
-            return f"You are going a little fast. Try again <t:{when}:R>."
+            return texts(
+                "You are going a little fast. Try again {when}.",
+                when=discord.utils.format_dt(in_seconds(error.retry_after + 1), "R"),
+            )
         case app_commands.CheckFailure():
-            return "You cannot use this command here."
+            return texts("You cannot use this command here.")
     return None
 
 
@@ -195,7 +212,8 @@ async def reply_privately(interaction: discord.Interaction, text: str) -> None:
             # The first follow-up after a public defer would replace the public "thinking…"
             # placeholder: settle the placeholder neutrally, answer privately, then remove it.
             interaction.extras[PUBLIC_KEY] = False
-            await interaction.edit_original_response(content=PLACEHOLDER_GONE)
+            texts = texts_for(interaction)
+            await interaction.edit_original_response(content=texts(PLACEHOLDER_GONE))
             await interaction.followup.send(text, ephemeral=True)
             try:
                 await interaction.delete_original_response()
@@ -210,7 +228,8 @@ async def reply_privately(interaction: discord.Interaction, text: str) -> None:
 async def report_error(interaction: discord.Interaction, error: BaseException) -> None:
     """Tell the member what went wrong; log unexpected errors with a reference they can quote."""
     error = unwrap(error)
-    text = describe(error)
+    texts = texts_for(interaction)
+    text = describe(error, texts)
     if text is None:
         reference = secrets.token_hex(4)
         log.error(
@@ -220,5 +239,8 @@ async def report_error(interaction: discord.Interaction, error: BaseException) -
             interaction.user.id,
             exc_info=error,
         )
-        text = f"Something went wrong on the bot's side (reference `{reference}`). Try again later."
+        text = texts(
+            "Something went wrong on the bot's side (reference `{reference}`). Try again later.",
+            reference=reference,
+        )
     await reply_privately(interaction, text)

@@ -1,17 +1,16 @@
-"""Buttons and modals: the link message, the PIN modal, favorites paging, unlink confirmation."""
+"""Buttons and modals: the link message, the PIN modal, the unlink confirmation."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 import discord
 
-from bot.favorites import FavoritesWindow
-from bot.render import render_favorites
+from bot.i18n import N_, Texts
 from bot.storage import LinkKind
-from cogs.replies import reply_privately, report_error
+from cogs.i18n import texts_for
+from cogs.replies import report_error
 
 if TYPE_CHECKING:
     from bot.app import ImgurBot
@@ -20,44 +19,45 @@ log = logging.getLogger(__name__)
 
 PIN_BUTTON_ID = "imgur:enter-pin"
 REVOKE_URL = "https://imgur.com/account/settings/apps"
-FAVORITES_TIMEOUT = 180.0
-NOT_YOURS = "Only the member who ran this command can use these buttons."
-NOT_YOUR_FORM = "This form was opened by another member; it does nothing for you."
+NOT_YOURS = N_("Only the member who ran this command can use these buttons.")
+NOT_YOUR_FORM = N_("This form was opened by another member; it does nothing for you.")
 
 
-def linked_text(username: str) -> str:
-    return (
-        f"Linked! Your Imgur account **{discord.utils.escape_markdown(username)}** is now "
-        "connected. Try `/imgur favorites`."
+def linked_text(texts: Texts, username: str) -> str:
+    return texts(
+        "Linked! Your Imgur account **{username}** is now connected. Try `/imgur favorites`.",
+        username=discord.utils.escape_markdown(username),
     )
 
 
-class PinModal(discord.ui.Modal, title="Finish linking Imgur"):
+class PinModal(discord.ui.Modal):
     """Asks for the PIN Imgur showed; completes the link like ``/imgur pin``."""
 
-    pin: discord.ui.TextInput[PinModal] = discord.ui.TextInput(
-        label="PIN (or the address your browser ended on)",
-        placeholder="The PIN from Imgur's page",
-        min_length=1,
-        max_length=512,
-    )
-
-    def __init__(self, owner_id: int) -> None:
-        super().__init__()
+    def __init__(self, texts: Texts, owner_id: int) -> None:
+        super().__init__(title=texts("Finish linking Imgur"), timeout=600)
         self.owner_id = owner_id
+        self.pin: discord.ui.TextInput[PinModal] = discord.ui.TextInput(
+            label=texts("PIN (or the address your browser ended on)"),
+            placeholder=texts("The PIN from Imgur's page"),
+            min_length=1,
+            max_length=512,
+        )
+        self.add_item(self.pin)
 
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
         # A modal's custom id is all discord.py matches on: a replay by anyone else is refused.
         if interaction.user.id == self.owner_id:
             return True
-        await interaction.response.send_message(NOT_YOUR_FORM, ephemeral=True)
+        texts = texts_for(interaction)
+        await interaction.response.send_message(texts(NOT_YOUR_FORM), ephemeral=True)
         return False
 
     async def on_submit(self, interaction: discord.Interaction) -> None:
         bot: ImgurBot = interaction.client  # type: ignore[assignment]
         await interaction.response.defer(ephemeral=True, thinking=True)
         link = await bot.links.complete(interaction.user.id, self.pin.value)
-        await interaction.followup.send(linked_text(link.imgur_username), ephemeral=True)
+        texts = texts_for(interaction)
+        await interaction.followup.send(linked_text(texts, link.imgur_username), ephemeral=True)
 
     async def on_error(  # type: ignore[override]  # discord.py's Modal narrows BaseView's
         self, interaction: discord.Interaction, error: Exception, /
@@ -68,10 +68,10 @@ class PinModal(discord.ui.Modal, title="Finish linking Imgur"):
 class EnterPinButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"imgur:enter-pin"):
     """The "Enter PIN" button; dynamic, so it keeps working after the bot restarts."""
 
-    def __init__(self) -> None:
+    def __init__(self, label: str = "Enter PIN") -> None:
         super().__init__(
             discord.ui.Button(
-                label="Enter PIN", style=discord.ButtonStyle.primary, custom_id=PIN_BUTTON_ID
+                label=label, style=discord.ButtonStyle.primary, custom_id=PIN_BUTTON_ID
             )
         )
 
@@ -82,15 +82,15 @@ class EnterPinButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"
         return cls()
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        await interaction.response.send_modal(PinModal(interaction.user.id))
+        await interaction.response.send_modal(PinModal(texts_for(interaction), interaction.user.id))
 
 
-def link_view(url: str, *, with_pin_button: bool) -> discord.ui.View:
+def link_view(texts: Texts, url: str, *, with_pin_button: bool) -> discord.ui.View:
     """A link button to Imgur's authorize page, and the PIN button in ``pin`` mode."""
     view = discord.ui.View(timeout=None)
-    view.add_item(discord.ui.Button(label="Authorize on Imgur", url=url))
+    view.add_item(discord.ui.Button(label=texts("Authorize on Imgur"), url=url))
     if with_pin_button:
-        view.add_item(EnterPinButton())
+        view.add_item(EnterPinButton(texts("Enter PIN")))
     return view
 
 
@@ -105,7 +105,8 @@ class OwnedView(discord.ui.View):
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
         if interaction.user.id == self.owner_id:
             return True
-        await interaction.response.send_message(NOT_YOURS, ephemeral=True)
+        texts = texts_for(interaction)
+        await interaction.response.send_message(texts(NOT_YOURS), ephemeral=True)
         return False
 
     def disable_all(self) -> None:
@@ -127,63 +128,14 @@ class OwnedView(discord.ui.View):
         await report_error(interaction, error)
 
 
-class FavoritesPager(OwnedView):
-    """Previous / next through a member's favorites, on into further Imgur pages."""
-
-    def __init__(
-        self, bot: ImgurBot, owner_id: int, window: FavoritesWindow, *, allow_nsfw: bool
-    ) -> None:
-        super().__init__(owner_id, timeout=FAVORITES_TIMEOUT)
-        self.bot = bot
-        self.window = window
-        self.allow_nsfw = allow_nsfw
-        self._sync_buttons()
-
-    def embeds(self) -> list[discord.Embed]:
-        payloads = render_favorites(
-            self.window.items, allow_nsfw=self.allow_nsfw, footer=self.window.describe()
-        )
-        return [discord.Embed.from_dict(dict(payload)) for payload in payloads]
-
-    def _sync_buttons(self) -> None:
-        self.previous.disabled = not self.window.has_previous
-        self.next.disabled = not self.window.has_next
-
-    async def _move(
-        self,
-        interaction: discord.Interaction,
-        step: Callable[[int, FavoritesWindow], Awaitable[FavoritesWindow]],
-    ) -> None:
-        await interaction.response.defer()
-        moved = await step(self.owner_id, self.window)
-        if not moved.items:
-            self.next.disabled = True
-            await interaction.edit_original_response(view=self)
-            await reply_privately(interaction, "That was the last of your favorites.")
-            return
-        self.window = moved
-        self._sync_buttons()
-        await interaction.edit_original_response(embeds=self.embeds(), view=self)
-
-    @discord.ui.button(label="Previous", emoji="◀", style=discord.ButtonStyle.secondary)
-    async def previous(
-        self, interaction: discord.Interaction, button: discord.ui.Button[FavoritesPager]
-    ) -> None:
-        await self._move(interaction, self.bot.favorites.previous_window)
-
-    @discord.ui.button(label="Next", emoji="▶", style=discord.ButtonStyle.secondary)
-    async def next(
-        self, interaction: discord.Interaction, button: discord.ui.Button[FavoritesPager]
-    ) -> None:
-        await self._move(interaction, self.bot.favorites.next_window)
-
-
 class ConfirmUnlink(OwnedView):
     """Asks the member to confirm before every stored token and state is deleted."""
 
-    def __init__(self, bot: ImgurBot, owner_id: int) -> None:
+    def __init__(self, bot: ImgurBot, owner_id: int, texts: Texts) -> None:
         super().__init__(owner_id, timeout=120)
         self.bot = bot
+        self.confirm.label = texts("Unlink")
+        self.cancel.label = texts("Cancel")
 
     @discord.ui.button(label="Unlink", style=discord.ButtonStyle.danger)
     async def confirm(
@@ -193,19 +145,25 @@ class ConfirmUnlink(OwnedView):
         removed = await self.bot.links.unlink(self.owner_id)
         self.disable_all()
         self.stop()
+        texts = texts_for(interaction)
         if link is not None and link.kind is LinkKind.BIO:
-            text = (
+            text = texts(
                 "Unlinked. The bot forgot your Imgur account and every pending code. There is "
                 "nothing to revoke at Imgur: a link verified by your profile never held an "
                 "Imgur token. You may remove the code from your About text if it is still there."
             )
         else:
             text = (
-                "Unlinked. Every token and pending link attempt the bot stored for you is deleted."
+                texts(
+                    "Unlinked. Every token and pending link attempt the bot stored for you "
+                    "is deleted."
+                )
                 if removed
-                else "There was nothing to unlink."
+                else texts("There was nothing to unlink.")
             )
-            text += f"\nTo revoke the bot's access on Imgur's side too, visit <{REVOKE_URL}>."
+            text += "\n" + texts(
+                "To revoke the bot's access on Imgur's side too, visit <{url}>.", url=REVOKE_URL
+            )
         await interaction.response.edit_message(content=text, view=self)
 
     @discord.ui.button(label="Cancel", style=discord.ButtonStyle.secondary)
@@ -214,4 +172,7 @@ class ConfirmUnlink(OwnedView):
     ) -> None:
         self.disable_all()
         self.stop()
-        await interaction.response.edit_message(content="Kept your link as it is.", view=self)
+        texts = texts_for(interaction)
+        await interaction.response.edit_message(
+            content=texts("Kept your link as it is."), view=self
+        )

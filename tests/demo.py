@@ -2,8 +2,10 @@
 
     make demo        (or: .venv/bin/python -m tests.demo)
 
-Plays a short session as one member (link, PIN, favorites with paging, status, unlink) and
-prints what the member saw. Needs no account anywhere and no network.
+Plays a short session as two members and prints what they saw: alice links through Imgur's
+authorize page (link, PIN, favorites with paging, status, unlink); bob links the way that works
+on today's Imgur, by a code in his Imgur profile's About text, and pages his public gallery
+favorites. Needs no account anywhere and no network.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import sys
 import tempfile
 from collections.abc import AsyncIterator, Callable
@@ -27,7 +30,9 @@ from tests.fakes.imgur import FakeImgur
 
 def describe(message: FakeMessage) -> list[str]:
     """A message as a member would read it, in plain text."""
-    if message.kind == "dm":
+    if message.kind == "dm" or (
+        message.interaction is not None and message.interaction.is_dm and not message.is_ephemeral
+    ):
         where = "a direct message"
     elif message.is_ephemeral:
         where = "only you can see this"
@@ -68,6 +73,13 @@ TRANSCRIPT_SHOWS = (
     "» alice: /imgur status",
     "Unlinked.",
     "Imgur API calls made: 2 favorites pages",
+    "» bob: /imgur link",
+    "[Verify with my Imgur profile]",
+    "I could not find your code in the About text of **Bob\\_On\\_Imgur** yet",
+    "Linked as **Bob\\_On\\_Imgur** (verified by your profile)",
+    "Imgur page 1 · 6–10 of 10 · newest first · your public gallery favorites only",
+    "Kind: Verified by your Imgur profile",
+    "with the client id alone: 2 profile checks, 1 public favorites pages.",
 )
 
 # Starts the bot against the fakes for the session, stops it after.
@@ -102,6 +114,7 @@ async def play(out: TextIO, workdir: Path, *, bot: BotStarter | None = None) -> 
 
     async with FakeImgur() as imgur, FakeDiscord() as discord:
         imgur.add_account("demo_imgurian", favorites=14)
+        imgur.add_account("Bob_On_Imgur", favorites=12, bio="Cat pictures, mostly.")
         imgur.page_size = 10
         imgur.login_as = "demo_imgurian"  # who "clicks Allow" on the fake authorize page
         with point_discord_py_at(discord):
@@ -166,10 +179,62 @@ async def play(out: TextIO, workdir: Path, *, bot: BotStarter | None = None) -> 
                 for line in describe(ask):
                     say(line)
                 say()
+                await play_bio_member(discord, imgur, say, run)
         say(
             f"Imgur API calls made: {imgur.count('favorites')} favorites pages, "
-            f"{imgur.count('account')} account look-ups, {imgur.count('token')} token exchanges."
+            f"{imgur.count('account')} account look-ups, {imgur.count('token')} token exchanges; "
+            f"with the client id alone: {imgur.count('public_account')} profile checks, "
+            f"{imgur.count('gallery_favorites')} public favorites pages."
         )
+
+
+async def play_bio_member(
+    discord: FakeDiscord,
+    imgur: FakeImgur,
+    say: Any,
+    run: Any,
+) -> None:
+    """bob verifies by his Imgur profile (a client id is all the bot needs) and browses."""
+    bob = discord.add_user(name="bob")
+    await run("bob: /imgur link", await discord.slash_command(bob, "imgur", "link"))
+    offer = await discord.wait_for_dm(bob)
+    say("» the bot's DM to bob")
+    for line in describe(offer):
+        say(line)
+    say()
+    press = await discord.press_button(
+        bob, offer, button(offer, "Verify with my Imgur profile")["custom_id"]
+    )
+    modal = await press.wait_for_modal()
+    (field,) = [c for row in modal["components"] for c in row["components"]]
+    say("» bob presses [Verify with my Imgur profile]: a form asks for his Imgur username\n")
+    code_message = await run(
+        "the bot answers the form",
+        await discord.submit_modal(bob, press, {field["custom_id"]: "bob_on_imgur"}),
+    )
+    found = re.search(r"imgur-link-[A-Z0-9]{4}-[A-Z0-9]{4}", str(code_message.embeds))
+    code = found.group(0) if found else ""
+    check_id = button(code_message, "Check")["custom_id"]
+    await run(
+        "bob presses [Check] before editing his profile",
+        await discord.press_button(bob, code_message, check_id),
+    )
+    imgur.account("Bob_On_Imgur").bio = f"Cat pictures, mostly. {code}"
+    say("» bob adds the code to his Imgur profile's About text and saves\n")
+    await run("bob presses [Check] again", await discord.press_button(bob, code_message, check_id))
+    shown = await run(
+        "bob: /imgur favorites", await discord.slash_command(bob, "imgur", "favorites", {})
+    )
+    nxt = await discord.press_button(bob, shown, button(shown, "Next")["custom_id"])
+    footer = shown.embeds[-1]["footer"]["text"]
+    await nxt.wait_for_message(
+        lambda m, old=footer: m.embeds and m.embeds[-1]["footer"]["text"] != old
+    )
+    say("» bob presses [Next]; the message now reads")
+    for line in describe(shown):
+        say(line)
+    say()
+    await run("bob: /imgur status", await discord.slash_command(bob, "imgur", "status"))
 
 
 def main() -> int:

@@ -195,7 +195,7 @@ class ImgurClient:
         ``GET /3/account/{username}`` with ``Client-ID``. :class:`ImgurNotFound` when Imgur
         has no such account; :class:`InvalidClientId` when it refuses the client id.
         """
-        return await self._public_account(self._account_url(username))
+        return await self._public_account(self._account_url(username), "/3/account/{username}")
 
     async def account_by_id(self, account_id: int, username: str) -> Account:
         """The public profile of the account ``account_id``, whatever it is called now.
@@ -204,7 +204,8 @@ class ImgurClient:
         a name in the path, so pass the last one known.
         """
         return await self._public_account(
-            f"{self._account_url(username)}?{urlencode({'account_id': int(account_id)})}"
+            f"{self._account_url(username)}?{urlencode({'account_id': int(account_id)})}",
+            "/3/account/{username}?account_id=...",
         )
 
     async def gallery_favorites(
@@ -217,8 +218,9 @@ class ImgurClient:
         """
         if page < 0:
             raise ValueError("page must not be negative")
-        url = f"{self._account_url(username)}/gallery_favorites/{int(page)}/{Sort(sort).value}"
-        payload = await self._get_public(url)
+        where = f"/gallery_favorites/{int(page)}/{Sort(sort).value}"
+        url = self._account_url(username) + where
+        payload = await self._get_public(url, "/3/account/{username}" + where)
         try:
             return parse_favorites(payload.get("data"))
         except ValueError as exc:
@@ -229,16 +231,19 @@ class ImgurClient:
             raise ValueError("an Imgur username is needed")
         return f"{self.api_base}/3/account/{quote(username, safe='')}"
 
-    async def _public_account(self, url: str) -> Account:
-        payload = await self._get_public(url)
+    async def _public_account(self, url: str, label: str) -> Account:
+        payload = await self._get_public(url, label)
         try:
             return parse_account(payload.get("data"))
         except ValueError as exc:
             raise ImgurUnavailable(f"Imgur sent an unusable account: {exc}") from None
 
-    async def _get_public(self, url: str) -> dict[str, Any]:
+    async def _get_public(self, url: str, label: str) -> dict[str, Any]:
+        # Logged by label: the path holds the member's Imgur username.
         try:
-            return await self._get_json(url, f"Client-ID {self._client_id}", self._client_id)
+            return await self._get_json(
+                url, f"Client-ID {self._client_id}", self._client_id, label=label
+            )
         except (InvalidAccessToken, ImgurRequestFailed) as exc:
             if exc.status == 404:
                 raise ImgurNotFound(exc.message, status=404) from None
@@ -254,7 +259,9 @@ class ImgurClient:
     async def _get(self, url: str, access_token: str) -> dict[str, Any]:
         return await self._get_json(url, f"Bearer {access_token}", access_token)
 
-    async def _get_json(self, url: str, authorization: str, secret: str) -> dict[str, Any]:
+    async def _get_json(
+        self, url: str, authorization: str, secret: str, *, label: str | None = None
+    ) -> dict[str, Any]:
         payload = await self._send(
             "GET",
             url,
@@ -262,6 +269,7 @@ class ImgurClient:
             retries=self.max_retries,
             token_endpoint=False,
             secrets=(secret,),
+            label=label,
         )
         if not isinstance(payload, dict):
             raise ImgurUnavailable("Imgur sent an unexpected response shape")
@@ -279,8 +287,14 @@ class ImgurClient:
         retries: int,
         token_endpoint: bool,
         secrets: tuple[str, ...],
+        label: str | None = None,
     ) -> Any:
-        """The decoded JSON of a 2xx answer, or an ``ImgurError`` raised."""
+        """The decoded JSON of a 2xx answer, or an ``ImgurError`` raised.
+
+        ``label`` names the request in log lines instead of its path (which may hold a
+        member's Imgur username).
+        """
+        where = label or _path(url)
         attempt = 0
         while True:
             failure: ImgurError
@@ -318,10 +332,10 @@ class ImgurClient:
                     secrets=secrets,
                 )
                 if status < 500:
-                    log.debug("%s %s failed: %s", method, _path(url), failure.message)
+                    log.debug("%s %s failed: %s", method, where, failure.message)
                     raise failure
             if attempt >= retries:
-                log.warning("%s %s failed: %s", method, _path(url), failure.message)
+                log.warning("%s %s failed: %s", method, where, failure.message)
                 raise failure
             attempt += 1
             # Jitter spreads retries of many callers; it is not a security measure.
@@ -329,7 +343,7 @@ class ImgurClient:
             log.info(
                 "%s %s failed (%s); retry %d/%d in %.2fs",
                 method,
-                _path(url),
+                where,
                 failure.message,
                 attempt,
                 retries,
@@ -351,7 +365,7 @@ def _decode(body: bytes) -> Any:
 
 
 def _path(url: str) -> str:
-    """The path of one of our own URLs (a query holds at most an account id), for log lines."""
+    """The path of one of our own URLs (they carry no query), for log lines."""
     scheme_end = url.find("//")
     slash = url.find("/", scheme_end + 2 if scheme_end >= 0 else 0)
     return url[slash:] if slash >= 0 else url

@@ -1,17 +1,21 @@
 """Persistence: members' Imgur links, authorization states and profile (bio) codes.
 
-Knows nothing of Discord or HTTP.
+Knows nothing of Discord or HTTP. Services depend on :class:`Store` (the Protocol);
+:class:`LinkStore` implements it over the SQLite or the PostgreSQL backend, chosen by
+``storage.database``.
 """
 
 from .crypto import (
     TokenCipher,
     bio_code_digest,
     generate_key,
+    key_fingerprint,
     load_or_create_key_file,
     state_digest,
 )
 from .errors import (
     AttemptGoneError,
+    DatabaseUnavailableError,
     InvalidKeyError,
     LinkNotFoundError,
     MigrationError,
@@ -21,22 +25,28 @@ from .errors import (
 )
 from .migrate import Migration, apply_migrations, load_migrations
 from .models import AuthState, BioCode, DueLink, Link, LinkKind, LinkStatus, StoreStats
-from .sqlite import (
+from .protocol import Store
+from .refresh import RefreshRule
+from .sqlite import MEMORY
+from .store import (
     BIO_CODE_TTL,
+    DEFAULT_POOL_SIZE,
     MAX_PENDING_BIO_CODES_PER_MEMBER,
     MAX_PENDING_STATES_PER_MEMBER,
-    MEMORY,
     LinkStore,
+    is_postgres_url,
 )
 
 __all__ = [
     "BIO_CODE_TTL",
+    "DEFAULT_POOL_SIZE",
     "MAX_PENDING_BIO_CODES_PER_MEMBER",
     "MAX_PENDING_STATES_PER_MEMBER",
     "MEMORY",
     "AttemptGoneError",
     "AuthState",
     "BioCode",
+    "DatabaseUnavailableError",
     "DueLink",
     "InvalidKeyError",
     "Link",
@@ -46,14 +56,18 @@ __all__ = [
     "LinkStore",
     "Migration",
     "MigrationError",
+    "RefreshRule",
     "SchemaTooNewError",
     "StorageError",
+    "Store",
     "StoreStats",
     "TokenCipher",
     "TokenDecryptError",
     "apply_migrations",
     "bio_code_digest",
     "generate_key",
+    "is_postgres_url",
+    "key_fingerprint",
     "load_migrations",
     "load_or_create_key_file",
     "state_digest",

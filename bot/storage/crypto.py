@@ -20,6 +20,7 @@ __all__ = [
     "TokenCipher",
     "bio_code_digest",
     "generate_key",
+    "key_fingerprint",
     "load_or_create_key_file",
     "state_digest",
 ]
@@ -37,6 +38,12 @@ def generate_key() -> str:
 def state_digest(state: str) -> str:
     """SHA-256 hex digest of an authorization state; only digests are stored."""
     return hashlib.sha256(state.encode("utf-8")).hexdigest()
+
+
+def key_fingerprint(key: str | bytes) -> str:
+    """A short name for a key that reveals nothing of it (stored to recognise a rotation's key)."""
+    raw = key.strip().encode("ascii") if isinstance(key, str) else key.strip()
+    return hashlib.sha256(b"imgur-link-bot key fingerprint\0" + raw).hexdigest()[:16]
 
 
 def bio_code_digest(discord_user_id: int, imgur_username: str, code: str) -> str:
@@ -74,6 +81,12 @@ class TokenCipher:
         self._primary = fernets[0]
         self._all = MultiFernet(fernets)
         self._count = len(fernets)
+        self.fingerprints = tuple(key_fingerprint(key) for key in keys)
+
+    @property
+    def fingerprint(self) -> str:
+        """Fingerprint of the first (encrypting) key."""
+        return self.fingerprints[0]
 
     def __repr__(self) -> str:
         return f"TokenCipher(<{self._count} key(s)>)"
@@ -151,6 +164,35 @@ def _write_new_file(path: Path, text: str) -> None:
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
+
+
+def pending_key_file(key_file: Path) -> Path:
+    """Where a rotation keeps the new key until every token is re-encrypted under it."""
+    return key_file.with_name(key_file.name + ".new")
+
+
+def complete_key_file_rotation(key_file: Path, old_key: str, stamp: str) -> Path | None:
+    """Swap the pending new key into ``key_file``, keeping ``old_key`` as ``.old-<stamp>``.
+
+    Call only once every token is re-encrypted under the pending key. Returns where the old
+    key was kept (None if there was nothing to swap). Blocking file I/O.
+    """
+    pending = pending_key_file(key_file)
+    if not pending.exists():
+        return None
+    new_key = _read_key_file(pending)
+    keep = None
+    if new_key != old_key:
+        keep = key_file.with_name(f"{key_file.name}.old-{stamp}")
+        _write_new_file(keep, old_key + "\n")
+    os.replace(pending, key_file)
+    fsync_directory(key_file.parent)
+    return keep
+
+
+def read_key_file(path: Path) -> str:
+    """The Fernet key in ``path`` (blocking); ``InvalidKeyError`` if it holds none."""
+    return _read_key_file(path)
 
 
 def fsync_directory(directory: Path) -> None:

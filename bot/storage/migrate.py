@@ -1,4 +1,7 @@
-"""Schema migrations: numbered ``migrations/NNNN_name.sql`` files, tracked by ``user_version``.
+"""SQLite schema migrations: numbered ``migrations/NNNN_name.sql`` files, tracked by
+``user_version``.
+
+(PostgreSQL's are in ``postgres_migrations/``, applied by ``postgres.apply_postgres_migrations``.)
 
 A migration file holds plain SQL statements and no transaction control: every pending migration
 is applied, with its ``user_version`` bump, in one transaction, so a failure changes nothing.
@@ -18,7 +21,7 @@ import aiosqlite
 
 from .errors import MigrationError, SchemaTooNewError
 
-__all__ = ["Migration", "apply_migrations", "load_migrations", "split_statements"]
+__all__ = ["Migration", "apply_migrations", "in_order", "load_migrations", "split_statements"]
 
 log = logging.getLogger(__name__)
 
@@ -55,20 +58,23 @@ def split_statements(sql: str) -> list[str]:
     return statements
 
 
-def load_migrations() -> list[Migration]:
-    """The migrations bundled with the package, in order (blocking file reads)."""
+def load_migrations(folder: str = "migrations") -> list[Migration]:
+    """The migrations bundled with the package in ``folder``, in order (blocking file reads).
+
+    ``migrations`` holds SQLite's, ``postgres_migrations`` PostgreSQL's.
+    """
     found = []
-    for entry in resources.files(_PACKAGE).joinpath("migrations").iterdir():
+    for entry in resources.files(_PACKAGE).joinpath(folder).iterdir():
         if not entry.name.endswith(".sql"):
             continue
         match = _FILE_NAME.fullmatch(entry.name)
         if match is None:
             raise MigrationError(f"migration file {entry.name!r} is not named NNNN_name.sql")
         found.append(Migration(int(match[1]), match[2], entry.read_text(encoding="utf-8")))
-    return _in_order(found)
+    return in_order(found)
 
 
-def _in_order(migrations: Sequence[Migration]) -> list[Migration]:
+def in_order(migrations: Sequence[Migration]) -> list[Migration]:
     ordered = sorted(migrations, key=lambda m: m.version)
     versions = [m.version for m in ordered]
     if versions != list(range(1, len(ordered) + 1)):
@@ -93,7 +99,7 @@ async def apply_migrations(
     if migrations is None:
         ordered = await asyncio.to_thread(load_migrations)
     else:
-        ordered = _in_order(migrations)
+        ordered = in_order(migrations)
     latest = ordered[-1].version if ordered else 0
 
     # IMMEDIATE: two bots starting at once must not both apply the same migration.

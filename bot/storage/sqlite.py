@@ -1,176 +1,73 @@
-"""``LinkStore``: members' Imgur links and pending authorization states, in SQLite.
+"""The SQLite backend (aiosqlite): the embedded default, one file, one writer.
 
-Tokens are encrypted before they reach SQL and states are stored only as digests, so the
-database file alone reveals neither. Times are Unix seconds in the database and timezone-aware
-UTC datetimes in the API (sub-second precision is dropped).
+WAL mode; ``secure_delete`` overwrites deleted rows, and a member's deletion is followed by a
+WAL checkpoint that truncates the log, so an unlinked member leaves nothing readable in the
+files. A running bot holds a shared lock on ``<database>.lock``; ``rotate-key`` takes it
+exclusively (see ``hold_instance_lock``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import json
 import logging
-import math
 import os
-import secrets
 import sqlite3
 import stat
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Self
+from typing import IO, Any
 
 import aiosqlite
 
-from .crypto import TokenCipher, bio_code_digest, state_digest
-from .errors import AttemptGoneError, LinkNotFoundError, StorageError, TokenDecryptError
+from .backend import CLAIMED, BioCodeRow, DueKey, DueRow, LinkRow, StateRow, TokenRow
+from .errors import StorageError
 from .migrate import apply_migrations
-from .models import AuthState, BioCode, DueLink, Link, LinkKind, LinkStatus, StoreStats
+from .models import StoreStats
 
-__all__ = [
-    "BIO_CODE_TTL",
-    "MAX_PENDING_BIO_CODES_PER_MEMBER",
-    "MAX_PENDING_STATES_PER_MEMBER",
-    "MEMORY",
-    "LinkStore",
-]
+__all__ = ["DUE_FOR_REFRESH_SQL", "MEMORY", "SqliteBackend", "lock_path"]
 
 log = logging.getLogger(__name__)
 
 MEMORY = ":memory:"
-MAX_PENDING_STATES_PER_MEMBER = 5  # older ones are dropped, so one member cannot pile them up
-MAX_PENDING_BIO_CODES_PER_MEMBER = 3  # likewise for profile codes
-BIO_CODE_TTL = timedelta(minutes=15)
-MAX_BIO_CODE_CANDIDATES = 20  # codes looked up from one profile text at most
-_MAX_ERROR_LENGTH = 500
 _BUSY_TIMEOUT_MS = 5000
-_MIN_INT64 = -(2**63)
+_LINK_COLUMNS = (
+    "discord_user_id, kind, imgur_account_id, imgur_username, access_token, refresh_token,"
+    " expires_at, status, linked_at, refreshed_at, last_error, refresh_after"
+)
+_LINK_MARKS = ", ".join("?" * 12)
+_BIO_COLUMNS = "attempt, code_digest, discord_user_id, imgur_username, created_at, expires_at"
 _STATE_COLUMNS = "state_digest, discord_user_id, response_type, created_at, expires_at"
-# A state being completed is claimed, not deleted: its key gets this prefix, so it can be neither
-# consumed again nor taken for a pending one, while unlink (delete_member) still deletes it with
-# the member's other states. A link is stored for an attempt only while its claim exists
-# (save_link with ``attempt``), so an unlink during the exchange with Imgur wins.
-# (The prefix is spelled out in the SQL below, as 'claimed:'.)
-_CLAIMED = "claimed:"
-_CLAIM_NEWEST_SQL = (
-    "UPDATE auth_states SET state_digest = 'claimed:' || state_digest"
-    " WHERE rowid = (SELECT rowid FROM auth_states WHERE discord_user_id = ? AND expires_at > ?"
-    " AND state_digest NOT LIKE 'claimed:%' ORDER BY created_at DESC, rowid DESC LIMIT 1)"
-    " RETURNING state_digest, discord_user_id, response_type, created_at, expires_at"
-)
-_CLAIM_MEMBERS_SQL = (
-    "UPDATE auth_states SET state_digest = 'claimed:' || state_digest"
-    " WHERE state_digest = ? AND discord_user_id = ? AND expires_at > ?"
-    " RETURNING state_digest, discord_user_id, response_type, created_at, expires_at"
-)
-_CLAIM_ANY_SQL = (
-    "UPDATE auth_states SET state_digest = 'claimed:' || state_digest"
-    " WHERE state_digest = ? AND expires_at > ?"
-    " RETURNING state_digest, discord_user_id, response_type, created_at, expires_at"
-)
-# Claims of completions that never finished (the bot was killed) go this long after expiry.
-_CLAIM_GRACE_SECONDS = 3600
+_DUE_COLUMNS = "discord_user_id, expires_at, linked_at, refreshed_at, refresh_after"
 
-# The sweep's query: TokenManager.due's rule in SQL (keep the two in step). An ok link is due
-# when it expires within the lead, expires_at <= :before (= now + lead), and is past half its
-# token's lifetime, expires_at - now <= (expires_at - issued) / 2, that is
-# expires_at + issued <= 2 * now with issued = COALESCE(refreshed_at, linked_at). The two agree
-# exactly but for a token with no lifetime at all (expires_at <= issued) issued after `now`:
-# TokenManager.due finds it due at once, this query only from the first sweep with now >= issued.
-#
-# The half-life sum is the key of the index links_half_life (migration 0002), so only links
-# past half their life are visited; the index's second column, expires_at, passes over those
-# not yet within the lead (long-lived tokens) without reading their rows. INDEXED BY: without
-# statistics SQLite might scan another index and visit every link within the lead (every link,
-# when tokens are short-lived).
-#
-# Keyset paging on (half_life, expires_at, discord_user_id), half_life being the sum: one arm
-# per part of the key, each a seek in the index, so a page costs the same however many links
-# share an expiry time. Each arm is limited and ordered by the index itself; the outer ORDER BY
-# sorts at most 3 * :limit rows.
+# The sweep's query: links whose stored refresh time (the refresh rule's, bot/storage/refresh.py)
+# has come, in the order of the index links_refresh_after, paged by its key. The row value
+# comparison is a seek in that index, so a page costs O(limit) however many links are stored.
+_DUE_WHERE = (
+    "status = 'ok' AND refresh_after <= :now AND expires_at <= :before"
+    " AND (refresh_after, expires_at, discord_user_id)"
+    " > (:after_refresh, :after_expires, :after_id)"
+)
+_DUE_ORDER = " ORDER BY refresh_after, expires_at, discord_user_id LIMIT :limit"
 DUE_FOR_REFRESH_SQL = (
-    "SELECT discord_user_id, expires_at, refreshed_at, linked_at FROM ("
-    # 1. the rest of the cursor's (half_life, expires_at): member ids after its id
-    "SELECT * FROM (SELECT discord_user_id, expires_at, refreshed_at, linked_at,"
-    " expires_at + COALESCE(refreshed_at, linked_at) AS half_life"
-    " FROM links INDEXED BY links_half_life WHERE status = 'ok'"
-    " AND expires_at + COALESCE(refreshed_at, linked_at) = :half_life"
-    " AND expires_at = :expires_at AND discord_user_id > :user_id"
-    " AND :half_life <= :twice_now AND :expires_at <= :before"
-    " ORDER BY discord_user_id LIMIT :limit)"
-    # 2. the rest of the cursor's half_life: later expiry times
-    " UNION ALL SELECT * FROM (SELECT discord_user_id, expires_at, refreshed_at, linked_at,"
-    " expires_at + COALESCE(refreshed_at, linked_at) AS half_life"
-    " FROM links INDEXED BY links_half_life WHERE status = 'ok'"
-    " AND expires_at + COALESCE(refreshed_at, linked_at) = :half_life"
-    " AND expires_at > :expires_at AND expires_at <= :before AND :half_life <= :twice_now"
-    " ORDER BY expires_at, discord_user_id LIMIT :limit)"
-    # 3. later half_life values
-    " UNION ALL SELECT * FROM (SELECT discord_user_id, expires_at, refreshed_at, linked_at,"
-    " expires_at + COALESCE(refreshed_at, linked_at) AS half_life"
-    " FROM links INDEXED BY links_half_life WHERE status = 'ok'"
-    " AND expires_at + COALESCE(refreshed_at, linked_at) > :half_life"
-    " AND expires_at + COALESCE(refreshed_at, linked_at) <= :twice_now"
-    " AND expires_at <= :before"
-    " ORDER BY half_life, expires_at, discord_user_id LIMIT :limit)"
-    ") ORDER BY half_life, expires_at, discord_user_id LIMIT :limit"
+    f"SELECT {_DUE_COLUMNS} FROM links INDEXED BY links_refresh_after WHERE {_DUE_WHERE}"
+    + _DUE_ORDER
 )
+_UNLEASED = " AND (lease_until IS NULL OR lease_until <= :now)"
+CLAIM_DUE_SQL = (
+    "UPDATE links SET lease_owner = :owner, lease_until = :until WHERE discord_user_id IN ("
+    f"SELECT discord_user_id FROM links INDEXED BY links_refresh_after WHERE {_DUE_WHERE}"
+    f"{_UNLEASED}{_DUE_ORDER}) RETURNING {_DUE_COLUMNS}"
+)
+_SAME_LINK = " AND (? IS NULL OR linked_at = ?)"
+_NO_LEASE = "lease_owner = NULL, lease_until = NULL"
 
 
-def _unix(moment: datetime) -> int:
-    if moment.utcoffset() is None:
-        raise ValueError("naive datetime: the store takes timezone-aware UTC datetimes")
-    return math.floor(moment.timestamp())
-
-
-def _unix_or_none(moment: datetime | None) -> int | None:
-    return None if moment is None else _unix(moment)
-
-
-def _utc(seconds: int | None) -> datetime | None:
-    return None if seconds is None else datetime.fromtimestamp(seconds, tz=UTC)
-
-
-def _now(now: datetime | None) -> datetime:
-    return datetime.now(UTC) if now is None else now
-
-
-def _same_link(linked_at: datetime | None) -> tuple[int | None, int | None]:
-    """Parameters of ``AND (? IS NULL OR linked_at = ?)``: any link, or only that one."""
-    moment = _unix_or_none(linked_at)
-    return moment, moment
-
-
-def _claimed(state: AuthState) -> str:
-    if not state.digest:
-        raise ValueError("only a state handed out by this store names a claim")
-    return _CLAIMED + state.digest
-
-
-def _clip(error: str | None) -> str | None:
-    return None if error is None else error[:_MAX_ERROR_LENGTH]
-
-
-def _check_link_shape(link: Link) -> None:
-    """The same rule as the links table's CHECK, with a clearer error."""
-    tokens = (link.access_token, link.refresh_token, link.expires_at)
-    if link.kind is LinkKind.BIO:
-        if any(value is not None for value in tokens) or link.imgur_account_id is None:
-            raise ValueError("a bio link has an account id and no tokens or expiry")
-    elif any(value is None for value in tokens):
-        raise ValueError("an oauth link needs both tokens and expires_at")
-
-
-def _bio_code(row: sqlite3.Row) -> BioCode:
-    return BioCode(
-        discord_user_id=row["discord_user_id"],
-        imgur_username=row["imgur_username"],
-        attempt=row["attempt"],
-        created_at=datetime.fromtimestamp(row["created_at"], tz=UTC),
-        expires_at=datetime.fromtimestamp(row["expires_at"], tz=UTC),
-    )
+def lock_path(database: str | Path) -> Path:
+    """The file a running bot holds a shared lock on (beside the database)."""
+    return Path(f"{database}.lock")
 
 
 def _prepare_database_file(path: Path) -> None:
@@ -198,19 +95,136 @@ async def _configure(db: aiosqlite.Connection, in_memory: bool) -> None:
     await db.execute("PRAGMA secure_delete = ON")
 
 
-class LinkStore:
-    """Members' links and authorization states. Create with ``await LinkStore.open(...)``."""
+def _lock_file(path: Path, exclusive: bool) -> IO[bytes] | None:
+    """Open ``path`` and lock it without waiting; None if a conflicting lock is held."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    file = open(path, "ab")  # noqa: SIM115 - held open as long as the lock
+    try:
+        os.chmod(path, 0o600)
+        fcntl.flock(file.fileno(), (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH) | fcntl.LOCK_NB)
+    except BlockingIOError:
+        file.close()
+        return None
+    except BaseException:
+        file.close()
+        raise
+    return file
 
-    def __init__(self, db: aiosqlite.Connection, cipher: TokenCipher, location: str) -> None:
+
+def _link_row(row: sqlite3.Row) -> LinkRow:
+    return LinkRow(
+        discord_user_id=row["discord_user_id"],
+        kind=row["kind"],
+        imgur_account_id=row["imgur_account_id"],
+        imgur_username=row["imgur_username"],
+        access_token=_blob(row["access_token"]),
+        refresh_token=_blob(row["refresh_token"]),
+        expires_at=row["expires_at"],
+        status=row["status"],
+        linked_at=row["linked_at"],
+        refreshed_at=row["refreshed_at"],
+        last_error=row["last_error"],
+        refresh_after=row["refresh_after"],
+    )
+
+
+def _blob(value: bytes | None) -> bytes | None:
+    return None if value is None else bytes(value)
+
+
+def _bio_row(row: sqlite3.Row) -> BioCodeRow:
+    return BioCodeRow(
+        attempt=row["attempt"],
+        code_digest=row["code_digest"],
+        discord_user_id=row["discord_user_id"],
+        imgur_username=row["imgur_username"],
+        created_at=row["created_at"],
+        expires_at=row["expires_at"],
+    )
+
+
+def _bio_values(row: BioCodeRow) -> tuple[Any, ...]:
+    return (
+        row.attempt,
+        row.code_digest,
+        row.discord_user_id,
+        row.imgur_username,
+        row.created_at,
+        row.expires_at,
+    )
+
+
+def _due_row(row: sqlite3.Row) -> DueRow:
+    return DueRow(
+        discord_user_id=row["discord_user_id"],
+        expires_at=row["expires_at"],
+        linked_at=row["linked_at"],
+        refreshed_at=row["refreshed_at"],
+        refresh_after=row["refresh_after"],
+    )
+
+
+def _state_row(row: sqlite3.Row) -> StateRow:
+    return StateRow(
+        state_digest=str(row["state_digest"]).removeprefix(CLAIMED),
+        discord_user_id=row["discord_user_id"],
+        response_type=row["response_type"],
+        created_at=row["created_at"],
+        expires_at=row["expires_at"],
+    )
+
+
+def _link_values(row: LinkRow) -> tuple[Any, ...]:
+    return (
+        row.discord_user_id,
+        row.kind,
+        row.imgur_account_id,
+        row.imgur_username,
+        row.access_token,
+        row.refresh_token,
+        row.expires_at,
+        row.status,
+        row.linked_at,
+        row.refreshed_at,
+        row.last_error,
+        row.refresh_after,
+    )
+
+
+def _state_values(row: StateRow) -> tuple[Any, ...]:
+    return (
+        row.state_digest,
+        row.discord_user_id,
+        row.response_type,
+        row.created_at,
+        row.expires_at,
+    )
+
+
+def _due_params(now: int, before: int, limit: int, after: DueKey) -> dict[str, int]:
+    return {
+        "now": now,
+        "before": before,
+        "limit": limit,
+        "after_refresh": after[0],
+        "after_expires": after[1],
+        "after_id": after[2],
+    }
+
+
+class SqliteBackend:
+    """A SQLite database file (or ``":memory:"``). Create with ``await SqliteBackend.open()``."""
+
+    def __init__(self, db: aiosqlite.Connection, location: str) -> None:
         self._db: aiosqlite.Connection | None = db
-        self._cipher = cipher
         self._location = location
         # One connection: statements of concurrent callers must not land in each other's
         # transactions, so every use of the connection holds this lock.
         self._lock = asyncio.Lock()
+        self._instance_lock: IO[bytes] | None = None
 
     @classmethod
-    async def open(cls, path: str | Path, cipher: TokenCipher) -> LinkStore:
+    async def open(cls, path: str | Path) -> SqliteBackend:
         """Open (creating if needed) the database at ``path`` (or ``":memory:"``) and migrate it."""
         location = str(path)
         in_memory = location == MEMORY
@@ -224,28 +238,28 @@ class LinkStore:
         except BaseException:
             await db.close()
             raise
-        return cls(db, cipher, location)
+        return cls(db, location)
+
+    @property
+    def shared(self) -> bool:
+        """Meant for one bot process (SQLite has one writer at a time)."""
+        return False
+
+    @property
+    def location(self) -> str:
+        return self._location
+
+    def __repr__(self) -> str:
+        return f"SqliteBackend({self._location!r})"
 
     async def close(self) -> None:
-        """Close the database; waits for a running transaction. Safe to call twice."""
         db, self._db = self._db, None
         if db is not None:
             async with self._lock:
                 await db.close()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.close()
-
-    def __repr__(self) -> str:
-        return f"LinkStore({self._location!r})"
+        lock, self._instance_lock = self._instance_lock, None
+        if lock is not None:
+            await asyncio.to_thread(lock.close)
 
     # -- plumbing (callers hold self._lock) ---------------------------------------------------
 
@@ -261,7 +275,7 @@ class LinkStore:
     ) -> list[sqlite3.Row]:
         return list(await self._conn().execute_fetchall(sql, params))
 
-    async def _run(self, sql: str, params: Iterable[Any] = ()) -> int:
+    async def _run(self, sql: str, params: Iterable[Any] | Mapping[str, Any] = ()) -> int:
         # The statement has run to completion: the cursor holds nothing but its row count.
         cursor = await self._conn().execute(sql, params)
         return cursor.rowcount
@@ -278,238 +292,164 @@ class LinkStore:
             raise
         await db.execute("COMMIT")
 
-    def _decrypt(self, blob: bytes | None) -> str | None:
-        return None if blob is None else self._cipher.decrypt(blob)
+    async def _query(
+        self, sql: str, params: Iterable[Any] | Mapping[str, Any] = ()
+    ) -> list[sqlite3.Row]:
+        async with self._lock:
+            return await self._rows(sql, params)
 
-    def _encrypt(self, text: str | None) -> bytes | None:
-        return None if text is None else self._cipher.encrypt(text)
+    async def _change(self, sql: str, params: Iterable[Any] | Mapping[str, Any] = ()) -> int:
+        async with self._lock:
+            return await self._run(sql, params)
 
-    def _link(self, row: sqlite3.Row) -> Link:
-        user_id = int(row["discord_user_id"])
-        try:
-            access_token = self._decrypt(row["access_token"])
-            refresh_token = self._decrypt(row["refresh_token"])
-        except TokenDecryptError:
-            log.error(
-                "cannot decrypt the stored tokens of member %d: wrong encryption key?", user_id
-            )
-            raise TokenDecryptError(
-                f"the stored tokens of member {user_id} could not be decrypted"
-                " with the configured encryption key(s)"
-            ) from None
-        return Link(
-            discord_user_id=user_id,
-            imgur_account_id=row["imgur_account_id"],
-            imgur_username=row["imgur_username"],
-            access_token=access_token,
-            refresh_token=refresh_token,
-            expires_at=_utc(row["expires_at"]),
-            status=LinkStatus(row["status"]),
-            linked_at=_utc(row["linked_at"]),
-            refreshed_at=_utc(row["refreshed_at"]),
-            last_error=row["last_error"],
-            kind=LinkKind(row["kind"]),
+    # -- instance lock ------------------------------------------------------------------------
+
+    async def hold_instance_lock(self, *, exclusive: bool) -> bool:
+        """Lock ``<database>.lock`` until close: shared for a running bot, exclusive for
+        ``rotate-key``. False (nothing held) if a conflicting lock is held elsewhere."""
+        if self._location == MEMORY:
+            return True
+        if self._instance_lock is not None:
+            raise StorageError("the instance lock is already held")
+        self._instance_lock = await asyncio.to_thread(
+            _lock_file, lock_path(self._location), exclusive
         )
+        return self._instance_lock is not None
 
     # -- links --------------------------------------------------------------------------------
 
-    async def get(self, discord_user_id: int) -> Link | None:
-        """The member's link, or None."""
-        async with self._lock:
-            rows = await self._rows(
-                "SELECT * FROM links WHERE discord_user_id = ?", (discord_user_id,)
-            )
-        return self._link(rows[0]) if rows else None
+    async def ping(self) -> bool:
+        try:
+            rows = await self._query("SELECT 1")
+        except sqlite3.Error:
+            return False
+        return bool(rows) and rows[0][0] == 1
 
-    async def save_link(self, link: Link, *, attempt: AuthState | None = None) -> None:
-        """Insert the member's link, replacing any previous one (of either kind).
-
-        An ``oauth`` link needs both tokens and ``expires_at``; a ``bio`` link must have no
-        tokens and no expiry, and needs ``imgur_account_id``. ``ValueError`` otherwise.
-
-        With ``attempt`` (a state this store handed out by ``consume_state*``), the attempt is
-        used up in the same transaction, and ``AttemptGoneError`` is raised, with nothing
-        stored, if it is gone: the member unlinked (or it was purged) while it was completed.
-        """
-        _check_link_shape(link)
-        async with self._lock, self._transaction():
-            if attempt is not None and not await self._run(
-                "DELETE FROM auth_states WHERE state_digest = ? AND discord_user_id = ?",
-                (_claimed(attempt), link.discord_user_id),
-            ):
-                raise AttemptGoneError(link.discord_user_id)
-            await self._insert_link(link)
-
-    async def _insert_link(self, link: Link) -> None:
-        # Callers hold the lock and a transaction, and checked the link's shape.
-        linked_at = link.linked_at if link.linked_at is not None else datetime.now(UTC)
-        await self._run(
-            "INSERT OR REPLACE INTO links (discord_user_id, kind, imgur_account_id,"
-            " imgur_username, access_token, refresh_token, expires_at, status, linked_at,"
-            " refreshed_at, last_error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                link.discord_user_id,
-                LinkKind(link.kind).value,
-                link.imgur_account_id,
-                link.imgur_username,
-                self._encrypt(link.access_token),
-                self._encrypt(link.refresh_token),
-                _unix_or_none(link.expires_at),
-                LinkStatus(link.status).value,
-                _unix(linked_at),
-                _unix_or_none(link.refreshed_at),
-                _clip(link.last_error),
-            ),
+    async def get(self, discord_user_id: int) -> LinkRow | None:
+        rows = await self._query(
+            f"SELECT {_LINK_COLUMNS} FROM links WHERE discord_user_id = ?", (discord_user_id,)
         )
+        return _link_row(rows[0]) if rows else None
+
+    async def save_link(self, row: LinkRow, attempt_digest: str | None = None) -> bool:
+        async with self._lock, self._transaction():
+            if attempt_digest is not None and not await self._run(
+                "DELETE FROM auth_states WHERE state_digest = ? AND discord_user_id = ?",
+                (CLAIMED + attempt_digest, row.discord_user_id),
+            ):
+                return False
+            await self._run(
+                f"INSERT OR REPLACE INTO links ({_LINK_COLUMNS}) VALUES ({_LINK_MARKS})",
+                _link_values(row),
+            )
+        return True
+
+    async def rename_account(
+        self, discord_user_id: int, imgur_username: str, linked_at: int | None
+    ) -> bool:
+        changed = await self._change(
+            f"UPDATE links SET imgur_username = ? WHERE discord_user_id = ?{_SAME_LINK}",
+            (imgur_username, discord_user_id, linked_at, linked_at),
+        )
+        return changed > 0
 
     async def update_tokens(
         self,
         discord_user_id: int,
         *,
-        access_token: str,
-        refresh_token: str,
-        expires_at: datetime,
-        refreshed_at: datetime,
-        linked_at: datetime | None = None,
-    ) -> None:
-        """Store refreshed tokens; the link becomes ok again. ``LinkNotFoundError`` if unlinked.
+        access_token: bytes,
+        refresh_token: bytes,
+        expires_at: int,
+        refreshed_at: int,
+        refresh_after: int | None,
+        linked_at: int | None,
+    ) -> bool:
+        changed = await self._change(
+            "UPDATE links SET access_token = ?, refresh_token = ?, expires_at = ?,"
+            f" refreshed_at = ?, refresh_after = ?, status = 'ok', last_error = NULL, {_NO_LEASE}"
+            f" WHERE discord_user_id = ?{_SAME_LINK}",
+            (
+                access_token,
+                refresh_token,
+                expires_at,
+                refreshed_at,
+                refresh_after,
+                discord_user_id,
+                linked_at,
+                linked_at,
+            ),
+        )
+        return changed > 0
 
-        With ``linked_at``, only the link made at that moment is touched: a refresh that began
-        before the member linked again must not write the old account's tokens over the new.
-        """
-        async with self._lock:
-            changed = await self._run(
-                "UPDATE links SET access_token = ?, refresh_token = ?, expires_at = ?,"
-                " refreshed_at = ?, status = 'ok', last_error = NULL"
-                " WHERE discord_user_id = ? AND (? IS NULL OR linked_at = ?)",
-                (
-                    self._cipher.encrypt(access_token),
-                    self._cipher.encrypt(refresh_token),
-                    _unix(expires_at),
-                    _unix(refreshed_at),
-                    discord_user_id,
-                    *_same_link(linked_at),
-                ),
-            )
-        if not changed:
-            raise LinkNotFoundError(discord_user_id)
+    async def mark_broken(self, discord_user_id: int, error: str, linked_at: int | None) -> bool:
+        changed = await self._change(
+            f"UPDATE links SET status = 'broken', last_error = ?, {_NO_LEASE}"
+            f" WHERE discord_user_id = ?{_SAME_LINK}",
+            (error, discord_user_id, linked_at, linked_at),
+        )
+        return changed > 0
 
-    async def mark_broken(
-        self, discord_user_id: int, error: str, *, linked_at: datetime | None = None
-    ) -> None:
-        """Imgur refused the refresh token: the member must link again (see update_tokens)."""
-        async with self._lock:
-            changed = await self._run(
-                "UPDATE links SET status = 'broken', last_error = ?"
-                " WHERE discord_user_id = ? AND (? IS NULL OR linked_at = ?)",
-                (_clip(error), discord_user_id, *_same_link(linked_at)),
-            )
-        if not changed:
-            raise LinkNotFoundError(discord_user_id)
-
-    async def record_error(
-        self, discord_user_id: int, error: str, *, linked_at: datetime | None = None
-    ) -> None:
-        """Remember a temporary failure for ``/imgur status``; the status is kept."""
-        async with self._lock:
-            changed = await self._run(
-                "UPDATE links SET last_error = ?"
-                " WHERE discord_user_id = ? AND (? IS NULL OR linked_at = ?)",
-                (_clip(error), discord_user_id, *_same_link(linked_at)),
-            )
-        if not changed:
-            raise LinkNotFoundError(discord_user_id)
-
-    async def rename_account(
-        self, discord_user_id: int, imgur_username: str, *, linked_at: datetime | None = None
-    ) -> None:
-        """The linked Imgur account is now called ``imgur_username`` (renamed on Imgur).
-
-        With ``linked_at``, only the link made at that moment is touched (see update_tokens).
-        ``LinkNotFoundError`` if there is no such link.
-        """
-        async with self._lock:
-            changed = await self._run(
-                "UPDATE links SET imgur_username = ?"
-                " WHERE discord_user_id = ? AND (? IS NULL OR linked_at = ?)",
-                (imgur_username, discord_user_id, *_same_link(linked_at)),
-            )
-        if not changed:
-            raise LinkNotFoundError(discord_user_id)
+    async def record_error(self, discord_user_id: int, error: str, linked_at: int | None) -> bool:
+        changed = await self._change(
+            f"UPDATE links SET last_error = ?, {_NO_LEASE} WHERE discord_user_id = ?{_SAME_LINK}",
+            (error, discord_user_id, linked_at, linked_at),
+        )
+        return changed > 0
 
     async def delete_member(self, discord_user_id: int) -> bool:
-        """Delete the member's link, pending states and bio codes; True if there was anything."""
-        async with self._lock, self._transaction():
-            deleted = await self._run(
-                "DELETE FROM links WHERE discord_user_id = ?", (discord_user_id,)
-            )
-            deleted += await self._run(
-                "DELETE FROM auth_states WHERE discord_user_id = ?", (discord_user_id,)
-            )
-            deleted += await self._run(
-                "DELETE FROM bio_codes WHERE discord_user_id = ?", (discord_user_id,)
-            )
+        async with self._lock:
+            async with self._transaction():
+                deleted = await self._run(
+                    "DELETE FROM links WHERE discord_user_id = ?", (discord_user_id,)
+                )
+                deleted += await self._run(
+                    "DELETE FROM auth_states WHERE discord_user_id = ?", (discord_user_id,)
+                )
+                deleted += await self._run(
+                    "DELETE FROM bio_codes WHERE discord_user_id = ?", (discord_user_id,)
+                )
+            if deleted and self._location != MEMORY:
+                # secure_delete overwrote the rows in the database pages; the WAL still holds
+                # the pages as they were before: copy it back and empty it.
+                await self._rows("PRAGMA wal_checkpoint(TRUNCATE)")
         return deleted > 0
 
-    async def due_for_refresh(
-        self, before: datetime, limit: int, *, now: datetime, after: DueLink | None = None
-    ) -> list[DueLink]:
-        """Up to ``limit`` ok links due for refresh at ``now``, without their tokens.
+    # -- the refresh sweep --------------------------------------------------------------------
 
-        Due as ``TokenManager.due`` says (the SQL mirrors it, see ``DUE_FOR_REFRESH_SQL``):
-        expiring at or before ``before`` (``now`` plus the lead) and past half their token's
-        lifetime at ``now``. Links that became due first come first (for tokens of one lifetime,
-        the soonest expiring). To page, pass the previous page's last link as ``after``.
-        """
-        if limit < 1:
-            raise ValueError("limit must be at least 1")
-        if after is None:
-            key = (_MIN_INT64, _MIN_INT64, _MIN_INT64)
-        else:
-            issued = after.refreshed_at or after.linked_at
-            expires_at = _unix(after.expires_at)
-            key = (expires_at + _unix(issued), expires_at, after.discord_user_id)
-        params = {
-            "before": _unix(before),
-            "twice_now": 2 * _unix(now),
-            "half_life": key[0],
-            "expires_at": key[1],
-            "user_id": key[2],
-            "limit": limit,
-        }
-        async with self._lock:
-            rows = await self._rows(DUE_FOR_REFRESH_SQL, params)
-        return [
-            DueLink(
-                discord_user_id=user_id,
-                expires_at=datetime.fromtimestamp(expires_at, tz=UTC),
-                linked_at=datetime.fromtimestamp(linked_at, tz=UTC),
-                refreshed_at=_utc(refreshed_at),
-            )
-            for user_id, expires_at, refreshed_at, linked_at in rows
-        ]
+    async def due(self, now: int, before: int, limit: int, after: DueKey) -> list[DueRow]:
+        rows = await self._query(DUE_FOR_REFRESH_SQL, _due_params(now, before, limit, after))
+        return [_due_row(row) for row in rows]
+
+    async def claim_due(
+        self, now: int, before: int, limit: int, after: DueKey, owner: str, until: int
+    ) -> list[DueRow]:
+        # One statement, and one writer at a time in SQLite: two claims never overlap.
+        params: dict[str, Any] = _due_params(now, before, limit, after)
+        params.update(owner=owner, until=until)
+        rows = [_due_row(row) for row in await self._query(CLAIM_DUE_SQL, params)]
+        return sorted(rows, key=lambda r: (r.refresh_after, r.expires_at, r.discord_user_id))
+
+    async def claim(self, discord_user_id: int, owner: str, now: int, until: int) -> bool:
+        changed = await self._change(
+            "UPDATE links SET lease_owner = ?, lease_until = ? WHERE discord_user_id = ?"
+            " AND (lease_until IS NULL OR lease_until <= ? OR lease_owner = ?)",
+            (owner, until, discord_user_id, now, owner),
+        )
+        return changed > 0
+
+    async def release(self, discord_user_id: int, owner: str) -> None:
+        await self._change(
+            f"UPDATE links SET {_NO_LEASE} WHERE discord_user_id = ? AND lease_owner = ?",
+            (discord_user_id, owner),
+        )
 
     # -- authorization states -----------------------------------------------------------------
 
-    async def create_state(
-        self,
-        discord_user_id: int,
-        response_type: str,
-        *,
-        ttl: timedelta = timedelta(minutes=10),
-        now: datetime | None = None,
-    ) -> AuthState:
-        """A new single-use state for the member; the result carries the clear state, once."""
-        if ttl <= timedelta(0):
-            raise ValueError("ttl must be positive")
-        created = _now(now)
-        created_at, expires_at = _unix(created), _unix(created + ttl)
-        state = secrets.token_urlsafe(32)
+    async def create_state(self, row: StateRow, keep_per_member: int) -> None:
         async with self._lock, self._transaction():
             await self._run(
-                "INSERT INTO auth_states (state_digest, discord_user_id, response_type,"
-                " created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
-                (state_digest(state), discord_user_id, response_type, created_at, expires_at),
+                f"INSERT INTO auth_states ({_STATE_COLUMNS}) VALUES (?, ?, ?, ?, ?)",
+                _state_values(row),
             )
             await self._run(
                 "DELETE FROM auth_states WHERE discord_user_id = ?"
@@ -517,218 +457,126 @@ class LinkStore:
                 " AND (expires_at <= ? OR rowid NOT IN (SELECT rowid FROM auth_states"
                 " WHERE discord_user_id = ? AND state_digest NOT LIKE 'claimed:%'"
                 " ORDER BY created_at DESC, rowid DESC LIMIT ?))",
-                (discord_user_id, created_at, discord_user_id, MAX_PENDING_STATES_PER_MEMBER),
+                (row.discord_user_id, row.created_at, row.discord_user_id, keep_per_member),
             )
-        return AuthState(
-            discord_user_id=discord_user_id,
-            response_type=response_type,
-            created_at=datetime.fromtimestamp(created_at, tz=UTC),
-            expires_at=datetime.fromtimestamp(expires_at, tz=UTC),
-            state=state,
-            digest=state_digest(state),
-        )
 
-    async def consume_state(
-        self, discord_user_id: int, state: str | None, *, now: datetime | None = None
-    ) -> AuthState | None:
-        """Claim the member's unexpired ``state``, or with None their newest pending one.
-
-        A claimed state cannot be consumed again; it ends with ``save_link(attempt=...)``,
-        ``restore_state`` or ``drop_state``, or is deleted by unlink. A state belonging to
-        another member is left alone and gives None.
-        """
-        moment = _unix(_now(now))
-        if state is None:
-            return await self._take_state(_CLAIM_NEWEST_SQL, (discord_user_id, moment))
-        return await self._take_state(
-            _CLAIM_MEMBERS_SQL, (state_digest(state), discord_user_id, moment)
-        )
-
-    async def consume_state_any_member(
-        self, state: str, *, now: datetime | None = None
-    ) -> AuthState | None:
-        """Claim an unexpired ``state`` whoever it belongs to (a web callback); None if unknown."""
-        return await self._take_state(_CLAIM_ANY_SQL, (state_digest(state), _unix(_now(now))))
-
-    async def _take_state(self, claim_sql: str, params: Iterable[Any]) -> AuthState | None:
+    async def _claim(self, claim_sql: str, params: Iterable[Any]) -> StateRow | None:
         # One UPDATE ... RETURNING: a state cannot be claimed twice, even concurrently (a
         # claimed key no longer matches a digest, nor the pending ones).
-        async with self._lock:
-            rows = await self._rows(claim_sql, params)
-        if not rows:
-            return None
-        row = rows[0]
-        return AuthState(
-            discord_user_id=row["discord_user_id"],
-            response_type=row["response_type"],
-            created_at=datetime.fromtimestamp(row["created_at"], tz=UTC),
-            expires_at=datetime.fromtimestamp(row["expires_at"], tz=UTC),
-            digest=row["state_digest"].removeprefix(_CLAIMED),
+        rows = await self._query(claim_sql + " RETURNING " + _STATE_COLUMNS, params)
+        return _state_row(rows[0]) if rows else None
+
+    async def claim_newest_state(self, discord_user_id: int, now: int) -> StateRow | None:
+        return await self._claim(
+            "UPDATE auth_states SET state_digest = 'claimed:' || state_digest"
+            " WHERE rowid = (SELECT rowid FROM auth_states WHERE discord_user_id = ?"
+            " AND expires_at > ? AND state_digest NOT LIKE 'claimed:%'"
+            " ORDER BY created_at DESC, rowid DESC LIMIT 1)",
+            (discord_user_id, now),
         )
 
-    async def restore_state(self, state: AuthState) -> bool:
-        """Give back a claimed state whose use failed for a passing reason, for another try.
+    async def claim_state(
+        self, state_digest: str, discord_user_id: int | None, now: int
+    ) -> StateRow | None:
+        return await self._claim(
+            "UPDATE auth_states SET state_digest = 'claimed:' || state_digest"
+            " WHERE state_digest = ? AND (? IS NULL OR discord_user_id = ?) AND expires_at > ?",
+            (state_digest, discord_user_id, discord_user_id, now),
+        )
 
-        Only a claim that still exists is given back: after an unlink nothing comes back.
-        True if the state is pending again.
-        """
-        async with self._lock:
-            return bool(
-                await self._run(
-                    "UPDATE auth_states SET state_digest = ? WHERE state_digest = ?",
-                    (state.digest, _claimed(state)),
-                )
-            )
+    async def restore_state(self, state_digest: str) -> bool:
+        changed = await self._change(
+            "UPDATE auth_states SET state_digest = ? WHERE state_digest = ?",
+            (state_digest, CLAIMED + state_digest),
+        )
+        return changed > 0
 
-    async def drop_state(self, state: AuthState) -> None:
-        """Forget a claimed state whose use failed for good (Imgur refused the PIN or code)."""
-        async with self._lock:
-            await self._run("DELETE FROM auth_states WHERE state_digest = ?", (_claimed(state),))
+    async def drop_state(self, state_digest: str) -> None:
+        await self._change(
+            "DELETE FROM auth_states WHERE state_digest = ?", (CLAIMED + state_digest,)
+        )
 
-    async def purge_expired_states(self, now: datetime | None = None) -> int:
-        """Delete expired states (claimed ones an hour after expiry); returns how many."""
-        moment = _unix(_now(now))
-        async with self._lock:
-            return await self._run(
-                "DELETE FROM auth_states WHERE expires_at <= ?"
-                " AND (state_digest NOT LIKE 'claimed:%' OR expires_at <= ?)",
-                (moment, moment - _CLAIM_GRACE_SECONDS),
-            )
+    async def purge_expired_states(self, now: int, claim_grace: int) -> int:
+        return await self._change(
+            "DELETE FROM auth_states WHERE expires_at <= ?"
+            " AND (state_digest NOT LIKE 'claimed:%' OR expires_at <= ?)",
+            (now, now - claim_grace),
+        )
 
     # -- profile (bio) codes ------------------------------------------------------------------
 
-    async def create_bio_code(
-        self,
-        discord_user_id: int,
-        imgur_username: str,
-        code: str,
-        *,
-        ttl: timedelta = BIO_CODE_TTL,
-        now: datetime | None = None,
-    ) -> BioCode:
-        """Remember a profile code for the member and that Imgur username (case-insensitive).
-
-        Only the code's digest is stored, bound to the member and the lowercased username.
-        The result carries a fresh, non-secret ``attempt`` reference (for a Check button) and
-        the clear code, once. The member keeps at most ``MAX_PENDING_BIO_CODES_PER_MEMBER``
-        unexpired codes: older ones are dropped.
-        """
-        if ttl <= timedelta(0):
-            raise ValueError("ttl must be positive")
-        if not code or not imgur_username:
-            raise ValueError("a bio code needs a code and a username")
-        username = imgur_username.lower()
-        created = _now(now)
-        created_at, expires_at = _unix(created), _unix(created + ttl)
-        attempt = secrets.token_urlsafe(9)  # 12 characters; a reference, not a secret
+    async def create_bio_code(self, row: BioCodeRow, keep_per_member: int) -> None:
         async with self._lock, self._transaction():
             await self._run(
-                "INSERT INTO bio_codes (attempt, code_digest, discord_user_id, imgur_username,"
-                " created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
-                (
-                    attempt,
-                    bio_code_digest(discord_user_id, username, code),
-                    discord_user_id,
-                    username,
-                    created_at,
-                    expires_at,
-                ),
+                f"INSERT INTO bio_codes ({_BIO_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
+                _bio_values(row),
             )
             await self._run(
                 "DELETE FROM bio_codes WHERE discord_user_id = ? AND (expires_at <= ?"
                 " OR rowid NOT IN (SELECT rowid FROM bio_codes WHERE discord_user_id = ?"
                 " ORDER BY created_at DESC, rowid DESC LIMIT ?))",
-                (discord_user_id, created_at, discord_user_id, MAX_PENDING_BIO_CODES_PER_MEMBER),
+                (row.discord_user_id, row.created_at, row.discord_user_id, keep_per_member),
             )
-        return BioCode(
-            discord_user_id=discord_user_id,
-            imgur_username=username,
-            attempt=attempt,
-            created_at=datetime.fromtimestamp(created_at, tz=UTC),
-            expires_at=datetime.fromtimestamp(expires_at, tz=UTC),
-            code=code,
+
+    async def get_bio_code(self, discord_user_id: int, attempt: str, now: int) -> BioCodeRow | None:
+        rows = await self._query(
+            f"SELECT {_BIO_COLUMNS} FROM bio_codes"
+            " WHERE attempt = ? AND discord_user_id = ? AND expires_at > ?",
+            (attempt, discord_user_id, now),
         )
-
-    async def get_bio_code(
-        self, discord_user_id: int, attempt: str, *, now: datetime | None = None
-    ) -> BioCode | None:
-        """The member's unexpired attempt ``attempt`` (without its code), or None.
-
-        Another member's attempt gives None, as an unknown, expired or used one does.
-        """
-        async with self._lock:
-            rows = await self._rows(
-                "SELECT attempt, discord_user_id, imgur_username, created_at, expires_at"
-                " FROM bio_codes WHERE attempt = ? AND discord_user_id = ? AND expires_at > ?",
-                (attempt, discord_user_id, _unix(_now(now))),
-            )
-        return _bio_code(rows[0]) if rows else None
+        return _bio_row(rows[0]) if rows else None
 
     async def complete_bio_link(
-        self,
-        link: Link,
-        attempt: str,
-        candidates: Iterable[str],
-        *,
-        now: datetime | None = None,
-    ) -> BioCode | None:
-        """Link the member by profile code, if one of ``candidates`` is the attempt's code.
-
-        ``link`` is the ``bio`` link to store (its member owns ``attempt``); ``candidates``
-        are the code-shaped words found in the profile's About text (at most
-        ``MAX_BIO_CODE_CANDIDATES`` are tried). When one is the code of the member's unexpired
-        ``attempt``, the attempt is used up and ``link`` replaces any previous link, in one
-        transaction, and the attempt is returned. Otherwise None and nothing changes: the
-        attempt stays for another check. Single use: of concurrent calls, one links. An
-        unlink meanwhile deletes the attempt, so it wins.
-        """
-        if link.kind is not LinkKind.BIO:
-            raise ValueError("complete_bio_link stores bio links only")
-        _check_link_shape(link)
-        member = link.discord_user_id
-        words = list(candidates)[:MAX_BIO_CODE_CANDIDATES]
+        self, row: LinkRow, attempt: str, now: int, digests: Sequence[str]
+    ) -> BioCodeRow | None:
+        if not digests:
+            return None
         async with self._lock, self._transaction():
-            rows = await self._rows(
-                "SELECT imgur_username FROM bio_codes WHERE attempt = ? AND discord_user_id = ?",
-                (attempt, member),
-            )
-            if not rows or not words or rows[0]["imgur_username"] != link.imgur_username.lower():
-                return None  # unknown, another member's, or for another account
-            username = rows[0]["imgur_username"]
-            digests = list(dict.fromkeys(bio_code_digest(member, username, w) for w in words))
             # DELETE ... RETURNING in the transaction: a code cannot be used twice.
             taken = await self._rows(
                 "DELETE FROM bio_codes WHERE attempt = ? AND discord_user_id = ?"
                 " AND expires_at > ? AND code_digest IN (SELECT value FROM json_each(?))"
-                " RETURNING attempt, discord_user_id, imgur_username, created_at, expires_at",
-                (attempt, member, _unix(_now(now)), json.dumps(digests)),
+                f" RETURNING {_BIO_COLUMNS}",
+                (attempt, row.discord_user_id, now, json.dumps(list(digests))),
             )
             if not taken:
                 return None
-            await self._insert_link(link)
-        return _bio_code(taken[0])
+            await self._run(
+                f"INSERT OR REPLACE INTO links ({_LINK_COLUMNS}) VALUES ({_LINK_MARKS})",
+                _link_values(row),
+            )
+        return _bio_row(taken[0])
 
-    async def purge_expired_bio_codes(self, now: datetime | None = None) -> int:
-        """Delete expired profile codes; returns how many."""
-        async with self._lock:
-            return await self._run(
-                "DELETE FROM bio_codes WHERE expires_at <= ?", (_unix(_now(now)),)
+    async def purge_expired_bio_codes(self, now: int) -> int:
+        return await self._change("DELETE FROM bio_codes WHERE expires_at <= ?", (now,))
+
+    # -- settings -----------------------------------------------------------------------------
+
+    async def get_setting(self, name: str) -> str | None:
+        rows = await self._query("SELECT value FROM settings WHERE name = ?", (name,))
+        return str(rows[0][0]) if rows else None
+
+    async def set_setting(self, name: str, value: str | None) -> None:
+        if value is None:
+            await self._change("DELETE FROM settings WHERE name = ?", (name,))
+        else:
+            await self._change(
+                "INSERT INTO settings (name, value) VALUES (?, ?)"
+                " ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                (name, value),
             )
 
     # -- operations ---------------------------------------------------------------------------
 
-    async def stats(self, *, now: datetime | None = None) -> StoreStats:
-        """Counts of links (all, broken, bio), unexpired states and unexpired bio codes."""
-        moment = _unix(_now(now))
-        async with self._lock:
-            rows = await self._rows(
-                "SELECT (SELECT count(*) FROM links),"
-                " (SELECT count(*) FROM links WHERE status = 'broken'),"
-                " (SELECT count(*) FROM auth_states WHERE expires_at > ?),"
-                " (SELECT count(*) FROM bio_codes WHERE expires_at > ?),"
-                " (SELECT count(*) FROM links WHERE kind = 'bio')",
-                (moment, moment),
-            )
+    async def stats(self, now: int) -> StoreStats:
+        rows = await self._query(
+            "SELECT (SELECT count(*) FROM links),"
+            " (SELECT count(*) FROM links WHERE status = 'broken'),"
+            " (SELECT count(*) FROM auth_states WHERE expires_at > ?),"
+            " (SELECT count(*) FROM bio_codes WHERE expires_at > ?),"
+            " (SELECT count(*) FROM links WHERE kind = 'bio')",
+            (now, now),
+        )
         links, broken, pending, bio_codes, bio_links = rows[0]
         return StoreStats(
             links=links,
@@ -738,59 +586,85 @@ class LinkStore:
             bio_links=bio_links,
         )
 
-    async def ping(self) -> bool:
-        """True if the database answers."""
-        try:
-            async with self._lock:
-                rows = await self._rows("SELECT 1")
-        except (sqlite3.Error, ValueError, StorageError):
-            return False
-        return bool(rows) and rows[0][0] == 1
+    async def token_rows(self, after: int, limit: int) -> list[TokenRow]:
+        rows = await self._query(
+            "SELECT discord_user_id, access_token, refresh_token FROM links"
+            " WHERE discord_user_id > ? AND access_token IS NOT NULL"
+            " ORDER BY discord_user_id LIMIT ?",
+            (after, limit),
+        )
+        return [TokenRow(r[0], bytes(r[1]), bytes(r[2])) for r in rows]
 
-    async def reencrypt_all(self, new_cipher: TokenCipher, batch: int = 500) -> int:
-        """Re-encrypt every token with ``new_cipher``'s first key; returns the links done.
-
-        ``new_cipher`` must also hold the old key(s): rows not yet done are read with it, so an
-        interrupted run loses nothing and can simply be repeated. The store uses it from now on.
-        """
-        if batch < 1:
-            raise ValueError("batch must be at least 1")
-        async with self._lock:
-            sample = await self._rows(
-                "SELECT access_token FROM links WHERE access_token IS NOT NULL LIMIT 1"
+    async def write_token_rows(self, rows: Sequence[TokenRow]) -> None:
+        async with self._lock, self._transaction():
+            await self._conn().executemany(
+                "UPDATE links SET access_token = ?, refresh_token = ? WHERE discord_user_id = ?",
+                [(r.access_token, r.refresh_token, r.discord_user_id) for r in rows],
             )
-            if sample:
-                new_cipher.decrypt(sample[0]["access_token"])  # refuse before changing anything
-            self._cipher = new_cipher
-        done, after = 0, _MIN_INT64
-        while True:
-            async with self._lock, self._transaction():
-                rows = await self._rows(
-                    "SELECT discord_user_id, access_token, refresh_token FROM links"
-                    " WHERE discord_user_id > ? AND access_token IS NOT NULL"
-                    " ORDER BY discord_user_id LIMIT ?",
-                    (after, batch),
-                )
-                for row in rows:
-                    user_id = row["discord_user_id"]
-                    try:
-                        tokens = (
-                            new_cipher.rotate(row["access_token"]),
-                            new_cipher.rotate(row["refresh_token"]),
-                        )
-                    except TokenDecryptError:
-                        log.error(
-                            "cannot decrypt the tokens of member %d; re-encryption stopped", user_id
-                        )
-                        raise
-                    await self._run(
-                        "UPDATE links SET access_token = ?, refresh_token = ?"
-                        " WHERE discord_user_id = ?",
-                        (*tokens, user_id),
-                    )
-            done += len(rows)
-            if len(rows) < batch:
-                break
-            after = rows[-1]["discord_user_id"]
-        log.info("re-encrypted the tokens of %d links with the new key", done)
-        return done
+
+    async def link_rows(self, after: int, limit: int) -> list[LinkRow]:
+        rows = await self._query(
+            f"SELECT {_LINK_COLUMNS} FROM links WHERE discord_user_id > ?"
+            " ORDER BY discord_user_id LIMIT ?",
+            (after, limit),
+        )
+        return [_link_row(row) for row in rows]
+
+    async def set_refresh_after(self, values: Sequence[tuple[int, int | None]]) -> None:
+        async with self._lock, self._transaction():
+            await self._conn().executemany(
+                "UPDATE links SET refresh_after = ? WHERE discord_user_id = ?",
+                [(refresh_after, user_id) for user_id, refresh_after in values],
+            )
+
+    async def state_rows(self) -> list[StateRow]:
+        # Pending ones only: a claimed state belongs to a completion under way in this database.
+        rows = await self._query(
+            f"SELECT {_STATE_COLUMNS} FROM auth_states WHERE state_digest NOT LIKE 'claimed:%'"
+        )
+        return [_state_row(r) for r in rows]
+
+    async def bio_code_rows(self) -> list[BioCodeRow]:
+        return [_bio_row(r) for r in await self._query(f"SELECT {_BIO_COLUMNS} FROM bio_codes")]
+
+    async def settings(self) -> dict[str, str]:
+        return {str(r[0]): str(r[1]) for r in await self._query("SELECT name, value FROM settings")}
+
+    async def import_rows(
+        self,
+        links: Sequence[LinkRow],
+        states: Sequence[StateRow],
+        bio_codes: Sequence[BioCodeRow],
+        settings: dict[str, str],
+    ) -> None:
+        async with self._lock, self._transaction():
+            db = self._conn()
+            await db.executemany(
+                f"INSERT OR IGNORE INTO links ({_LINK_COLUMNS}) VALUES ({_LINK_MARKS})",
+                [_link_values(row) for row in links],
+            )
+            await db.executemany(
+                f"INSERT OR IGNORE INTO auth_states ({_STATE_COLUMNS}) VALUES (?, ?, ?, ?, ?)",
+                [_state_values(row) for row in states],
+            )
+            await db.executemany(
+                f"INSERT OR IGNORE INTO bio_codes ({_BIO_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
+                [_bio_values(row) for row in bio_codes],
+            )
+            await db.executemany(
+                "INSERT OR IGNORE INTO settings (name, value) VALUES (?, ?)", list(settings.items())
+            )
+
+    async def count_present(self, discord_user_ids: Sequence[int]) -> int:
+        """How many of these members have a link here (to verify a copy)."""
+        if not discord_user_ids:
+            return 0
+        marks = ", ".join("?" * len(discord_user_ids))
+        rows = await self._query(
+            f"SELECT count(*) FROM links WHERE discord_user_id IN ({marks})", discord_user_ids
+        )
+        return int(rows[0][0])
+
+    async def raw_rows(self, sql: str) -> list[sqlite3.Row]:
+        """Run a read-only statement as is (tests and operators only; never with member input)."""
+        return await self._query(sql)

@@ -5,17 +5,23 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
+import sqlite3
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import pytest
+from discord import utils as discord_markdown
 
 from bot.app import ImgurBot, create_bot
 from bot.config import Config, parse_config
+from bot.storage import generate_key
 from tests.fakes.discord import FakeDiscord, FakeInteraction, FakeUser, point_discord_py_at
 from tests.fakes.imgur import FakeImgur
+from tests.postgres import fresh_schema
 
 
 @dataclass
@@ -24,6 +30,41 @@ class Harness:
     discord: FakeDiscord
     imgur: FakeImgur
     config: Config
+
+    async def run_sql(self, statement: str, *params: Any) -> None:
+        """Change the bot's database behind its back (``?`` placeholders), either backend."""
+        if not self.config.storage.is_postgres:
+            with contextlib.closing(sqlite3.connect(self.config.storage.database)) as db, db:
+                db.execute(statement, params)
+            return
+        numbered = iter(range(1, len(params) + 1))
+        connection = await asyncpg.connect(self.config.storage.database)
+        try:
+            await connection.execute(
+                re.sub(r"\?", lambda _: f"${next(numbered)}", statement), *params
+            )
+        finally:
+            await connection.close()
+
+    async def dump_database(self) -> str:
+        """Every row of every table of the bot's database, as text (either backend)."""
+        if not self.config.storage.is_postgres:
+            with contextlib.closing(sqlite3.connect(self.config.storage.database)) as db:
+                return "\n".join(db.iterdump())
+        connection = await asyncpg.connect(self.config.storage.database)
+        try:
+            tables = await connection.fetch(
+                "SELECT table_name FROM information_schema.tables"
+                " WHERE table_schema = current_schema()"
+            )
+            lines = []
+            for (table,) in tables:
+                # table names come from the catalogue, not from any input
+                rows = await connection.fetch(f'SELECT t::text FROM "{table}" t')  # noqa: S608
+                lines += [row[0] for row in rows]
+            return "\n".join(lines)
+        finally:
+            await connection.close()
 
     def member(self, name: str = "alice", **options: Any) -> FakeUser:
         return self.discord.add_user(name=name, **options)
@@ -43,7 +84,8 @@ class Harness:
         await started.wait_for_message()
         done = await self.command(user, "pin", {"code": self.imgur.issue_pin(username)})
         message = await done.wait_for_message()
-        assert "Linked!" in message.text, message.text
+        shown = discord_markdown.escape_markdown(username)
+        assert f"**{shown}**" in message.text, message.text  # "Linked! ..." in any language
 
 
 def make_config(
@@ -97,11 +139,26 @@ def bot_settings() -> dict[str, Any]:
     return {}
 
 
+@pytest.fixture(params=["sqlite", "postgres"])
+async def storage_settings(request: pytest.FixtureRequest) -> AsyncIterator[dict[str, Any]]:
+    """The end-to-end suite runs once on SQLite (the default) and once more on PostgreSQL."""
+    if request.param == "sqlite":
+        yield {}
+        return
+    async with fresh_schema() as url:
+        yield {"database": url, "encryption_key": generate_key()}
+
+
 @pytest.fixture
-async def harness(tmp_path: Path, bot_settings: dict[str, Any]) -> AsyncIterator[Harness]:
+async def harness(
+    tmp_path: Path, bot_settings: dict[str, Any], storage_settings: dict[str, Any]
+) -> AsyncIterator[Harness]:
+    settings = dict(bot_settings)
+    if storage_settings:
+        settings["storage"] = {**settings.get("storage", {}), **storage_settings}
     async with FakeImgur() as imgur, FakeDiscord() as discord:
         with point_discord_py_at(discord):
-            config = make_config(tmp_path, discord, imgur, **bot_settings)
+            config = make_config(tmp_path, discord, imgur, **settings)
             async with running_bot(config, discord) as bot:
                 yield Harness(bot=bot, discord=discord, imgur=imgur, config=config)
         discord.assert_all_acknowledged(within=3.0)

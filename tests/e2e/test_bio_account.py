@@ -250,3 +250,37 @@ async def test_unlink_drops_a_pending_code_so_a_later_check_links_nothing(
     answer = await press_check(harness, alice, message)
     assert "already used" in answer.text
     assert await harness.bot.store.get(alice.id) is None
+
+
+async def test_a_name_given_up_by_a_rename_and_taken_by_someone_else_is_not_followed(
+    tmp_path: Any,
+) -> None:
+    from tests.e2e.conftest import make_config, running_bot
+    from tests.fakes.discord import FakeDiscord, point_discord_py_at
+    from tests.fakes.imgur import FakeImgur
+
+    async with FakeImgur() as imgur, FakeDiscord() as discord:
+        with point_discord_py_at(discord):
+            config = make_config(tmp_path, discord, imgur)
+            alice = discord.add_user(name="alice")
+            async with running_bot(config, discord) as bot:
+                harness = Harness(bot=bot, discord=discord, imgur=imgur, config=config)
+                await link_by_bio(harness, alice, "popular_name", favorites=make_favorites(5, "a"))
+            mine = [item["id"] for item in imgur.account("popular_name").favorites]
+            imgur.rename("popular_name", "alice_now")
+            imgur.add_account("popular_name", favorites=make_favorites(5, "stranger"))
+            async with running_bot(config, discord) as bot:
+                harness = Harness(bot=bot, discord=discord, imgur=imgur, config=config)
+                calls = len(imgur.requests)
+                message = await show_favorites(harness, alice)
+                shown = [embed["url"].rsplit("/", 1)[1] for embed in message.embeds]
+                assert shown == mine[:5]
+                # the name was confirmed by the account id first: 1 call more, once
+                assert len(imgur.requests) == calls + 2
+                assert imgur.requests[calls].query.get("account_id")
+                link = await bot.store.get(alice.id)
+                assert link is not None
+                assert link.imgur_username == "alice_now"
+                await show_favorites(harness, alice, {"page": 2})
+                assert len(imgur.requests) == calls + 3
+        discord.assert_all_acknowledged(within=3.0)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import sqlite3
 from typing import Any
 
 import pytest
@@ -284,10 +283,9 @@ async def test_an_expired_code_and_a_reused_code_are_refused(harness: Harness) -
     fresh = await ask_code(harness, alice, "alice_imgur")
     # 15 minutes pass for the first attempt (the database is what remembers its expiry)
     attempt = check_button_id(old).rsplit(":", 1)[1]
-    with sqlite3.connect(harness.config.storage.database) as db:
-        db.execute(
-            "UPDATE bio_codes SET expires_at = expires_at - 901 WHERE attempt = ?", (attempt,)
-        )
+    await harness.run_sql(
+        "UPDATE bio_codes SET expires_at = expires_at - 901 WHERE attempt = ?", attempt
+    )
     harness.imgur.account("alice_imgur").bio = f"{code_of(old)} {code_of(fresh)}"
     expired = await press_check(harness, alice, old)
     assert "expired (codes last 15 minutes)" in expired.text
@@ -373,8 +371,7 @@ async def test_the_code_is_in_no_log_line_and_not_in_the_database(
     harness.imgur.add_account("alice_imgur")
     message = await ask_code(harness, alice, "alice_imgur")
     code = code_of(message)
-    with sqlite3.connect(harness.config.storage.database) as db:
-        dump = "\n".join(db.iterdump())
+    dump = await harness.dump_database()
     assert code not in dump
     assert code.lower() not in dump
     harness.imgur.account("alice_imgur").bio = code
@@ -401,3 +398,65 @@ async def test_the_check_button_works_after_a_restart(tmp_path: Any) -> None:
                 assert link is not None
                 assert link.kind is LinkKind.BIO
         discord.assert_all_acknowledged(within=3.0)
+
+
+@pytest.mark.parametrize("bot_settings", [{"imgur": {"client_id": "revoked-client-id"}}])
+async def test_a_refused_client_id_is_the_owners_problem_told_privately(
+    harness: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    alice = harness.member("alice")
+    harness.imgur.add_account("alice_imgur")
+    message = await ask_code(harness, alice, "alice_imgur")
+    harness.imgur.account("alice_imgur").bio = code_of(message)
+    answer = await press_check(harness, alice, message)
+    assert "refused this bot's client id" in answer.text
+    assert "tell the server owner" in answer.text
+    assert harness.imgur.requests[-1].headers["Authorization"] == "Client-ID revoked-client-id"
+    assert "revoked-client-id" not in caplog.text
+    assert "check IMGUR_CLIENT_ID" in caplog.text
+    assert await harness.bot.store.get(alice.id) is None
+    # the attempt is kept: once the owner fixes the id, the same code still works
+    assert (await harness.bot.store.stats()).pending_bio_codes == 1
+
+
+@pytest.mark.parametrize("bot_settings", [{"imgur": {"client_secret": ""}}])
+async def test_a_bot_with_a_client_id_alone_links_by_profile(
+    harness: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    started = " ".join(r.getMessage() for r in caplog.get_records("setup"))
+    assert "only the bio link method is offered" in started
+    alice = harness.member("alice")
+    await (await harness.command(alice, "link")).wait_for_message()
+    offer = await harness.discord.wait_for_dm(alice)
+    assert [c.get("label") for c in components(offer)] == ["Verify with my Imgur profile"]
+    assert "Error (1024)" not in offer.text
+    await link_by_bio(harness, alice, "alice_imgur", favorites=3)
+    assert harness.imgur.count("token") == 0
+    assert harness.imgur.count("authorize") == 0
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("not a name!", "does not look like an Imgur username"),
+        ("https://example.com/user/x", "not an Imgur profile"),
+    ],
+)
+async def test_a_bad_username_option_gets_a_short_private_answer(
+    harness: Harness, typed: str, expected: str
+) -> None:
+    alice = harness.member("alice")
+    reply = await (await harness.command(alice, "link", {"username": typed})).wait_for_message()
+    assert reply.is_ephemeral
+    assert expected in reply.text
+    assert harness.discord.dms(alice) == []
+    assert (await harness.bot.store.stats()).pending_bio_codes == 0
+
+
+async def test_a_profile_address_is_taken_as_its_username(harness: Harness) -> None:
+    alice = harness.member("alice")
+    harness.imgur.add_account("Alice_Imgur")
+    message = await ask_code(harness, alice, "https://imgur.com/user/Alice_Imgur")
+    assert "**Alice\\_Imgur**" in message.embeds[0]["description"]
+    harness.imgur.account("Alice_Imgur").bio = code_of(message)
+    assert "verified by your profile" in (await press_check(harness, alice, message)).text

@@ -11,6 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from bot.stale_components import STALE_NOTICE
+from cogs.paging import NOT_YOUR_PAGER
 from cogs.replies import UNKNOWN_STATE
 from cogs.views import NOT_YOUR_FORM, NOT_YOURS, PIN_BUTTON_ID
 from tests.e2e.test_favorites import button_id, show_favorites
@@ -55,7 +56,9 @@ async def test_another_members_state_in_a_token_redirect_is_refused(harness):
     tokens = harness.imgur.issue_tokens("mallory_imgur")
     fragment = "&".join(f"{k}={v}" for k, v in tokens.items() if v is not None)
     before = await snapshot(harness, alice.id)
-    pasted = await harness.command(mallory, "pin", {"code": f"https://x.example/cb?state={state}#{fragment}"})
+    pasted = await harness.command(
+        mallory, "pin", {"code": f"https://x.example/cb?state={state}#{fragment}"}
+    )
     await assert_refused_privately(pasted, UNKNOWN_STATE)
     assert await snapshot(harness, alice.id) == before
     assert await harness.bot.store.get(mallory.id) is None
@@ -132,7 +135,7 @@ async def test_another_members_paging_buttons_are_refused(harness, label):
     fetched = harness.imgur.count("favorites")
     mallory = harness.member("mallory")
     press = await harness.discord.press_button(mallory, message, button_id(message, label))
-    await assert_refused_privately(press, NOT_YOURS)
+    await assert_refused_privately(press, NOT_YOUR_PAGER)
     assert harness.discord.messages[message.id].embeds == before
     assert harness.imgur.count("favorites") == fetched
 
@@ -157,9 +160,7 @@ async def test_a_button_id_copied_onto_another_message_matches_nothing(harness):
     _, hers = await show_favorites(harness, alice)
     _, own = await show_favorites(harness, mallory)
     fetched = harness.imgur.count("favorites")
-    press = await harness.discord.press_button(
-        mallory, own, button_id(hers, "Next"), check=False
-    )
+    press = await harness.discord.press_button(mallory, own, button_id(hers, "Next"), check=False)
     await assert_refused_privately(press, STALE_NOTICE)
     assert harness.imgur.count("favorites") == fetched
 

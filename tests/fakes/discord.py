@@ -76,7 +76,12 @@ GUILD_EVENTS = {"GUILD_CREATE", "GUILD_UPDATE", "GUILD_DELETE"}  # the guild's i
 
 
 class FakeDiscord(World, RestApi, InteractionInjector):
-    """One application, one bot user, one guild with a text and an NSFW text channel."""
+    """One application, one bot user, one guild with a text and an NSFW text channel.
+
+    Also another guild the bot is not in (``other_guild_id``, channels from
+    `add_foreign_channel`) and private channels (`add_private_channel`): there only a member's
+    user install of the app can be used (``install="user"``), with Discord's limits.
+    """
 
     def __init__(
         self,
@@ -109,6 +114,14 @@ class FakeDiscord(World, RestApi, InteractionInjector):
         self.channels: dict[int, dict[str, Any]] = {}
         self.text_channel_id = self.add_text_channel("general")
         self.nsfw_channel_id = self.add_text_channel("nsfw-pics", nsfw=True)
+        # Another server whose members user-installed the app; the bot is not in it.
+        self.other_guild_id = self.snowflakes.next()
+        self.other_guild_external_apps = True  # False: the server turned off USE_EXTERNAL_APPS
+        self.foreign_channels: dict[int, dict[str, Any]] = {}
+        self.private_channels: dict[int, dict[str, Any]] = {}
+        self.refused_calls: list[RestCall] = []
+        self.other_text_channel_id = self.add_foreign_channel("other-general")
+        self.other_nsfw_channel_id = self.add_foreign_channel("other-nsfw", nsfw=True)
         self.users: dict[int, FakeUser] = {}
         self.dm_channels: dict[int, FakeUser] = {}
         self.messages: dict[int, FakeMessage] = {}

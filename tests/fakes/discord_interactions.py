@@ -12,7 +12,20 @@ import secrets
 import time
 from typing import Any
 
-from tests.fakes.discord_models import MEMBER_PERMISSIONS, FakeInteraction, FakeMessage, FakeUser
+from tests.fakes.discord_models import (
+    CONTEXT_BOT_DM,
+    CONTEXT_GUILD,
+    CONTEXT_PRIVATE_CHANNEL,
+    GUILD_INSTALL,
+    MEMBER_PERMISSIONS,
+    PERM_EMBED_LINKS,
+    PERM_SEND_MESSAGES,
+    PERM_USE_EXTERNAL_APPS,
+    USER_INSTALL,
+    FakeInteraction,
+    FakeMessage,
+    FakeUser,
+)
 
 ATTACHMENT_SIZE_LIMIT = 10 * 1024 * 1024
 APP_PERMISSIONS = MEMBER_PERMISSIONS | (1 << 13) | (1 << 38)  # + manage messages, threads
@@ -48,18 +61,24 @@ class InteractionInjector:
         group: str | None = None,
         channel_id: int | None = None,
         dm: bool = False,
+        install: str | None = None,
         check: bool = True,
     ) -> FakeInteraction:
         """Run ``/name [group] [subcommand] option:value...`` as `user`.
 
         Option types come from the synced command when known (string 3, integer 4, ...),
         otherwise from the Python value (bool 5, int 4, float 10, str 3, FakeUser 6).
+        ``install="user"`` runs it through the member's own install of the app (the default
+        in the other server and in private channels, where the bot is not).
         """
         channel_id, guild_id = self._resolve_channel(user, channel_id, dm)
+        install = install or self._default_install(channel_id)
         command = self.find_command(name, guild_id=guild_id)
+        if command is not None and check:
+            self._check_installable(command, install, self._context_of(channel_id, guild_id))
         if command is None and check and self.find_command(name, guild_id=self.guild_id):
             raise ValueError(f"/{name} is a guild command: Discord does not offer it in DMs")
-        if command is not None and check and guild_id is None:
+        if command is not None and check and guild_id is None and channel_id == user.dm_channel_id:
             contexts = command.get("contexts")
             if command.get("dm_permission") is False or (
                 contexts is not None and 1 not in contexts
@@ -115,7 +134,9 @@ class InteractionInjector:
             data["guild_id"] = command["guild_id"]
         if resolved:
             data["resolved"] = resolved
-        return await self.dispatch_interaction(user, type=2, data=data, channel_id=channel_id)
+        return await self.dispatch_interaction(
+            user, type=2, data=data, channel_id=channel_id, install=install
+        )
 
     async def press_button(
         self: Any, user: FakeUser, message: Any, custom_id: str, *, check: bool = True
@@ -125,7 +146,12 @@ class InteractionInjector:
         component_type = component["type"] if component else 2
         data = {"custom_id": custom_id, "component_type": component_type}
         return await self.dispatch_interaction(
-            user, type=3, data=data, channel_id=msg.channel_id, message=msg
+            user,
+            type=3,
+            data=data,
+            channel_id=msg.channel_id,
+            message=msg,
+            install=self._install_of(msg),
         )
 
     async def select(
@@ -152,7 +178,12 @@ class InteractionInjector:
             "values": list(values),
         }
         return await self.dispatch_interaction(
-            user, type=3, data=data, channel_id=msg.channel_id, message=msg
+            user,
+            type=3,
+            data=data,
+            channel_id=msg.channel_id,
+            message=msg,
+            install=self._install_of(msg),
         )
 
     async def submit_modal(
@@ -197,8 +228,9 @@ class InteractionInjector:
         else:
             channel_id = None
         data = {"custom_id": modal_id, "components": components}
+        install = opener.install if opener is not None else None
         return await self.dispatch_interaction(
-            user, type=5, data=data, channel_id=channel_id, message=msg
+            user, type=5, data=data, channel_id=channel_id, message=msg, install=install
         )
 
     async def dispatch_interaction(
@@ -210,9 +242,16 @@ class InteractionInjector:
         channel_id: int | None = None,
         dm: bool = False,
         message: FakeMessage | None = None,
+        install: str | None = None,
     ) -> FakeInteraction:
         """Low level: send INTERACTION_CREATE with a complete payload; returns its record."""
         channel_id, guild_id = self._resolve_channel(user, channel_id, dm)
+        install = install or self._default_install(channel_id)
+        if install not in ("guild", "user"):
+            raise ValueError(f"install must be 'guild' or 'user', not {install!r}")
+        bot_present = guild_id in self.guild_names or channel_id == user.dm_channel_id
+        if install == "guild" and not bot_present:
+            raise ValueError("the bot is not in that channel: only a user install can be used")
         conn = self.connection_for(guild_id)  # the guild's shard; DMs: shard 0
         if conn is None:
             raise RuntimeError(
@@ -235,19 +274,27 @@ class InteractionInjector:
             "channel_id": str(channel_id),
             "channel": self.channel_payload(channel_id),
         }
+        owners = {"0": str(guild_id or 0)} if install == "guild" else {"1": str(user.id)}
+        permissions = MEMBER_PERMISSIONS
+        if guild_id == self.other_guild_id:
+            # Held to the member's own permissions in a server the bot is not in.
+            permissions = self.member_permissions_in(user, channel_id)
+            payload["app_permissions"] = str(permissions)
         if guild_id is not None:
+            member = user.member_payload(permissions=True)
+            member["permissions"] = str(permissions if not bot_present else user.permissions)
             payload.update(
                 guild_id=str(guild_id),
                 guild={"id": str(guild_id), "locale": "en-US", "features": []},
                 guild_locale="en-US",
-                member=user.member_payload(permissions=True),
-                authorizing_integration_owners={"0": str(guild_id)},
-                context=0,
+                member=member,
+                authorizing_integration_owners=owners,
+                context=CONTEXT_GUILD,
             )
         else:
-            payload.update(
-                user=user.payload(), authorizing_integration_owners={"0": "0"}, context=1
-            )
+            context = CONTEXT_PRIVATE_CHANNEL if channel_id in self.private_channels else 1
+            payload.update(user=user.payload(), authorizing_integration_owners=owners)
+            payload["context"] = context
         if message is not None:
             payload["message"] = message.payload()
         interaction = FakeInteraction(
@@ -261,6 +308,14 @@ class InteractionInjector:
             payload=payload,
             target_message=message,
         )
+        interaction.install = install
+        if not bot_present:
+            interaction.bot_present = False
+            interaction.can_post = bool(permissions & PERM_SEND_MESSAGES) or guild_id is None
+            interaction.can_embed = bool(permissions & PERM_EMBED_LINKS) or guild_id is None
+            interaction.force_ephemeral = guild_id is not None and not (
+                permissions & PERM_USE_EXTERNAL_APPS
+            )
         self.interactions[interaction_id] = interaction
         self.interactions_by_token[token] = interaction
         interaction.dispatched_at = time.monotonic()
@@ -283,7 +338,41 @@ class InteractionInjector:
             return channel_id, None
         if channel_id in self.channels:
             return channel_id, self.guild_of(channel_id)
+        if channel_id in self.foreign_channels:
+            return channel_id, self.other_guild_id
+        if channel_id in self.private_channels:
+            members = {int(r["id"]) for r in self.private_channels[channel_id]["recipients"]}
+            if user.id not in members:
+                raise ValueError(f"{user.name} is not in private channel {channel_id}")
+            return channel_id, None
         raise ValueError(f"unknown channel {channel_id}")
+
+    def _default_install(self: Any, channel_id: int) -> str:
+        foreign = channel_id in self.foreign_channels or channel_id in self.private_channels
+        return "user" if foreign else "guild"
+
+    def _context_of(self: Any, channel_id: int, guild_id: int | None) -> int:
+        if guild_id is not None:
+            return CONTEXT_GUILD
+        return CONTEXT_PRIVATE_CHANNEL if channel_id in self.private_channels else CONTEXT_BOT_DM
+
+    def _install_of(self: Any, message: FakeMessage) -> str | None:
+        """A component press goes through the install that sent its message."""
+        return message.interaction.install if message.interaction is not None else None
+
+    @staticmethod
+    def _check_installable(command: dict[str, Any], install: str, context: int) -> None:
+        """Discord offers a command only where its integration types and contexts allow."""
+        types = command.get("integration_types") or [GUILD_INSTALL]
+        wanted = USER_INSTALL if install == "user" else GUILD_INSTALL
+        if wanted not in types:
+            raise ValueError(
+                f"/{command['name']} cannot be used through a {install} install "
+                f"(integration_types={types})"
+            )
+        contexts = command.get("contexts")
+        if contexts is not None and context not in contexts:
+            raise ValueError(f"/{command['name']} is not offered in context {context}")
 
     def _message(self: Any, message: Any) -> FakeMessage:
         message_id = message if isinstance(message, int) else message.id

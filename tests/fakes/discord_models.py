@@ -30,6 +30,7 @@ PERM_ATTACH_FILES = 1 << 15
 PERM_READ_HISTORY = 1 << 16
 PERM_EXTERNAL_EMOJIS = 1 << 18
 PERM_USE_APP_COMMANDS = 1 << 31
+PERM_USE_EXTERNAL_APPS = 1 << 50
 MEMBER_PERMISSIONS = (
     PERM_ADD_REACTIONS
     | PERM_VIEW_CHANNEL
@@ -39,7 +40,12 @@ MEMBER_PERMISSIONS = (
     | PERM_READ_HISTORY
     | PERM_EXTERNAL_EMOJIS
     | PERM_USE_APP_COMMANDS
+    | PERM_USE_EXTERNAL_APPS
 )
+# Interaction contexts and installation kinds.
+CONTEXT_GUILD, CONTEXT_BOT_DM, CONTEXT_PRIVATE_CHANNEL = 0, 1, 2
+GUILD_INSTALL, USER_INSTALL = 0, 1
+MAX_FOLLOWUPS_WITHOUT_BOT = 5
 
 
 class FakeDiscordTimeout(TimeoutError, AssertionError):
@@ -323,6 +329,14 @@ class FakeInteraction:
         self.edits: list[tuple[FakeMessage, dict[str, Any]]] = []
         self.token_expired = False
         self.expect_unacknowledged = False
+        # A user install where the bot is not (another server, a private channel): Discord
+        # allows 5 follow-ups, holds the app to the member's permissions, and, in a server
+        # that turned external apps off, makes every response ephemeral.
+        self.install = "guild"
+        self.bot_present = True
+        self.can_post = True
+        self.can_embed = True
+        self.force_ephemeral = False
 
     @property
     def is_dm(self) -> bool:

@@ -12,6 +12,7 @@ from tests.fakes.discord_models import (
     COMPONENTS_V2,
     EPHEMERAL,
     LOADING,
+    MAX_FOLLOWUPS_WITHOUT_BOT,
     SUPPRESS_EMBEDS,
     SUPPRESS_NOTIFICATIONS,
     FakeMessage,
@@ -44,6 +45,12 @@ UNKNOWN_INTERACTION = (404, discord_error(10062, "Unknown interaction"))
 ALREADY_ACKNOWLEDGED = (400, discord_error(40060, "Interaction has already been acknowledged."))
 CANNOT_DM = (403, discord_error(50007, "Cannot send messages to this user"))
 INVALID_WEBHOOK_TOKEN = (401, discord_error(50027, "Invalid Webhook Token"))
+MISSING_ACCESS = (403, discord_error(50001, "Missing Access"))
+MISSING_PERMISSIONS = (403, discord_error(50013, "Missing Permissions"))
+TOO_MANY_FOLLOWUPS = (
+    400,
+    discord_error(40094, "This interaction has hit the maximum number of follow up messages"),
+)
 
 
 def _json(request: web.Request, data: Any, status: int = 200) -> web.Response:
@@ -122,7 +129,10 @@ class RestApi:
         self.rest_calls.append(call)
         response: web.StreamResponse
         injected = self._take_injected_error(request.method, path)
-        if injected is not None:
+        if self._refuses(path):
+            self.refused_calls.append(call)
+            response = _error(request, MISSING_ACCESS)
+        elif injected is not None:
             status, data, headers = injected
             response = _json(request, data, status)
             response.headers.update(headers)
@@ -138,6 +148,16 @@ class RestApi:
         call.response = request.get(RESPONSE)
         self.notify()
         return response
+
+    def _refuses(self: Any, path: str) -> bool:
+        """Channel and guild routes of places the bot is not in: Discord says Missing Access."""
+        parts = path.split("/")
+        if len(parts) < 3 or not parts[2].isdigit():
+            return False
+        target = int(parts[2])
+        if parts[1] == "channels":
+            return target in self.foreign_channels or target in self.private_channels
+        return parts[1] == "guilds" and target == self.other_guild_id
 
     @staticmethod
     def _needs_auth(path: str) -> bool:
@@ -239,6 +259,10 @@ class RestApi:
         message: FakeMessage | None = None
         if ctype in (4, 5):
             flags = int(data.get("flags") or 0)
+            if inter.force_ephemeral:
+                flags |= EPHEMERAL
+            if ctype == 4 and not flags & EPHEMERAL and not inter.can_embed:
+                data = {**data, "embeds": []}  # Discord drops what the member may not embed
             message = self._new_message(
                 inter.channel_id,
                 data if ctype == 4 else {},
@@ -267,6 +291,14 @@ class RestApi:
     ) -> tuple[int, dict[str, Any]] | None:
         if inter.callbacks:
             return ALREADY_ACKNOWLEDGED
+        public = not int((body.get("data") or {}).get("flags") or 0) & EPHEMERAL
+        if (
+            body.get("type") in (4, 5)
+            and public
+            and not inter.can_post
+            and not inter.force_ephemeral
+        ):
+            return MISSING_PERMISSIONS  # a user install is held to the member's permissions
         if (
             self.ack_deadline is not None
             and inter.dispatched_at is not None
@@ -326,7 +358,18 @@ class RestApi:
         body = request[BODY] or {}
         if (error_body := message_errors(body)) is not None:
             return _json(request, error_body, 400)
+        if not inter.bot_present and len(inter.followups) >= MAX_FOLLOWUPS_WITHOUT_BOT:
+            return _error(request, TOO_MANY_FOLLOWUPS)
         original = inter.response_message
+        replaces = original is not None and original.is_loading
+        flags = int(body.get("flags") or 0)
+        if inter.force_ephemeral:
+            flags |= EPHEMERAL
+        if not replaces and not flags & EPHEMERAL and not inter.can_post:
+            return _error(request, MISSING_PERMISSIONS)
+        if not (flags & EPHEMERAL or (replaces and original.is_ephemeral)) and not inter.can_embed:
+            body = {**body, "embeds": []}  # Discord drops what the member may not embed
+        body = {**body, "flags": flags}
         if original is not None and original.is_loading:
             # The first follow-up after a defer replaces the "thinking" message and keeps the
             # defer's visibility, whatever flags it asks for.

@@ -290,6 +290,67 @@ def modal_errors(data: Any) -> dict[str, Any] | None:
     return form_error({"data": errors}) if errors else None
 
 
+# Discord's locale codes (the keys of *_localizations).
+LOCALES = frozenset(
+    [
+        "id",
+        "da",
+        "de",
+        "en-GB",
+        "en-US",
+        "es-ES",
+        "es-419",
+        "fr",
+        "hr",
+        "it",
+        "lt",
+        "hu",
+        "nl",
+        "no",
+        "pl",
+        "pt-BR",
+        "ro",
+        "fi",
+        "sv-SE",
+        "vi",
+        "tr",
+        "cs",
+        "el",
+        "bg",
+        "ru",
+        "uk",
+        "hi",
+        "th",
+        "zh-CN",
+        "ja",
+        "zh-TW",
+        "ko",
+    ]
+)
+
+
+def _localization_errors(item: dict[str, Any], *, check_names: bool = True) -> ErrorTree:
+    """``name_localizations`` (valid, lowercase names) and ``description_localizations``."""
+    errors: ErrorTree = {}
+    for key, limit in (("name_localizations", 32), ("description_localizations", 100)):
+        values = item.get(key) or {}
+        bad: ErrorTree = {}
+        for locale, text in values.items():
+            if locale not in LOCALES:
+                bad[locale] = _err("LOCALE_INVALID", f"Invalid locale {locale!r}")
+            elif not isinstance(text, str) or not 1 <= len(text) <= limit:
+                bad[locale] = _bad_len(1, limit)
+            elif (
+                key == "name_localizations"
+                and check_names
+                and (not _NAME_RE.match(text) or text != text.lower())
+            ):
+                bad[locale] = _err("APPLICATION_COMMAND_INVALID_NAME", "Command name is invalid")
+        if bad:
+            errors[key] = bad
+    return errors
+
+
 def _option_errors(options: list[dict[str, Any]], depth: int) -> ErrorTree:
     errors: ErrorTree = {}
     if len(options) > 25:
@@ -312,6 +373,10 @@ def _option_errors(options: list[dict[str, Any]], depth: int) -> ErrorTree:
             one["description"] = _bad_len(1, 100)
         if len(option.get("choices") or []) > 25:
             one["choices"] = _max_len(25)
+        one.update(_localization_errors(option))
+        for choice_index, choice in enumerate(option.get("choices") or []):
+            if wrong := _localization_errors(choice, check_names=False):
+                one.setdefault("choices", {})[str(choice_index)] = wrong
         otype = option.get("type")
         if otype in (1, 2):
             if depth >= 2 or (otype == 2 and depth >= 1):
@@ -355,6 +420,7 @@ def command_errors(commands: Any) -> dict[str, Any] | None:
                 "APPLICATION_COMMANDS_DUPLICATE_NAME", "Application command names must be unique"
             )
         seen.add((ctype, name))
+        one.update(_localization_errors(command, check_names=ctype == 1))
         if ctype == 1:
             if not 1 <= len(command.get("description", "")) <= 100:
                 one["description"] = _bad_len(1, 100)

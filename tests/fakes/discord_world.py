@@ -8,6 +8,7 @@ from tests.fakes.discord_gateway import INTENT_DIRECT_MESSAGES, INTENT_GUILD_MES
 from tests.fakes.discord_models import (
     LOADING,
     MEMBER_PERMISSIONS,
+    PERM_USE_EXTERNAL_APPS,
     SUPPRESS_EMBEDS,
     FakeInteraction,
     FakeMessage,
@@ -83,9 +84,62 @@ class World:
         }
         return channel_id
 
+    def add_foreign_channel(self: Any, name: str, *, nsfw: bool = False, deny: int = 0) -> int:
+        """A text channel of ``other_guild_id``, a server the bot is not in.
+
+        ``deny`` takes permission bits away from members there (``PERM_SEND_MESSAGES``: they may
+        not post; ``PERM_EMBED_LINKS``: no embeds).
+        """
+        channel_id = self.snowflakes.next()
+        self.foreign_channels[channel_id] = {
+            "id": str(channel_id),
+            "type": 0,
+            "guild_id": str(self.other_guild_id),
+            "name": name,
+            "position": len(self.foreign_channels),
+            "parent_id": None,
+            "topic": None,
+            "nsfw": nsfw,
+            "rate_limit_per_user": 0,
+            "last_message_id": None,
+            "flags": 0,
+            "permissions": str(MEMBER_PERMISSIONS & ~deny),
+        }
+        return channel_id
+
+    def add_private_channel(self: Any, owner: FakeUser, *others: FakeUser) -> int:
+        """A group DM (several people) or a DM between two people; the bot is not in it."""
+        channel_id = self.snowflakes.next()
+        recipients = [u.payload() for u in (owner, *others)]
+        channel: dict[str, Any] = {
+            "id": str(channel_id),
+            "type": 3 if len(others) > 1 else 1,
+            "last_message_id": None,
+            "recipients": recipients,
+            "flags": 0,
+        }
+        if channel["type"] == 3:
+            channel.update(name=None, icon=None, owner_id=str(owner.id))
+        self.private_channels[channel_id] = channel
+        return channel_id
+
+    def member_permissions_in(self: Any, user: FakeUser, channel_id: int) -> int:
+        """What a member may do in a channel of the other server (user installs)."""
+        channel = self.foreign_channels[channel_id]
+        allowed = user.permissions & int(channel["permissions"])
+        if not self.other_guild_external_apps:
+            allowed &= ~PERM_USE_EXTERNAL_APPS
+        return allowed
+
     def channel_payload(self: Any, channel_id: int) -> dict[str, Any] | None:
         if channel_id in self.channels:
             return dict(self.channels[channel_id])
+        if channel_id in self.foreign_channels:
+            payload = dict(self.foreign_channels[channel_id])
+            payload.pop("permissions")
+            return payload
+        if channel_id in self.private_channels:
+            return dict(self.private_channels[channel_id])
         user = self.dm_channels.get(channel_id)
         return self.dm_channel_payload(user) if user is not None else None
 
@@ -129,7 +183,7 @@ class World:
             "redirect_uris": [],
             "interactions_endpoint_url": None,
             "install_params": None,
-            "integration_types_config": {"0": {}},
+            "integration_types_config": {"0": {}, "1": {}},
             "approximate_guild_count": 1,
         }
 

@@ -252,3 +252,20 @@ async def test_the_authorize_page_can_answer_error_1024(
     assert "Error (1024)" in page
     assert "There was an error (code: 1024) retrieving the page" in page
     assert 'id="pin"' not in page
+
+
+async def test_log_lines_of_public_calls_name_no_imgur_username(
+    fake: FakeImgur, client: ImgurClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("DEBUG", logger="bot.imgur")
+    fake.add_account("Secret_Name_42")
+    fake.fail("gallery_favorites", Failure.SERVER_ERROR, times=3)
+    with pytest.raises(ImgurUnavailable):
+        await client.gallery_favorites("Secret_Name_42")
+    with pytest.raises(ImgurNotFound):
+        await client.account_by_name("Another_Name_43")
+    fake.fail("public_account", Failure.SERVER_ERROR)
+    await client.account_by_id(fake.account("Secret_Name_42").id, "Secret_Name_42")
+    assert "/3/account/{username}/gallery_favorites/0/newest" in caplog.text
+    assert "Secret_Name_42" not in caplog.text
+    assert "Another_Name_43" not in caplog.text

@@ -70,16 +70,25 @@ def test_stats_counts_links_broken_links_and_pending_states(
             await store.mark_broken(links[0].discord_user_id, "Invalid refresh token")
             await store.create_state(links[1].discord_user_id, "pin")
             await store.create_state(links[2].discord_user_id, "pin")
+            await store.create_bio_code(links[2].discord_user_id, "someone", "imgur-link-AAAA-BBBB")
 
     asyncio.run(break_one_and_start_two())
     assert main(["db", "stats", "--json"], env=env_for(database, BOT_ENCRYPTION_KEY=key)) == 0
     counts = json.loads(capsys.readouterr().out)
-    assert counts == {"links": 3, "ok_links": 2, "broken_links": 1, "pending_states": 2}
+    assert counts == {
+        "links": 3,
+        "ok_links": 2,
+        "broken_links": 1,
+        "pending_states": 2,
+        "bio_links": 0,
+        "pending_bio_codes": 1,
+    }
 
     assert main(["db", "stats"], env=env_for(database, BOT_ENCRYPTION_KEY=key)) == 0
     out = capsys.readouterr().out
     assert "links: 3 (2 ok, 1 broken)" in out
     assert "pending link attempts: 2" in out
+    assert "links verified by profile: 0; pending profile codes: 1" in out
     for link in links:  # nothing secret, not even the usernames
         assert link.access_token not in out
         assert link.imgur_username not in out

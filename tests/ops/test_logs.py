@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import errno
+import functools
 import io
 import json
 import logging
@@ -242,3 +243,32 @@ def test_the_rate_limit_says_how_many_it_held_back_and_forgets_after_its_period(
     assert again.getMessage() == "closing 99 [8 more like this not shown]"
     assert limit.filter(record())
     assert not limit.filter(record())
+
+
+def test_gateway_payloads_at_debug_keep_only_op_event_and_sequence(log_output: io.StringIO) -> None:
+    payload = {
+        "op": 0,
+        "t": "INTERACTION_CREATE",
+        "s": 7,
+        "d": {"token": "interaction-token", "data": {"options": [{"value": "4071526398"}]}},
+    }
+    logging.getLogger("discord.gateway").debug("For Shard ID %s: WebSocket Event: %s", 0, payload)
+    text = logged(log_output)
+    assert "For Shard ID 0: WebSocket Event: {op=0, t=INTERACTION_CREATE, s=7, ...}" in text
+    assert "4071526398" not in text
+    assert "interaction-token" not in text
+
+
+def test_aiosqlite_at_debug_shows_the_sql_but_not_its_parameters(log_output: io.StringIO) -> None:
+    def execute(sql: str, parameters: tuple[object, ...]) -> None:
+        return None
+
+    call = functools.partial(execute, "SELECT * FROM links\n WHERE imgur_username = ?", ("alice",))
+    aiosqlite_log = logging.getLogger("aiosqlite")
+    aiosqlite_log.setLevel(logging.DEBUG)  # as if someone lowered it again
+    aiosqlite_log.debug("executing %s", call)
+    text = logged(log_output)
+    assert "executing execute('SELECT * FROM links WHERE imgur_username = ?', <parameters" in text
+    assert "alice" not in text
+    setup_logging("DEBUG", "text", stream=io.StringIO())
+    assert aiosqlite_log.getEffectiveLevel() == logging.INFO  # kept at INFO even at DEBUG

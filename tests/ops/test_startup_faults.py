@@ -31,6 +31,7 @@ START_DEADLINE = 30.0  # a cold interpreter importing discord.py on a slow machi
 STOP_DEADLINE = 15.0
 RETRY_LINE = "cannot log in to Discord"
 GATEWAY_LINE = "cannot reach the Discord gateway"
+DATABASE_LINE = "cannot reach the database"
 
 
 def closed_port() -> int:
@@ -342,3 +343,34 @@ def test_the_backoff_doubles_from_one_second_up_to_its_cap_with_jitter() -> None
     ceilings = [1, 2, 4, 8, 8, 8]
     for delay, ceiling in zip(delays, ceilings, strict=True):
         assert ceiling / 2 <= delay <= ceiling
+
+
+# -- the database unreachable (PostgreSQL) -----------------------------------------------------
+
+
+async def test_a_database_server_unreachable_at_start_is_retried_one_line_per_attempt(
+    tmp_path: Path,
+) -> None:
+    port = closed_port()
+    async with FakeImgur() as imgur, FakeDiscord() as discord:
+        env = bot_env(
+            tmp_path,
+            discord.rest_base,
+            discord.gateway_url,
+            IMGUR_API_BASE=imgur.base_url,
+            BOT_DATABASE=f"postgresql://bot:secret-password@127.0.0.1:{port}/bot",
+            BOT_DATA_DIR=str(tmp_path / "data"),
+        )
+        async with bot_process(tmp_path, env) as bot:
+            await bot.wait_for("two retries", lambda: len(bot.lines(DATABASE_LINE)) >= 2)
+            health = await run_cli_async("healthcheck", env=env, cwd=tmp_path)
+            returncode = await bot.stop()
+
+    first, second = bot.lines(DATABASE_LINE)[:2]
+    assert f"127.0.0.1:{port}" in first
+    assert "(attempt 1)" in first
+    assert "(attempt 2)" in second
+    assert "secret-password" not in bot.output
+    assert health.returncode == 1
+    assert returncode == 0
+    assert_no_traceback(bot.output)

@@ -92,7 +92,9 @@ async def test_a_real_database_lock_held_by_another_connection(
     manager, link_store, fake_imgur, clock, tmp_path
 ):
     old = await due_link(link_store, fake_imgur, clock)
-    await link_store._db.execute("PRAGMA busy_timeout = 50")  # fail fast instead of after 5 s
+    await link_store.backend._db.execute(
+        "PRAGMA busy_timeout = 50"
+    )  # fail fast instead of after 5 s
     other = sqlite3.connect(tmp_path / "bot.db", isolation_level=None)
     with contextlib.closing(other):
         other.execute("BEGIN EXCLUSIVE")

@@ -141,7 +141,7 @@ async def test_links_status_must_be_ok_or_broken(db: aiosqlite.Connection) -> No
         )
 
 
-async def test_half_life_index_migration_applies_to_a_version_1_database(
+async def test_refresh_time_migrations_apply_to_a_version_1_database(
     db_path: Path, cipher: TokenCipher
 ) -> None:
     db_path.parent.mkdir(parents=True)
@@ -162,9 +162,14 @@ async def test_half_life_index_migration_applies_to_a_version_1_database(
         version = raw_sync.execute("PRAGMA user_version").fetchone()[0]
         assert version == load_migrations()[-1].version >= 2
         index_sql = raw_sync.execute(
-            "SELECT sql FROM sqlite_master WHERE name = 'links_half_life'"
+            "SELECT sql FROM sqlite_master WHERE name = 'links_refresh_after'"
         ).fetchone()[0]
-        assert "expires_at + COALESCE(refreshed_at, linked_at)" in index_sql
+        assert "(refresh_after, expires_at, discord_user_id)" in index_sql
         names = {row[0] for row in raw_sync.execute("SELECT name FROM sqlite_master")}
         assert "links_due_for_refresh" not in names  # dropped by 0003
+        assert "links_half_life" not in names  # replaced by the stored refresh time (0004)
+        # The open filled in the refresh times of the links that were there (1000 + 2000) / 2.
+        assert raw_sync.execute(
+            "SELECT refresh_after FROM links ORDER BY discord_user_id"
+        ).fetchall() == [(1500,), (1950,)]
         assert raw_sync.execute("SELECT count(*) FROM links").fetchone()[0] == 2

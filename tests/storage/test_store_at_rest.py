@@ -57,7 +57,7 @@ async def test_database_holds_no_clear_tokens_or_states_after_a_checkpoint(
     store: LinkStore, db_path: Path
 ) -> None:
     secrets = await fill(store)
-    await store._rows("PRAGMA wal_checkpoint(TRUNCATE)")
+    await store.backend.raw_rows("PRAGMA wal_checkpoint(TRUNCATE)")
     assert wal_size(db_path) == 0
     assert_no_secret_in(raw_bytes(db_path), secrets)  # the database file alone now
 
@@ -105,7 +105,7 @@ async def save_links(db_path: Path, cipher: TokenCipher, count: int) -> dict[int
 
 async def access_tokens(db_path: Path, cipher: TokenCipher) -> dict[int, str]:
     async with await LinkStore.open(db_path, cipher) as store:
-        rows = await store._rows("SELECT discord_user_id FROM links")
+        rows = await store.backend.raw_rows("SELECT discord_user_id FROM links")
         found = {}
         for (user_id,) in rows:
             link = await store.get(user_id)

@@ -32,6 +32,13 @@ from bot.storage import (
 
 from .factories import NOW, make_link
 
+
+@pytest.fixture
+def store(any_store: LinkStore) -> LinkStore:
+    """Bio links and codes are part of the contract: these run on SQLite and on PostgreSQL."""
+    return any_store
+
+
 CODE = "imgur-link-7KQ2-M9XD"
 OTHER_CODE = "imgur-link-AB34-CD56"
 LATER = NOW + timedelta(minutes=5)
@@ -320,9 +327,9 @@ async def test_reencrypting_passes_over_bio_links(store: LinkStore, key: str) ->
 
 
 async def test_sqlite_keeps_only_the_bound_digest_of_a_code(
-    store: LinkStore, db_path: Path
+    sqlite_store: LinkStore, db_path: Path
 ) -> None:
-    created = await store.create_bio_code(1, "Alice", CODE, now=NOW)
+    created = await sqlite_store.create_bio_code(1, "Alice", CODE, now=NOW)
     with sqlite3.connect(db_path) as raw:
         rows = raw.execute("SELECT * FROM bio_codes").fetchall()
         dump = "\n".join(raw.iterdump())
@@ -371,5 +378,5 @@ async def test_migration_4_keeps_existing_links_as_oauth(
     assert (link.status, link.last_error, link.imgur_account_id) == (LinkStatus.BROKEN, "dead", 9)
     with sqlite3.connect(db_path) as raw_sync:
         names = {row[0] for row in raw_sync.execute("SELECT name FROM sqlite_master")}
-    assert {"links", "links_half_life", "bio_codes", "bio_codes_by_member"} <= names
+    assert {"links", "links_refresh_after", "bio_codes", "bio_codes_by_member"} <= names
     assert "links_0004" not in names

@@ -9,9 +9,16 @@ from pathlib import Path
 import pytest
 
 from bot.storage import DueLink, LinkStatus, LinkStore, TokenCipher, generate_key
-from bot.storage.sqlite import DUE_FOR_REFRESH_SQL
+from bot.storage.sqlite import CLAIM_DUE_SQL, DUE_FOR_REFRESH_SQL
 
 from .factories import NOW, make_link
+
+
+@pytest.fixture
+def store(any_store: LinkStore) -> LinkStore:
+    """Every test here is part of the contract: it runs on SQLite and on PostgreSQL."""
+    return any_store
+
 
 LEAD = timedelta(days=1)
 BEFORE = NOW + LEAD
@@ -106,9 +113,9 @@ async def test_expired_and_broken_links(store: LinkStore) -> None:
 
 
 async def test_due_links_carry_ids_and_times_and_are_not_decrypted(
-    db_path: Path, cipher: TokenCipher
+    database: str, cipher: TokenCipher
 ) -> None:
-    async with await LinkStore.open(db_path, cipher) as store:
+    async with await LinkStore.open(database, cipher) as store:
         await save(store, 1, expires_in=timedelta(minutes=5), issued_ago=timedelta(hours=1))
         await save(
             store,
@@ -118,7 +125,7 @@ async def test_due_links_carry_ids_and_times_and_are_not_decrypted(
             refreshed=False,
         )
     # A store with the wrong key still answers: no token is decrypted.
-    async with await LinkStore.open(db_path, TokenCipher([generate_key()])) as store:
+    async with await LinkStore.open(database, TokenCipher([generate_key()])) as store:
         due = await store.due_for_refresh(BEFORE, 10, now=NOW)
     assert due == [
         DueLink(
@@ -186,25 +193,28 @@ async def test_due_for_refresh_rejects_a_limit_below_one(store: LinkStore) -> No
         await store.due_for_refresh(BEFORE, 0, now=NOW)
 
 
-async def test_due_for_refresh_query_seeks_in_the_half_life_index(
-    store: LinkStore, db_path: Path
+async def test_due_for_refresh_query_seeks_in_the_refresh_time_index(
+    sqlite_store: LinkStore, db_path: Path
 ) -> None:
     params = {
+        "now": 0,
         "before": 0,
-        "twice_now": 0,
-        "half_life": 0,
-        "expires_at": 0,
-        "user_id": 0,
+        "after_refresh": 0,
+        "after_expires": 0,
+        "after_id": 0,
         "limit": 10,
+        "owner": "x",
+        "until": 0,
     }
     with sqlite3.connect(db_path) as raw:
-        plan = [row[3] for row in raw.execute("EXPLAIN QUERY PLAN " + DUE_FOR_REFRESH_SQL, params)]
-    searches = [step for step in plan if step.startswith(("SEARCH", "SCAN links"))]
-    assert searches == [
-        "SEARCH links USING INDEX links_half_life (<expr>=? AND expires_at=? AND rowid>?)",
-        "SEARCH links USING INDEX links_half_life (<expr>=? AND expires_at>? AND expires_at<?)",
-        "SEARCH links USING INDEX links_half_life (<expr>>? AND <expr><?)",
-    ]
-    # The arms come ordered from the index; only the outer ORDER BY (of at most 3 * limit
-    # rows) uses a temporary B-tree.
-    assert sum("TEMP B-TREE" in step for step in plan) == 1
+        for sql in (DUE_FOR_REFRESH_SQL, CLAIM_DUE_SQL):
+            plan = [row[3] for row in raw.execute("EXPLAIN QUERY PLAN " + sql, params)]
+            searches = [step for step in plan if step.startswith(("SEARCH", "SCAN links"))]
+            # One seek in the index from the page's key up to now: O(due), not O(links).
+            assert searches[-1] == (
+                "SEARCH links USING INDEX links_refresh_after"
+                " ((refresh_after,expires_at)>(?,?) AND refresh_after<?)"
+            )
+            assert not any("SCAN" in step for step in searches)
+            # Rows come in index order: no sorting.
+            assert not any("TEMP B-TREE" in step for step in plan)

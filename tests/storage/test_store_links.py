@@ -11,6 +11,12 @@ from bot.storage import LinkNotFoundError, LinkStatus, LinkStore
 from .factories import NOW, make_link, token
 
 
+@pytest.fixture
+def store(any_store: LinkStore) -> LinkStore:
+    """Every test here is part of the contract: it runs on SQLite and on PostgreSQL."""
+    return any_store
+
+
 async def test_get_of_an_unlinked_member_is_none(store: LinkStore) -> None:
     assert await store.get(404) is None
 

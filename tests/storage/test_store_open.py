@@ -22,7 +22,7 @@ def make_world_readable(path: Path) -> None:
 
 
 async def pragma(store: LinkStore, name: str) -> object:
-    rows = await store._rows(f"PRAGMA {name}")
+    rows = await store.backend.raw_rows(f"PRAGMA {name}")
     return rows[0][0]
 
 

@@ -19,6 +19,13 @@ from bot.storage import (
 
 from .factories import NOW, make_link
 
+
+@pytest.fixture
+def store(any_store: LinkStore) -> LinkStore:
+    """Every test here is part of the contract: it runs on SQLite and on PostgreSQL."""
+    return any_store
+
+
 LATER = NOW + timedelta(minutes=5)
 EXPIRED = NOW + timedelta(minutes=10)
 
@@ -36,8 +43,8 @@ async def test_create_state_expires_after_ten_minutes_by_default(store: LinkStor
     assert (created.created_at, created.expires_at) == (NOW, EXPIRED)
 
 
-async def test_state_is_stored_only_as_its_digest(store: LinkStore, db_path: Path) -> None:
-    created = await store.create_state(1, "pin", now=NOW)
+async def test_state_is_stored_only_as_its_digest(sqlite_store: LinkStore, db_path: Path) -> None:
+    created = await sqlite_store.create_state(1, "pin", now=NOW)
     with sqlite3.connect(db_path) as raw:
         rows = raw.execute("SELECT * FROM auth_states").fetchall()
     times = (int(NOW.timestamp()), int(EXPIRED.timestamp()))

@@ -1,0 +1,127 @@
+"""The catalogs against the code: every message translated, no placeholder English lacks."""
+
+import re
+from pathlib import Path
+
+import polib
+import pytest
+
+from bot.i18n import LOCALES_DIR, Catalogs, placeholders
+from tests.catalogs import Message, all_messages, problems, template
+
+SHIPPED = {"de", "fr", "es-ES", "pt-BR"}
+# Discord's rule for command and option names (lowercase where the script has case).
+NAME = re.compile(r"^[-_'\w]{1,32}$")
+
+
+@pytest.fixture(scope="module")
+def messages():
+    return all_messages()
+
+
+def test_the_shipped_languages_are_there():
+    assert set(Catalogs.load().locales) == SHIPPED
+
+
+def test_every_catalog_translates_every_message_with_the_same_placeholders(messages):
+    assert problems(messages) == []
+
+
+def test_the_template_is_up_to_date(messages):
+    """bot/locales/messages.pot is what `python -m tests.catalogs --update` writes."""
+    stored = polib.pofile(str(LOCALES_DIR / "messages.pot"), wrapwidth=0)
+    assert [(e.msgctxt, e.msgid) for e in stored] == [
+        (e.msgctxt, e.msgid) for e in template(messages)
+    ]
+
+
+def write_po(tmp_path: Path, entries: list[polib.POEntry]) -> Path:
+    po = polib.POFile(wrapwidth=0)
+    po.metadata = {"Content-Type": "text/plain; charset=UTF-8"}
+    for entry in entries:
+        po.append(entry)
+    po.save(str(tmp_path / "xx.po"))
+    return tmp_path
+
+
+def test_a_missing_message_is_reported(tmp_path):
+    wanted = [Message("Hello"), Message("Bye")]
+    folder = write_po(tmp_path, [polib.POEntry(msgid="Hello", msgstr="Hallo")])
+    assert problems(wanted, folder) == ["xx.po: 'Bye' is missing"]
+
+
+def test_an_untranslated_or_fuzzy_message_is_reported(tmp_path):
+    wanted = [Message("Hello"), Message("Bye")]
+    fuzzy = polib.POEntry(msgid="Bye", msgstr="Tschüss", flags=["fuzzy"])
+    folder = write_po(tmp_path, [polib.POEntry(msgid="Hello", msgstr=""), fuzzy])
+    assert problems(wanted, folder) == [
+        "xx.po: 'Hello' is not translated",
+        "xx.po: 'Bye' is fuzzy",
+    ]
+
+
+def test_a_placeholder_the_english_text_lacks_is_reported(tmp_path):
+    wanted = [Message("Linked as {username}")]
+    entry = polib.POEntry(msgid="Linked as {username}", msgstr="Verknüpft als {user}")
+    folder = write_po(tmp_path, [entry])
+    found = problems(wanted, folder)
+    assert len(found) == 1
+    assert "placeholders the English text does not: {'user'}" in found[0]
+
+
+def test_plural_forms_may_use_the_number(tmp_path):
+    wanted = [Message("{n} image", plural="{n} images")]
+    entry = polib.POEntry(
+        msgid="{n} image", msgid_plural="{n} images", msgstr_plural={0: "{n} Bild", 1: "{n} Bilder"}
+    )
+    assert problems(wanted, write_po(tmp_path, [entry])) == []
+
+
+@pytest.mark.parametrize("locale", sorted(SHIPPED))
+def test_localized_command_names_are_valid_discord_names(locale):
+    texts = Catalogs.load().texts(locale)
+    names = {
+        msgid: name
+        for (context, msgid), name in texts.messages.items()
+        if context in {"command name", "option name"}
+    }
+    assert {"link", "favorites", "page"} <= names.keys()
+    for msgid, name in names.items():
+        assert NAME.fullmatch(name), (msgid, name)
+        assert name == name.lower(), (msgid, name)
+
+
+@pytest.mark.parametrize("locale", sorted(SHIPPED))
+def test_texts_name_the_commands_by_their_localized_names(locale):
+    """German members see `/imgur verknüpfen`, so German texts must say that, not `link`."""
+    texts = Catalogs.load().texts(locale)
+    commands = {
+        texts.pgettext("command name", m) for (c, m) in texts.messages if c == "command name"
+    }
+    for (context, _msgid), text in texts.messages.items():
+        if context is not None:
+            continue
+        for used in re.findall(r"/imgur ([^\s`.,;:!?)]+)", text):
+            assert used in commands, (locale, used, text)
+
+
+def test_the_number_of_a_plural_is_written_the_local_way():
+    catalogs = Catalogs.load()
+    assert catalogs.texts("de").plural("{n} image", "{n} images", 12345) == "12.345 Bilder"
+    assert catalogs.texts("en-US").plural("{n} image", "{n} images", 1) == "1 image"
+    assert catalogs.texts("fr").plural("{n} image", "{n} images", 1) == "1 image"
+    assert catalogs.texts("pt-BR").plural("{n} image", "{n} images", 0) == "0 imagem"
+
+
+def test_unknown_locales_fall_back_to_the_same_language_then_english():
+    catalogs = Catalogs.load()
+    assert catalogs.texts("es-419").locale == "es-ES"
+    assert catalogs.texts("ja").locale == "en-US"
+    assert catalogs.texts(None)("Next") == "Next"
+
+
+def test_a_broken_translation_falls_back_to_english(tmp_path):
+    entry = polib.POEntry(msgid="Hi {name}", msgstr="Hallo {nom}")
+    texts = Catalogs.load(write_po(tmp_path, [entry])).texts("xx")
+    assert texts("Hi {name}", name="Ada") == "Hi Ada"
+    assert placeholders("{a} {{b}}") == {"a"}

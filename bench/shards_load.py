@@ -13,7 +13,7 @@ Set-ups, one after the other:
 - 1 process, no sharding, SQLite (the default bot);
 - 1 process running 3 shards (``AutoShardedBot``), SQLite;
 - with ``--postgres URL`` (or ``BOT_BENCH_POSTGRES`` / ``BOT_TEST_POSTGRES``): 1 process and
-  3 processes of one shard each, on that PostgreSQL (links copied in by ``db copy``).
+  3 processes of one shard each, on that PostgreSQL (a schema of their own, dropped after).
 
 Measured: completed commands per second over the load (after a warm-up), acknowledgement
 latency and the share acknowledged within Discord's 3 s, CPU per command of the bot processes
@@ -24,19 +24,23 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
+import secrets
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from bench.commands_load import IMGUR_LATENCY, timed_discord
 from bench.common import (
     Report,
+    access_token,
     bot_config,
     child,
     cli,
@@ -46,7 +50,7 @@ from bench.common import (
     member_id,
     ms,
     percentile,
-    run_child,
+    refresh_token,
 )
 
 SECONDS = 20.0
@@ -85,11 +89,53 @@ def shard_ids(setup: Setup, process: int) -> list[int]:
     return list(range(process, setup.shard_count, setup.processes))
 
 
-async def copy_to_postgres(database: Path, key: str, url: str) -> None:
-    """Move the SQLite links into a fresh schema of ``url`` with the bot's own ``db copy``."""
-    path = database.with_suffix(".toml")
-    path.write_text(f'[storage]\ndatabase = "{database}"\nencryption_key = "{key}"\n')
-    await run_child("bot", "--config", str(path), "db", "copy", "--to", url, timeout=600)
+@contextlib.asynccontextmanager
+async def postgres_schema(url: str) -> AsyncIterator[str]:
+    """``url`` with its tables in a new schema of its own, dropped afterwards."""
+    import asyncpg
+
+    from tests.postgres import with_schema
+
+    schema = f"bench_{secrets.token_hex(6)}"
+    admin = await asyncpg.connect(url, timeout=10)
+    try:
+        await admin.execute(f"CREATE SCHEMA {schema}")
+        try:
+            yield with_schema(url, schema)
+        finally:
+            await admin.execute(f"DROP SCHEMA {schema} CASCADE")
+    finally:
+        await admin.close()
+
+
+async def seed_postgres(url: str, key: str, count: int, now: int) -> None:
+    """``count`` linked members (not due), written through the bot's own store."""
+    from bot.config import parse_config
+    from bot.database import open_store
+    from bot.storage import Link
+
+    config = parse_config({"storage": {"database": url, "encryption_key": key}}, {})
+    store = await open_store(config)
+    moment = datetime.fromtimestamp(now, UTC)
+
+    async def save(n: int) -> None:
+        await store.save_link(
+            Link(
+                discord_user_id=member_id(n),
+                imgur_account_id=10_000_000 + n,
+                imgur_username=f"m{n}",
+                access_token=access_token(n),
+                refresh_token=refresh_token(n),
+                expires_at=moment + timedelta(days=30),
+                linked_at=moment,
+            )
+        )
+
+    try:
+        for first in range(0, count, 50):
+            await asyncio.gather(*(save(n) for n in range(first, min(first + 50, count))))
+    finally:
+        await store.close()
 
 
 async def closed_loop(
@@ -146,13 +192,16 @@ async def run_setup(setup: Setup, seconds: float, window: int, postgres: str) ->
     with tempfile.TemporaryDirectory(prefix="bench-shards-") as name:
         tmp = Path(name)
         now = int(time.time())
-        await create_database(tmp / "bot.db", key)
-        insert_links(tmp / "bot.db", key, members, expires_at=now + 30 * 86400, linked_at=now)
-        database = str(tmp / "bot.db")
-        if setup.postgres:
-            await copy_to_postgres(tmp / "bot.db", key, postgres)
-            database = postgres
         async with AsyncExitStack() as stack:
+            if setup.postgres:
+                database = await stack.enter_async_context(postgres_schema(postgres))
+                await seed_postgres(database, key, members, now)
+            else:
+                database = str(tmp / "bot.db")
+                await create_database(tmp / "bot.db", key)
+                insert_links(
+                    tmp / "bot.db", key, members, expires_at=now + 86400 * 30, linked_at=now
+                )
             imgur = await stack.enter_async_context(
                 child("bench.imgur_server", "--latency", str(IMGUR_LATENCY))
             )
@@ -231,6 +280,14 @@ async def run_setup(setup: Setup, seconds: float, window: int, postgres: str) ->
     }
 
 
+def load_average() -> str:
+    try:
+        with open("/proc/loadavg", encoding="ascii") as file:
+            return file.read().split()[0]
+    except OSError:
+        return "?"
+
+
 async def bench(
     quick: bool = False,
     seconds: float | None = None,
@@ -241,7 +298,9 @@ async def bench(
     seconds = seconds or (QUICK_SECONDS if quick else SECONDS)
     postgres = postgres or os.environ.get("BOT_BENCH_POSTGRES", "")
     postgres = postgres or os.environ.get("BOT_TEST_POSTGRES", "")
+    load_before = load_average()
     runs = [await run_setup(setup, seconds, window, postgres) for setup in setups(postgres)]
+    load_after = load_average()
     for run in runs:
         setup: Setup = run["setup"]
         count = max(1, run["completed"])
@@ -269,6 +328,10 @@ async def bench(
         f"closed loop of {window} commands in flight for {seconds:.0f} s per set-up, each from "
         f"another member; fake Imgur {IMGUR_LATENCY * 1000:.0f} ms per answer; {os.cpu_count()} "
         "cores shared by the bot processes, the fake Discord with the load, and the fake Imgur"
+    )
+    report.notes.append(
+        f"load average (1 min) {load_before} before, {load_after} after: other work on the "
+        "machine takes cores from these figures"
     )
     report.summary = "; ".join(f"{run['setup'].label}: {run['rate']:.0f}/s" for run in runs)
     return report

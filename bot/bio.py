@@ -285,6 +285,11 @@ class BioLinkService:
         except ImgurNotFound:
             await self._break(link)
             raise AccountGone from None
+        if account.id != account_id:
+            # Imgur answered for the name in the path, not the id: that name is someone
+            # else's now, and the account cannot be found by its id.
+            await self._break(link)
+            raise AccountGone
         self._confirm(member, account_id)
         if account.username != link.imgur_username:
             try:

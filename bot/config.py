@@ -284,6 +284,13 @@ def parse_config(raw: Mapping[str, Any], env: Mapping[str, str]) -> Config:
         concurrency=int(reader.number("refresh", "concurrency", 8, 1, 256)),
         lease_seconds=reader.number("refresh", "lease_seconds", 120.0, 5, 3600),
     )
+    if refresh.lease_seconds < 2 * imgur.request_timeout_seconds:
+        # A claim must outlast the call to Imgur it covers (with room for clock differences
+        # between machines), or another process could spend the same refresh token meanwhile.
+        raise ConfigError(
+            f"refresh.lease_seconds: must be at least twice imgur.request_timeout_seconds "
+            f"({imgur.request_timeout_seconds:g} s), not {refresh.lease_seconds:g}"
+        )
     cache = CacheConfig(
         favorites_ttl_seconds=reader.number("cache", "favorites_ttl_seconds", 120.0, 0, 86400),
         max_entries=int(reader.number("cache", "max_entries", 1000, 0, 1_000_000)),
@@ -354,11 +361,17 @@ def _shards(reader: _Reader) -> dict[str, Any]:
     return {"shard_count": count, "shard_ids": tuple(sorted(ids))}
 
 
+def _ascii_digits(text: str) -> bool:
+    """At most 20 digits (a snowflake's) ``int()`` reads as written: ``str.isdigit`` also says
+    yes to "²" and "١", and ``int()`` refuses over 4300 digits."""
+    return text.isascii() and text.isdigit() and len(text) <= 20
+
+
 def _valid_sync(value: str) -> bool:
     if value in {"global", "off"}:
         return True
     guild = value.removeprefix("guild:")
-    return value.startswith("guild:") and guild.isdigit() and int(guild) > 0
+    return value.startswith("guild:") and _ascii_digits(guild) and int(guild) > 0
 
 
 class _Reader:
@@ -424,7 +437,10 @@ class _Reader:
         value = self.text(section, key, default, empty=empty)
         if not value:
             return value
-        parts = urlsplit(value)
+        try:
+            parts = urlsplit(value)
+        except ValueError:  # "http://[" and other broken hosts
+            parts = urlsplit("")
         if parts.scheme not in schemes or not parts.netloc:
             raise ConfigError(
                 f"{section}.{key}: must be a {' or '.join(schemes)} URL, not {value!r}"
@@ -452,7 +468,7 @@ class _Reader:
 
     def integer(self, section: str, key: str, value: object, low: int, high: int) -> int:
         """A whole number from TOML or an environment string, within ``low``..``high``."""
-        if isinstance(value, str) and value.strip().isdigit():
+        if isinstance(value, str) and _ascii_digits(value.strip()):
             value = int(value.strip())
         if isinstance(value, bool) or not isinstance(value, int):
             raise ConfigError(f"{section}.{key}: must be a whole number, not {value!r}")
@@ -470,7 +486,7 @@ class _Reader:
             raise ConfigError(f'{section}.{key}: must be a list of numbers, like [0, 1] or "0,1"')
         numbers = []
         for item in items:
-            if isinstance(item, str) and item.isdigit():
+            if isinstance(item, str) and _ascii_digits(item):
                 item = int(item)
             if isinstance(item, bool) or not isinstance(item, int):
                 raise ConfigError(f"{section}.{key}: {item!r} is not a whole number")

@@ -212,6 +212,24 @@ class JsonFormatter(logging.Formatter):
 
 TEXT_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 
+_LINE_BREAKING = re.compile(r"[\x00-\x08\x0a-\x1f\x7f\x85\u2028\u2029]")
+
+
+class OneLineFormatter(logging.Formatter):
+    """Text lines where a message cannot start a line of its own.
+
+    Messages carry text from outside (Imgur's error messages, request paths): a newline in one
+    would forge a log line. Control and line-breaking characters in the message are escaped
+    (``\\x0a``); tracebacks, which follow the message, keep their lines.
+    """
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        record.message = _LINE_BREAKING.sub(
+            lambda m: f"\\x{ord(m[0]):02x}" if ord(m[0]) < 0x100 else f"\\u{ord(m[0]):04x}",
+            record.message,
+        )
+        return super().formatMessage(record)
+
 
 def setup_logging(level: str = "INFO", fmt: str = "text", stream: TextIO | None = None) -> None:
     """Route every logger (discord.py's included) through one redacting handler.
@@ -222,7 +240,7 @@ def setup_logging(level: str = "INFO", fmt: str = "text", stream: TextIO | None 
     handler = logging.StreamHandler(sys.stderr if stream is None else stream)
     handler.addFilter(RateLimitFilter(RATE_LIMITED_LOGGERS))
     handler.addFilter(RedactingFilter())
-    handler.setFormatter(JsonFormatter() if fmt == "json" else logging.Formatter(TEXT_FORMAT))
+    handler.setFormatter(JsonFormatter() if fmt == "json" else OneLineFormatter(TEXT_FORMAT))
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)

@@ -1,6 +1,8 @@
 """Favorites -> Discord embed payloads (plain dicts), NSFW gating and Discord's text limits.
 
-Pure functions: no I/O, no discord.py. The cog turns each dict into ``discord.Embed.from_dict``.
+Pure functions, no I/O. The cog turns each dict into ``discord.Embed.from_dict``. Every piece
+of Imgur's text goes through :mod:`bot.discord_text` (escaped, cut); every URL is one the parser
+made ``https`` (and the video link points at Imgur only), so Discord never refuses a message.
 """
 
 from __future__ import annotations
@@ -8,18 +10,20 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, TypedDict
 
+from bot import discord_text
 from bot.i18n import ENGLISH_TEXTS, Texts
 from bot.imgur import Favorite, FavoriteAlbum, FavoriteImage
+from bot.imgur.parse import is_imgur_url
 
 ITEMS_PER_MESSAGE = 5
 IMGUR_GREEN = 0x1BB76E
 NSFW_GREY = 0x4F545C
 
 # Discord's limits (DISCORD_NOTES.md); the per-item budget keeps five embeds under 6000.
-TITLE_LIMIT = 256
+TITLE_LIMIT = discord_text.TITLE_LIMIT
 DESCRIPTION_LIMIT = 600
-FOOTER_LIMIT = 2048
-MESSAGE_TOTAL_LIMIT = 6000
+FOOTER_LIMIT = discord_text.FOOTER_LIMIT
+MESSAGE_TOTAL_LIMIT = discord_text.MESSAGE_EMBEDS_LIMIT
 
 
 class EmbedDict(TypedDict, total=False):
@@ -33,12 +37,7 @@ class EmbedDict(TypedDict, total=False):
     footer: dict[str, str]
 
 
-def truncate(text: str, limit: int) -> str:
-    """Cut ``text`` to ``limit`` characters, ending with an ellipsis when it was cut."""
-    text = text.strip()
-    if len(text) <= limit:
-        return text
-    return text[: limit - 1].rstrip() + "…"
+truncate = discord_text.cut
 
 
 def picture_url(item: Favorite) -> str | None:
@@ -69,38 +68,52 @@ def counts_line(item: Favorite, texts: Texts = ENGLISH_TEXTS) -> str:
 
 
 def is_hidden(item: Favorite, *, allow_nsfw: bool) -> bool:
-    """Whether ``item`` may not be shown here (NSFW outside DMs and NSFW channels)."""
-    return bool(item.nsfw) and not allow_nsfw
+    """Whether ``item`` may not be shown here: NSFW, or perhaps NSFW (Imgur sent no usable
+    flag), outside DMs and NSFW channels."""
+    return item.nsfw is not False and not allow_nsfw
+
+
+def video_url(item: FavoriteImage) -> str:
+    """Where "Play the animation" leads: Imgur's video, never a host Imgur's data named."""
+    for candidate in (item.mp4, item.gifv, item.link):
+        if candidate and is_imgur_url(candidate):
+            return candidate
+    return item.page_url
 
 
 def render_item(item: Favorite, *, allow_nsfw: bool, texts: Texts = ENGLISH_TEXTS) -> EmbedDict:
-    """One favorite as an embed; an NSFW item outside NSFW places becomes a placeholder."""
+    """One favorite as an embed; an item that is or may be NSFW becomes a placeholder outside
+    NSFW places."""
     if is_hidden(item, allow_nsfw=allow_nsfw):
         return {
-            "title": texts("Hidden: marked NSFW on Imgur"),
+            "title": texts("Hidden: marked NSFW on Imgur")
+            if item.nsfw
+            else texts("Hidden: Imgur does not say whether it is safe for work"),
             "description": texts(
                 "Use /imgur favorites in a DM with the bot or in an age-restricted "
                 "channel to see it."
             ),
             "color": NSFW_GREY,
         }
-    lines: list[str] = []
-    if item.description:
-        lines.append(truncate(item.description, DESCRIPTION_LIMIT - 200))
+    # Our own lines first, so Imgur's description is cut to what is left, never our link.
+    own: list[str] = []
     if isinstance(item, FavoriteImage) and (item.animated or item.mp4):
         play = texts("Play the animation")
-        lines.append(f"▶ [{play}]({item.mp4 or item.gifv or item.link})")
+        own.append(f"▶ [{play}]({video_url(item)})")
     counts = counts_line(item, texts)
     if counts:
-        lines.append(counts)
+        own.append(counts)
+    room = DESCRIPTION_LIMIT - sum(len(line) + 1 for line in own)
+    description = discord_text.block(item.description, min(room, DESCRIPTION_LIMIT - 200))
+    lines = [description, *own] if description else own
     embed: EmbedDict = {
-        "title": truncate(item.title or texts("Untitled"), TITLE_LIMIT),
+        "title": discord_text.inline(item.title, TITLE_LIMIT, fallback=texts("Untitled")),
         "url": item.page_url,
         "color": IMGUR_GREEN,
     }
-    description = truncate("\n".join(lines), DESCRIPTION_LIMIT)
-    if description:
-        embed["description"] = description
+    text = truncate("\n".join(lines), DESCRIPTION_LIMIT)
+    if text:
+        embed["description"] = text
     picture = picture_url(item)
     if picture:
         embed["image"] = {"url": picture}
@@ -118,8 +131,10 @@ def render_favorites(
     embeds = [
         render_item(item, allow_nsfw=allow_nsfw, texts=texts) for item in items[:ITEMS_PER_MESSAGE]
     ]
-    if embeds and footer:
-        embeds[-1]["footer"] = {"text": truncate(footer, FOOTER_LIMIT)}
+    room = MESSAGE_TOTAL_LIMIT - sum(embed_length(embed) for embed in embeds)
+    text = discord_text.plain(footer, min(FOOTER_LIMIT, room))
+    if embeds and text:
+        embeds[-1]["footer"] = {"text": text}
     return embeds
 
 

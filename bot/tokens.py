@@ -240,8 +240,13 @@ class TokenManager:
                 return link, False  # another process refreshed it while this one waited
             if link.refresh_token is None:
                 raise NoAccessToken  # a bio link
-            if claimed or await self._claim(discord_user_id, now):
+            # Claimed by the sweep too: the lease is renewed right before the token is spent,
+            # since the link may have waited in the sweep's queue until its lease ran out and
+            # another process took it over.
+            if await self._claim(discord_user_id, now):
                 return link, True
+            if claimed:
+                return link, False  # that process refreshes it
             seen = link.access_token
             if loop.time() >= deadline:
                 raise ImgurUnavailable("another bot process is refreshing this member's tokens")

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
@@ -31,6 +30,7 @@ from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 from aiohttp.http_exceptions import HttpProcessingError
 
+from bot import discord_text
 from bot.config import ConfigError, WebConfig
 from bot.errors import (
     AccountMismatch,
@@ -43,7 +43,7 @@ from bot.imgur import ImgurError, ImgurUnavailable, RateLimited, Tokens
 from bot.imgur.parse import parse_tokens
 from bot.linking import LinkService, PendingAttempt
 from bot.storage import Link, Store
-from bot.web_guard import ConnectionGuard, ConnectionLimits, descriptor_limit
+from bot.web_guard import ConnectionGuard, ConnectionLimits, descriptor_limit, listen_backlog
 from bot.web_pages import (
     CONTENT_SECURITY_POLICY,
     render_confirm_page,
@@ -145,11 +145,8 @@ def linked(username: str) -> Outcome:
 
 def linked_message(username: str) -> str:
     """The DM a member gets once the browser linked them."""
-    return f"Linked as **{_escape_markdown(username)}** on Imgur. Try `/imgur favorites`."
-
-
-def _escape_markdown(text: str) -> str:
-    return re.sub(r"([\\*_~`|>\[\]()#])", r"\\\1", text)
+    name = discord_text.inline(username, 100, fallback="?")
+    return f"Linked as **{name}** on Imgur. Try `/imgur favorites`."
 
 
 class BadStatePenalty:
@@ -446,7 +443,11 @@ async def _error_pages(
             raise
         return _html(Outcome(exc.status, exc.reason, "There is nothing here for that request."))
     except Exception:
-        log.exception("unexpected error serving %s %s", request.method, request.path)
+        log.exception(
+            "unexpected error serving %s %s",
+            printable(request.method, 16),
+            printable(request.rel_url.raw_path),
+        )
         return _html(BROKEN)
 
 
@@ -654,7 +655,11 @@ class CallbackServer:
         host, port = config.host, config.port
         try:
             listener = await asyncio.get_running_loop().create_server(
-                guard.protocol_factory(runner.server), host, port, reuse_address=True, backlog=1024
+                guard.protocol_factory(runner.server),
+                host,
+                port,
+                reuse_address=True,
+                backlog=listen_backlog(fd_limit),
             )
         except OSError as exc:
             await runner.cleanup()

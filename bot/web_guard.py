@@ -30,7 +30,7 @@ from typing import Final
 
 from aiohttp import web
 
-__all__ = ["ConnectionGuard", "ConnectionLimits", "descriptor_limit"]
+__all__ = ["ConnectionGuard", "ConnectionLimits", "descriptor_limit", "listen_backlog"]
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +45,18 @@ def descriptor_limit() -> int | None:
         return None
     soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     return None if soft == resource.RLIM_INFINITY else int(soft)
+
+
+def listen_backlog(limit: int | None) -> int:
+    """The listening socket's backlog for a descriptor limit.
+
+    asyncio accepts up to ``backlog`` connections in one go before any of them reaches the
+    guard, so the backlog bounds how far past the cap the descriptors in use can briefly go:
+    at most an eighth of the limit (and 128).
+    """
+    if limit is None:
+        return 128
+    return max(16, min(128, limit // 8))
 
 
 @dataclass(frozen=True, slots=True)

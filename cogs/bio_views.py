@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
+from bot import discord_text
 from bot.bio import BioChallenge
 from bot.i18n import N_, Texts
 from bot.render import IMGUR_GREEN
@@ -40,7 +41,7 @@ def bio_linked_text(texts: Texts, username: str) -> str:
     return texts(
         "Linked as **{username}** (verified by your profile). You can remove the code now. "
         "Try `/imgur favorites`: it shows your public gallery favorites.",
-        username=discord.utils.escape_markdown(username),
+        username=discord_text.inline(username, 100, fallback="?"),
     )
 
 
@@ -59,7 +60,7 @@ def bio_intro_embed(texts: Texts) -> discord.Embed:
 
 def bio_code_embed(texts: Texts, challenge: BioChallenge) -> discord.Embed:
     """The code and the three steps, for the member only."""
-    name = discord.utils.escape_markdown(challenge.imgur_username)
+    name = discord_text.inline(challenge.imgur_username, 100, fallback="?")
     return discord.Embed(
         title=texts("Verify with your Imgur profile"),
         colour=IMGUR_GREEN,

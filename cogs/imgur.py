@@ -10,6 +10,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot import discord_text
 from bot.config import BIO, OAUTH
 from bot.i18n import N_, Texts
 from bot.imgur import ResponseType, Sort
@@ -58,8 +59,9 @@ def ts(texts: Texts, value: datetime | None, style: discord.utils.TimestampStyle
     return discord.utils.format_dt(value, style)
 
 
-def _escape(text: str) -> str:
-    return discord.utils.escape_markdown(text)
+def _name(username: str, limit: int = 100) -> str:
+    """An Imgur username as Discord shows it: escaped, invisible characters dropped, cut."""
+    return discord_text.inline(username, limit, fallback="?")
 
 
 def _favorites_cooldown(interaction: discord.Interaction) -> app_commands.Cooldown | None:
@@ -136,7 +138,7 @@ class ImgurCog(commands.GroupCog, group_name="imgur", group_description="Your Im
                 name=texts("Already linked"),
                 value=texts(
                     "You are linked as **{username}**. The new link replaces it once it succeeds.",
-                    username=_escape(current.imgur_username),
+                    username=_name(current.imgur_username),
                 ),
             )
         await self._send_privately(
@@ -260,7 +262,10 @@ class ImgurCog(commands.GroupCog, group_name="imgur", group_description="Your Im
             await interaction.response.send_message(texts(NOT_LINKED), ephemeral=True)
             return
         embed = discord.Embed(title=texts("Your Imgur link"), colour=IMGUR_GREEN)
-        embed.add_field(name=texts("Account"), value=_escape(link.imgur_username))
+        embed.add_field(
+            name=texts("Account"),
+            value=_name(link.imgur_username, discord_text.FIELD_VALUE_LIMIT),
+        )
         embed.add_field(name=texts("Linked"), value=ts(texts, link.linked_at, "R"))
         if link.kind is LinkKind.BIO:
             _bio_status(texts, embed, link)

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
+from bot import discord_text
 from bot.favorites import FavoritesWindow
 from bot.i18n import N_, Texts
 from bot.imgur import Favorite, Sort
@@ -334,7 +335,10 @@ class ShareSelect(
         options = [
             discord.SelectOption(
                 label=truncate(
-                    f"{index - state.offset + 1}. {item.title or texts('Untitled')}",
+                    f"{index - state.offset + 1}. "
+                    + discord_text.plain(
+                        item.title, SELECT_LABEL_LIMIT, fallback=texts("Untitled")
+                    ),
                     SELECT_LABEL_LIMIT,
                 ),
                 value=f"{index}:{item.id}",

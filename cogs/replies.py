@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import discord
 from discord import app_commands
 
+from bot import discord_text
 from bot.errors import (
     AccountGone,
     AccountMismatch,
@@ -30,6 +31,7 @@ from bot.i18n import ENGLISH_TEXTS, N_, Texts
 from bot.imgur import (
     ImgurError,
     ImgurNotFound,
+    ImgurOddResponse,
     ImgurRequestFailed,
     ImgurUnavailable,
     InvalidAccessToken,
@@ -61,6 +63,9 @@ LINK_CANCELLED = N_(
 )
 ACCOUNT_MISMATCH = N_("Those tokens do not belong to the account they name; nothing was linked.")
 UNAVAILABLE = N_("Imgur is not answering right now. Your link is fine; try again in a minute.")
+ODD_RESPONSE = N_(
+    "Imgur sent something odd that the bot cannot use. Your link is fine; try again later."
+)
 ACCESS_REFUSED = N_(
     "Imgur rejected your access token even after a refresh. Try again shortly; if it keeps "
     "happening, run `/imgur link` again."
@@ -91,7 +96,7 @@ def code_not_found_text(username: str, texts: Texts = ENGLISH_TEXTS) -> str:
         "I could not find your code in the About text of **{username}** yet. Check that you "
         "saved it there exactly as shown; Imgur can take a minute to show a new About text, so "
         "press **Check** again in a minute. Your code stays valid until it expires.",
-        username=discord.utils.escape_markdown(username),
+        username=discord_text.inline(username, 100, fallback="?"),
     )
 
 
@@ -99,7 +104,7 @@ def user_not_found_text(username: str, texts: Texts = ENGLISH_TEXTS) -> str:
     return texts(
         "Imgur has no user named **{username}**. Check the spelling (it is the name in "
         "imgur.com/user/<name>) and run `/imgur link` again.",
-        username=discord.utils.escape_markdown(username),
+        username=discord_text.inline(username, 100, fallback="?"),
     )
 
 
@@ -169,6 +174,8 @@ def describe(error: BaseException, texts: Texts = ENGLISH_TEXTS) -> str | None:
             return rate_limited_text(error, texts)
         case InvalidAccessToken():
             return texts(ACCESS_REFUSED)
+        case ImgurOddResponse():
+            return texts(ODD_RESPONSE)
         case ImgurUnavailable():
             return texts(UNAVAILABLE)
         case ImgurNotFound():

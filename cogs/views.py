@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
+from bot import discord_text
 from bot.i18n import N_, Texts
 from bot.storage import LinkKind
 from cogs.i18n import texts_for
@@ -26,7 +27,7 @@ NOT_YOUR_FORM = N_("This form was opened by another member; it does nothing for 
 def linked_text(texts: Texts, username: str) -> str:
     return texts(
         "Linked! Your Imgur account **{username}** is now connected. Try `/imgur favorites`.",
-        username=discord.utils.escape_markdown(username),
+        username=discord_text.inline(username, 100, fallback="?"),
     )
 
 

@@ -60,6 +60,10 @@ async def test_gateway_bot_reports_the_shard_count_and_the_url() -> None:
         async with session.get(server.rest_base + "/gateway/bot", headers=headers) as response:
             assert response.headers["Content-Type"] == "application/json"
             body = await response.json()
+        async with session.get(server.rest_base + "/gateway/bot") as anonymous:
+            assert anonymous.status == 401
+        async with session.get(server.rest_base + "/gateway") as public:
+            assert (await public.json())["url"] == server.gateway_url
     assert body["shards"] == 3
     assert body["url"] == server.gateway_url
     assert body["session_start_limit"]["max_concurrency"] >= 1

@@ -7,6 +7,7 @@ from .client import ImgurClient, error_from_response, retry_after
 from .errors import (
     ImgurError,
     ImgurNotFound,
+    ImgurOddResponse,
     ImgurRequestFailed,
     ImgurUnavailable,
     InvalidAccessToken,
@@ -35,6 +36,7 @@ __all__ = [
     "ImgurClient",
     "ImgurError",
     "ImgurNotFound",
+    "ImgurOddResponse",
     "ImgurRequestFailed",
     "ImgurUnavailable",
     "InvalidAccessToken",

@@ -25,6 +25,7 @@ import msgspec
 from .errors import (
     ImgurError,
     ImgurNotFound,
+    ImgurOddResponse,
     ImgurRequestFailed,
     ImgurUnavailable,
     InvalidAccessToken,
@@ -68,6 +69,9 @@ _ACCESS_TOKEN_INVALID: Final = "access token provided is invalid"  # noqa: S105 
 _OVER_CAPACITY: Final = "over capacity"
 _NOT_JSON: Final = object()
 _MAX_RETRY_AFTER: Final = 86_400.0  # a day: anything longer is a broken header
+# A favorites page is about 100 KB; 4 MiB leaves room for long descriptions and nothing more.
+MAX_BODY_BYTES: Final = 4 * 1024 * 1024
+_READ_CHUNK: Final = 64 * 1024
 # Below this, X-RateLimit-UserReset is taken as seconds from now rather than a Unix time.
 _UNIX_TIME_FLOOR: Final = 1_000_000_000
 
@@ -85,9 +89,12 @@ class ImgurClient:
         timeout: float = 10.0,
         max_retries: int = 2,
         retry_backoff: float = 0.25,
+        max_body_bytes: int = MAX_BODY_BYTES,
     ) -> None:
         if timeout <= 0:
             raise ValueError("timeout must be positive")
+        if max_body_bytes <= 0:
+            raise ValueError("max_body_bytes must be positive")
         if max_retries < 0 or retry_backoff < 0:
             raise ValueError("max_retries and retry_backoff must not be negative")
         self._session = session
@@ -97,6 +104,7 @@ class ImgurClient:
         self.timeout = timeout
         self.max_retries = max_retries
         self.retry_backoff = retry_backoff
+        self.max_body_bytes = max_body_bytes
         self.rate_limit: RateLimit | None = None
         """The rate-limit headers of the latest response that carried any."""
         self._client_timeout = aiohttp.ClientTimeout(total=timeout)
@@ -155,7 +163,7 @@ class ImgurClient:
         try:
             return parse_tokens(payload)
         except ValueError as exc:
-            raise ImgurUnavailable(f"Imgur sent an unusable token response: {exc}") from None
+            raise ImgurOddResponse(f"Imgur sent something odd: {exc}") from None
 
     # --- API ---------------------------------------------------------------------------
 
@@ -165,7 +173,7 @@ class ImgurClient:
         try:
             return parse_account(payload.get("data"))
         except ValueError as exc:
-            raise ImgurUnavailable(f"Imgur sent an unusable account: {exc}") from None
+            raise ImgurOddResponse(f"Imgur sent something odd: {exc}") from None
 
     async def favorites(
         self,
@@ -185,7 +193,7 @@ class ImgurClient:
         try:
             return parse_favorites(payload.get("data"))
         except ValueError as exc:
-            raise ImgurUnavailable(f"Imgur sent unusable favorites: {exc}") from None
+            raise ImgurOddResponse(f"Imgur sent something odd: {exc}") from None
 
     # --- API with the client id alone (public data) -----------------------------------
 
@@ -224,7 +232,7 @@ class ImgurClient:
         try:
             return parse_favorites(payload.get("data"))
         except ValueError as exc:
-            raise ImgurUnavailable(f"Imgur sent unusable favorites: {exc}") from None
+            raise ImgurOddResponse(f"Imgur sent something odd: {exc}") from None
 
     def _account_url(self, username: str) -> str:
         if not username:
@@ -236,7 +244,7 @@ class ImgurClient:
         try:
             return parse_account(payload.get("data"))
         except ValueError as exc:
-            raise ImgurUnavailable(f"Imgur sent an unusable account: {exc}") from None
+            raise ImgurOddResponse(f"Imgur sent something odd: {exc}") from None
 
     async def _get_public(self, url: str, label: str) -> dict[str, Any]:
         # Logged by label: the path holds the member's Imgur username.
@@ -272,7 +280,7 @@ class ImgurClient:
             label=label,
         )
         if not isinstance(payload, dict):
-            raise ImgurUnavailable("Imgur sent an unexpected response shape")
+            raise ImgurOddResponse("Imgur sent something odd: a response that is not an object")
         return payload
 
     # --- transport ---------------------------------------------------------------------
@@ -308,7 +316,7 @@ class ImgurClient:
                     allow_redirects=False,
                 ) as response:
                     status = response.status
-                    body = await response.read()
+                    body = await self._read_capped(response)
                     response_headers = response.headers
             except TimeoutError:
                 failure = ImgurUnavailable("Imgur did not answer in time")
@@ -324,6 +332,8 @@ class ImgurClient:
                     if not (type(payload) is dict and payload.get("success") is False):
                         return payload
                     status = as_int(payload.get("status")) or 400
+                    if not 400 <= status <= 599:  # an odd "status" is still a refusal
+                        status = 400
                 failure = error_from_response(
                     status,
                     payload,
@@ -350,6 +360,23 @@ class ImgurClient:
                 delay,
             )
             await asyncio.sleep(delay)
+
+    async def _read_capped(self, response: aiohttp.ClientResponse) -> bytes:
+        """The body, read in chunks and given up past ``max_body_bytes`` (decompressed)."""
+        cap = self.max_body_bytes
+        too_large = ImgurOddResponse(
+            f"Imgur sent something odd: a response over {cap:,} bytes", status=response.status
+        )
+        if response.content_length is not None and response.content_length > cap:
+            raise too_large
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in response.content.iter_chunked(_READ_CHUNK):
+            size += len(chunk)
+            if size > cap:
+                raise too_large  # leaving ``async with`` closes the connection unread
+            chunks.append(chunk)
+        return b"".join(chunks)
 
 
 _JSON = msgspec.json.Decoder()  # the same Python objects as json.loads, in less CPU
@@ -391,9 +418,11 @@ def retry_after(headers: Mapping[str, str], now: float | None = None) -> float |
             if math.isfinite(seconds):
                 return min(max(0.0, seconds), _MAX_RETRY_AFTER)
         try:
-            return max(0.0, parsedate_to_datetime(value).timestamp() - now)
-        except (TypeError, ValueError):
+            moment = parsedate_to_datetime(value).timestamp()
+        except (TypeError, ValueError, OverflowError):
             pass
+        else:
+            return min(max(0.0, moment - now), _MAX_RETRY_AFTER)
     reset = as_int(headers.get("X-RateLimit-UserReset"))
     if reset is None:
         return None

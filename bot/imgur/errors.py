@@ -52,3 +52,8 @@ class ImgurNotFound(ImgurRequestFailed):
 class InvalidClientId(ImgurError):
     """Imgur refused the bot's client id on a ``Client-ID`` call (401 or 403): an operator's
     problem (a wrong or revoked id), not a member's."""
+
+
+class ImgurOddResponse(ImgurUnavailable):
+    """Imgur answered, but with something the bot cannot use (an unusable shape, a body over
+    the size cap): "Imgur sent something odd". Temporary as far as a member's link goes."""

@@ -14,8 +14,8 @@ from typing import Any
 
 import asyncpg
 import pytest
-from discord import utils as discord_markdown
 
+from bot import discord_text
 from bot.app import ImgurBot, create_bot
 from bot.config import Config, parse_config
 from bot.storage import generate_key
@@ -84,7 +84,7 @@ class Harness:
         await started.wait_for_message()
         done = await self.command(user, "pin", {"code": self.imgur.issue_pin(username)})
         message = await done.wait_for_message()
-        shown = discord_markdown.escape_markdown(username)
+        shown = discord_text.inline(username, 100, fallback="?")  # escaped and cut, as shown
         assert f"**{shown}**" in message.text, message.text  # "Linked! ..." in any language
 
 

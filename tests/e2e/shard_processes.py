@@ -61,8 +61,14 @@ def write_config(path: Path, sections: dict[str, dict[str, Any]]) -> None:
 
 
 def process_sections(
-    discord: FakeDiscord, imgur: FakeImgur, database: str, key: str, **extra: dict[str, Any]
+    fake_discord: FakeDiscord,
+    fake_imgur: FakeImgur,
+    database: str,
+    key: str,
+    **extra: dict[str, Any],
 ) -> dict[str, dict[str, Any]]:
+    """A process's configuration, pointed at the fakes; ``extra`` sections are merged in."""
+    discord, imgur = fake_discord, fake_imgur
     sections: dict[str, dict[str, Any]] = {
         "discord": {
             "token": discord.token,

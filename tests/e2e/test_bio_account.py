@@ -56,7 +56,7 @@ async def test_a_bio_link_shows_public_gallery_favorites_and_pages(harness: Harn
     )
     assert message.embeds[0]["url"] == f"https://imgur.com/{items[1]['id']}"
     assert all(
-        e.get("url", "").startswith("https://imgur.com/") or "NSFW" in e["title"]
+        e.get("url", "").startswith("https://imgur.com/") or e["title"].startswith("Hidden")
         for e in message.embeds
     )
     assert harness.imgur.count("gallery_favorites") == calls + 1  # one call per uncached page
@@ -265,7 +265,10 @@ async def test_a_name_given_up_by_a_rename_and_taken_by_someone_else_is_not_foll
             alice = discord.add_user(name="alice")
             async with running_bot(config, discord) as bot:
                 harness = Harness(bot=bot, discord=discord, imgur=imgur, config=config)
-                await link_by_bio(harness, alice, "popular_name", favorites=make_favorites(5, "a"))
+                items = make_favorites(5, "a")
+                for item in items:
+                    item["nsfw"] = False  # an unknown flag is hidden in a public channel
+                await link_by_bio(harness, alice, "popular_name", favorites=items)
             mine = [item["id"] for item in imgur.account("popular_name").favorites]
             imgur.rename("popular_name", "alice_now")
             imgur.add_account("popular_name", favorites=make_favorites(5, "stranger"))
@@ -284,3 +287,24 @@ async def test_a_name_given_up_by_a_rename_and_taken_by_someone_else_is_not_foll
                 await show_favorites(harness, alice, {"page": 2})
                 assert len(imgur.requests) == calls + 3
         discord.assert_all_acknowledged(within=3.0)
+
+
+async def test_if_imgur_ignored_the_account_id_a_stranger_on_the_old_name_is_never_shown(
+    harness: Harness,
+) -> None:
+    alice = harness.member("alice")
+    await link_by_bio(harness, alice, "taken_name", favorites=3)
+    harness.imgur.rename("taken_name", "alice_elsewhere")
+    harness.imgur.add_account("taken_name", favorites=make_favorites(5, "stranger"))
+    harness.imgur.honor_account_id = False
+    harness.bot.bio._confirmed.clear()  # a day has passed: the name is confirmed again
+    answer = await favorites_error(harness, alice)
+    assert answer.text == ACCOUNT_GONE
+    link = await harness.bot.store.get(alice.id)
+    assert link is not None
+    assert link.status is LinkStatus.BROKEN
+    assert all(
+        not m.embeds
+        for m in harness.discord.channel_messages(harness.discord.text_channel_id)
+        if not m.is_ephemeral
+    )

@@ -26,8 +26,12 @@ async def test_favorites_are_posted_publicly_as_embeds_within_limits(harness):
     assert not message.is_ephemeral
     assert len(message.embeds) == 5
     assert sum(embed_length(e) for e in message.embeds) <= MESSAGE_TOTAL_LIMIT
-    assert all(e["url"].startswith("https://imgur.com/") for e in message.embeds)
+    # The fourth generated item has "nsfw": null: hidden in a channel that is not age-restricted.
+    shown = message.embeds[:3] + message.embeds[4:]
+    assert all(e["url"].startswith("https://imgur.com/") for e in shown)
     assert all("image" in e for e in message.embeds[:3])
+    assert message.embeds[3]["title"].startswith("Hidden")
+    assert "url" not in message.embeds[3]
     assert message.embeds[-1]["footer"]["text"].startswith("Imgur page 1 · 1–5 of 12")
     assert buttons(message)["Previous"].get("disabled") is True
     assert not buttons(message)["Next"].get("disabled")
@@ -40,6 +44,7 @@ async def test_long_titles_are_cut_and_discord_accepts_the_message(harness):
     for item in items:
         item["title"] = "T" * 1000
         item["description"] = "D" * 8000
+        item["nsfw"] = False
     harness.imgur.add_account("longtexts", favorites=items)
     await harness.link(alice, "longtexts")
     _, message = await show_favorites(harness, alice)

@@ -23,8 +23,8 @@ async def test_private_browsing_is_ephemeral_and_pages_privately(harness):
     assert len(message.embeds) == 5
     select = share_select(message)
     assert select is not None
-    assert len(select["options"]) == 5
-    assert select["options"][0]["label"].startswith("1. ")
+    # The fourth generated item's NSFW flag is null: it may not be shared into this channel.
+    assert [option["label"][:2] for option in select["options"]] == ["1.", "2.", "3.", "5."]
     press = await discord.press_button(alice, message, button_id(message, "Next"))
     await press.wait_for_message(lambda m: "6–10 of 12" in footer(m))
     assert message.is_ephemeral

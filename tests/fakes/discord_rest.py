@@ -161,7 +161,8 @@ class RestApi:
 
     @staticmethod
     def _needs_auth(path: str) -> bool:
-        return not path.startswith(("/interactions/", "/webhooks/", "/gateway"))
+        # GET /gateway is public; /gateway/bot, like every bot route, needs the bot token.
+        return not path.startswith(("/interactions/", "/webhooks/")) and path != "/gateway"
 
     async def _unknown_route(self: Any, request: web.Request) -> web.Response:
         self.unknown_routes.append(self.rest_calls[-1])

@@ -21,7 +21,9 @@ Routes (their names are what ``fail``, ``count`` and ``requests`` use):
   ``bio`` (a string or null). ``Client-ID`` authorization (a valid Bearer token also does):
   none is 401 "Authentication required", a wrong client id 403 "Invalid client_id", as
   Imgur answers. Names are case-insensitive; ``account_id`` finds the account whatever the
-  name in the path (it survives ``rename``); unknown (or ``delete_account``-ed): 404.
+  name in the path (it survives ``rename``; ``honor_account_id = False`` makes the fake ignore
+  it, looking up the path's name); unknown (or ``delete_account``-ed): 404. ``rename`` and
+  ``delete_account`` change an account as the member would on imgur.com.
 - ``gallery_favorites``: ``GET /3/account/{user}/gallery_favorites[/{page}[/{sort}]]``, the
   account's favorites that are in the public gallery (``in_gallery`` not false), paged like
   ``favorites``; ``Client-ID`` as above; unknown user 404.
@@ -189,6 +191,7 @@ class FakeImgur:
         self.login_as: str | None = None
         self.deny_next_authorize = False
         self.authorize_error_1024 = False
+        self.honor_account_id = True  # False: ?account_id= is ignored, the path's name is used
         self.expires_in = 3600
         self.rotate_refresh_tokens = True
         self.latency = 0.0
@@ -593,7 +596,7 @@ class FakeImgur:
             return refused
         account: FakeAccount | web.Response
         by_id = request.query.get("account_id")
-        if by_id is not None:
+        if by_id is not None and self.honor_account_id:
             wanted = int(by_id) if by_id.isdigit() else None
             found = [a for a in self._accounts.values() if a.id == wanted]
             account = found[0] if found else self._error(request, 404, "Unable to find account")

@@ -272,3 +272,19 @@ def test_aiosqlite_at_debug_shows_the_sql_but_not_its_parameters(log_output: io.
     assert "alice" not in text
     setup_logging("DEBUG", "text", stream=io.StringIO())
     assert aiosqlite_log.getEffectiveLevel() == logging.INFO  # kept at INFO even at DEBUG
+
+
+def test_a_message_cannot_forge_a_line_of_its_own_but_tracebacks_keep_theirs(
+    log_output: io.StringIO,
+) -> None:
+    log = logging.getLogger("bot.test")
+    log.warning("Imgur refused the link (%s)", "bad\n2026-12-03 12:00:00 INFO bot: all is well")
+    try:
+        raise ValueError("boom")
+    except ValueError:
+        log.exception("failed on %s", "x\r\u2028y")
+    lines = logged(log_output).splitlines()
+    assert "bad\\x0a2026-12-03 12:00:00 INFO bot: all is well)" in lines[0]
+    assert not any(line.startswith("2026-12-03 12:00:00 INFO") for line in lines)
+    assert "failed on x\\x0d\\u2028y" in lines[1]
+    assert lines[2] == "Traceback (most recent call last):"

@@ -363,3 +363,30 @@ async def poll_until(condition, within=5.0):
     while not condition():
         assert loop.time() < deadline, "condition did not hold in time"
         await asyncio.sleep(0.01)
+
+
+async def test_a_sweep_never_spends_a_link_whose_lease_ran_out_and_was_taken_over(
+    manager, link_store, fake_imgur, clock, monkeypatch
+):
+    """A link the sweep claimed but reached only after its lease ran out, and another process
+    claimed meanwhile, is left to that process: one refresh token is never spent twice."""
+    for n in range(3):
+        await linked_member(
+            link_store, fake_imgur, f"due{n}", user_id=n, now=clock(), expires_in=timedelta(hours=1)
+        )
+    claim_due = link_store.claim_due
+
+    async def claimed_then_taken_over(*args, **kwargs):
+        batch = await claim_due(*args, **kwargs)
+        clock.advance(seconds=kwargs["lease"].total_seconds() + 1)  # the batch waited too long
+        for link in batch:
+            assert await link_store.claim(
+                link.discord_user_id, owner="other-process", now=clock(), lease=kwargs["lease"]
+            )
+        return batch
+
+    monkeypatch.setattr(link_store, "claim_due", claimed_then_taken_over)
+    await manager.sweep()
+    assert fake_imgur.count("token") == 0
+    for n in range(3):  # the other process's leases stand
+        assert not await link_store.claim(n, owner=manager.owner, now=clock(), lease=timedelta(1))

@@ -32,7 +32,7 @@ def album(**overrides):
         "link": "https://imgur.com/a/Alb1",
         "cover": "Cov9",
         "images_count": 12,
-        "nsfw": None,
+        "nsfw": False,
     }
     values.update(overrides)
     return FavoriteAlbum(**values)
@@ -89,8 +89,17 @@ def test_nsfw_item_is_shown_where_allowed():
     assert embed["title"] == "spicy"
 
 
-def test_unknown_nsfw_flag_counts_as_safe():
-    assert render_item(image(nsfw=None), allow_nsfw=False)["title"] == "A cat"
+def test_unknown_nsfw_flag_is_hidden_outside_nsfw_places():
+    for item in (image(nsfw=None, title="maybe"), album(nsfw=None, title="maybe")):
+        embed = render_item(item, allow_nsfw=False)
+        assert "maybe" not in str(embed)
+        assert "image" not in embed
+        assert "url" not in embed
+        assert embed["title"].startswith("Hidden")
+
+
+def test_unknown_nsfw_flag_is_shown_in_dms_and_nsfw_channels():
+    assert render_item(image(nsfw=None), allow_nsfw=True)["title"] == "A cat"
 
 
 def test_huge_texts_stay_within_every_discord_limit():

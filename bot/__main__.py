@@ -20,6 +20,7 @@ import discord
 
 from bot import admin
 from bot.config import DEFAULT_CONFIG_PATH, Config, ConfigError, load_config
+from bot.database import require_key
 from bot.heartbeat import Heartbeat, heartbeat_path
 from bot.logs import setup_logging
 from bot.secrets_env import expand_secret_files
@@ -181,16 +182,18 @@ def _run_bot(config: Config, env: Mapping[str, str]) -> int:
     """Run the bot; a fault a restart cannot cure holds (BOT_FATAL_EXIT_DELAY) before exiting."""
     try:
         config.require_credentials()
+        require_key(config)  # before connecting anywhere
         check_data_dir(config.storage)
         return asyncio.run(run(config))
     except KeyboardInterrupt:
         return 130
     except (StartupError, ConfigError, StorageError) as exc:
-        print(
-            f"error: {'database: ' if isinstance(exc, StorageError) else ''}{exc}", file=sys.stderr
-        )
+        database = isinstance(exc, StorageError)
+        print(f"error: {'database: ' if database else ''}{exc}", file=sys.stderr)
         code = hold_before_fatal_exit(env)
-        return {ConfigError: 2, StorageError: 1}.get(type(exc), code)
+        if isinstance(exc, ConfigError):
+            return 2
+        return 1 if database else code
     except Exception as exc:
         return _report(exc)
 

@@ -24,7 +24,7 @@ from bot.config import BIO, OAUTH, Config, ConfigError
 from bot.database import open_store, require_key
 from bot.heartbeat import HEARTBEAT_MAX_AGE_SECONDS, heartbeat_age, heartbeat_path
 from bot.secrets_env import parse_key_list
-from bot.storage import InvalidKeyError, LinkStore, TokenCipher, generate_key
+from bot.storage import InvalidKeyError, LinkStore, TokenCipher, generate_key, is_postgres_url
 from bot.storage.crypto import complete_key_file_rotation, fsync_directory
 
 NEW_KEY_VARIABLE = "BOT_NEW_ENCRYPTION_KEY"
@@ -48,7 +48,7 @@ def add_commands(
         help="back up the database or show its counts",
         description="Back up the database, or show its counts.",
     )
-    db_commands = db.add_subparsers(dest="db_command", metavar="{backup,stats}", required=True)
+    db_commands = db.add_subparsers(dest="db_command", metavar="{backup,stats,copy}", required=True)
     backup = db_commands.add_parser(
         "backup",
         parents=[common],
@@ -69,6 +69,22 @@ def add_commands(
         description="Count links, broken links and pending link attempts. Shows no secrets.",
     )
     stats.add_argument("--json", action="store_true", help="print one JSON object")
+
+    copy = db_commands.add_parser(
+        "copy",
+        parents=[common],
+        help="copy the SQLite database into PostgreSQL (--to URL)",
+        description=(
+            "Copy every link, pending link attempt, profile code and shared setting of the "
+            "configured SQLite database into the PostgreSQL database at URL, tokens encrypted "
+            "as they are. Rows already there are kept, so it is safe to run twice; every link "
+            "is checked to have arrived. Stop the bot first. Then point BOT_DATABASE at URL and "
+            "give every bot process the same BOT_ENCRYPTION_KEY."
+        ),
+    )
+    copy.add_argument(
+        "--to", metavar="URL", required=True, help="postgresql://user:password@host:5432/db"
+    )
 
     rotate = subparsers.add_parser(
         "rotate-key",
@@ -358,6 +374,49 @@ async def db_stats(config: Config, *, as_json: bool = False) -> None:
     )
 
 
+# -- db copy ----------------------------------------------------------------------------------
+
+
+async def db_copy(config: Config, url: str) -> None:
+    """Copy the configured SQLite database into the PostgreSQL database at ``url``."""
+    from bot.storage.copy import copy_database
+    from bot.storage.postgres import PostgresBackend, redact_url
+    from bot.storage.sqlite import SqliteBackend
+
+    source_path = _database(config)
+    if source_path is None:
+        raise AdminError("db copy copies a SQLite database: storage.database is PostgreSQL already")
+    if not is_postgres_url(url):
+        raise AdminError("--to must be a postgresql:// URL")
+    source = await SqliteBackend.open(source_path)
+    try:
+        if not await source.hold_instance_lock(exclusive=True):
+            raise AdminError("a bot is running on the SQLite database: stop it first")
+        target = await PostgresBackend.open(url, pool_size=2)
+        try:
+            if not await target.hold_instance_lock(exclusive=True):
+                raise AdminError("a bot is running on the PostgreSQL database: stop it first")
+            result = await copy_database(source, target)
+        finally:
+            await target.close()
+    finally:
+        await source.close()
+    print(
+        f"copied {result.copied} links to {redact_url(url)} ({result.already_there} were there "
+        f"already); {result.links} of {result.links} verified, plus {result.states} pending "
+        f"link attempts and {result.bio_codes} profile codes"
+    )
+    key_hint = (
+        "the value you set in BOT_ENCRYPTION_KEY"
+        if config.storage.encryption_key
+        else f"the key in {_key_file(config)}"
+    )
+    print(
+        f"Now set BOT_DATABASE to that URL and BOT_ENCRYPTION_KEY to {key_hint} on every bot "
+        "process; the tokens are encrypted under it."
+    )
+
+
 # -- rotate-key --------------------------------------------------------------------------------
 
 
@@ -504,6 +563,9 @@ def run_command(args: argparse.Namespace, config: Config, env: Mapping[str, str]
             f"{_key_file(config)}) safe, apart from the backups.",
             file=sys.stderr,
         )
+        return 0
+    if args.command == "db" and args.db_command == "copy":
+        asyncio.run(db_copy(config, args.to))
         return 0
     if args.command == "db" and args.db_command == "stats":
         asyncio.run(db_stats(config, as_json=args.json))

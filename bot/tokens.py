@@ -417,6 +417,10 @@ class TokenManager:
                     queue.task_done()
 
         workers = [asyncio.create_task(worker()) for _ in range(self._concurrency)]
+        # Claim only what the workers take up soon: a lease must not run out while its link
+        # waits in the queue (another process would then refresh it too), and other
+        # processes sweeping meanwhile get their share.
+        claim_batch = min(SWEEP_BATCH, 2 * self._concurrency)
         try:
             after: DueLink | None = None
             while not stop.is_set():
@@ -425,7 +429,7 @@ class TokenManager:
                 # database pass them over. Each refresh reads its link again.
                 batch = await self._store.claim_due(
                     before,
-                    SWEEP_BATCH,
+                    claim_batch,
                     now=started,
                     owner=self.owner,
                     lease=self._lease,
@@ -442,7 +446,7 @@ class TokenManager:
                         await self._release(link.discord_user_id)
                         continue
                     await queue.put(link.discord_user_id)
-                if len(batch) < SWEEP_BATCH:
+                if len(batch) < claim_batch:
                     break
                 after = batch[-1]
             await queue.join()

@@ -21,6 +21,7 @@ SUBCOMMANDS = [
     ["db"],
     ["db", "backup"],
     ["db", "stats"],
+    ["db", "copy"],
     ["rotate-key"],
     ["healthcheck"],
 ]

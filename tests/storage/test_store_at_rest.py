@@ -211,3 +211,23 @@ async def test_unlinked_members_rows_are_overwritten_in_the_file(tmp_path):
     await store.delete_member(1)
     await store.close()  # the last connection checkpoints the WAL into the file
     assert b"very_unique_username_42" not in path.read_bytes()
+
+
+async def test_after_unlink_nothing_of_the_member_is_in_the_database_or_its_wal(
+    store: LinkStore, db_path: Path
+) -> None:
+    # The bot keeps its connection open: the WAL must not keep the rows until some later write.
+    await store.save_link(make_link(1, imgur_username="very_unique_username_42"))
+    await store.save_link(make_link(2))
+    await store.create_state(1, "pin")
+    row = await store.backend.get(1)
+    assert row is not None
+    assert row.access_token is not None
+    assert row.refresh_token is not None
+    member = [b"very_unique_username_42", row.access_token, row.refresh_token]
+    files = [db_path, Path(f"{db_path}-wal")]
+    assert any(secret in b"".join(f.read_bytes() for f in files) for secret in member)
+    assert await store.delete_member(1)
+    data = b"".join(f.read_bytes() for f in files if f.exists())
+    assert [secret for secret in member if secret in data] == []
+    assert await store.get(2) is not None  # the others are all there

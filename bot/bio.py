@@ -101,9 +101,12 @@ def parse_username(text: str) -> str:
 
 
 def _username_from_url(value: str) -> str:
-    parts = urlsplit(value if "://" in value else "https://" + value)
+    try:
+        parts = urlsplit(value if "://" in value else "https://" + value)
+        host = (parts.hostname or "").lower()
+    except ValueError:  # "[/", "[::1/user/x": urlsplit refuses broken IPv6 hosts
+        parts, host = urlsplit(""), ""
     segments = [segment for segment in parts.path.split("/") if segment]
-    host = (parts.hostname or "").lower()
     if host in _PROFILE_HOSTS and len(segments) >= 2 and segments[0].lower() == "user":
         return segments[1]
     raise InvalidUsername(

@@ -2,16 +2,17 @@
 
 The real bot process (logging set up by ``main``, as an operator runs it) against the fake
 Discord and the fake Imgur, with its callback server on. Members link with a PIN typed into
-the modal, paste a redirect URL into ``/imgur pin``, send a code and state to the callback, and
-type an odd option value. discord.py logs every gateway payload at DEBUG (INTERACTION_CREATE
-carries what they typed), aiosqlite every SQL statement with its parameters: none of the values
-may reach the output.
+the modal, paste a redirect URL into ``/imgur pin``, send a code and state to the callback,
+type an odd option value, and link by a code in the Imgur profile. discord.py logs every
+gateway payload at DEBUG (INTERACTION_CREATE carries what they typed), aiosqlite every SQL
+statement with its parameters: none of the values may reach the output.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import re
 import secrets
 import signal
 import socket
@@ -27,6 +28,7 @@ from tests.fakes.discord import FakeDiscord
 from tests.fakes.imgur import FakeImgur
 from tests.ops.conftest import clean_env
 
+BIO_CODE = re.compile(r"imgur-link-[A-Z0-9]{4}-[A-Z0-9]{4}")
 START_DEADLINE = 30.0
 STOP_DEADLINE = 15.0
 
@@ -122,6 +124,26 @@ async def test_a_debug_run_logs_no_pin_code_state_token_or_option_value(
                 secrets_seen["an option value"] = odd
                 done = await discord.slash_command(dave, "imgur", "pin", {"code": odd})
                 await done.wait_for_message()
+
+                # 5. A bio code: shown in a DM, read back from the Imgur profile.
+                eve = discord.add_user(name="eve")
+                imgur.add_account("eve_imgur")
+                asked = await discord.slash_command(eve, "imgur", "link", {"username": "eve_imgur"})
+                await asked.wait_for_message()
+                offer = await discord.wait_for_dm(
+                    eve, lambda m: bool(BIO_CODE.search(str(m.embeds)))
+                )
+                bio_code = BIO_CODE.findall(str(offer.embeds))[0]
+                secrets_seen["the bio code"] = bio_code
+                imgur.account("eve_imgur").bio = f"Hello! {bio_code}"
+                (check,) = [
+                    c
+                    for row in offer.components
+                    for c in row.get("components", [])
+                    if c.get("label") == "Check"
+                ]
+                press = await discord.press_button(eve, offer, check["custom_id"])
+                assert "verified by your profile" in (await press.wait_for_message()).text
 
                 process.send_signal(signal.SIGTERM)
                 await asyncio.wait_for(process.wait(), STOP_DEADLINE)

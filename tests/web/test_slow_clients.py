@@ -20,6 +20,7 @@ import pytest
 from bot.config import WebConfig
 from bot.logs import setup_logging
 from bot.web import CallbackServer
+from bot.web_guard import ConnectionLimits, listen_backlog
 
 PARTIAL_HEADERS = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: "
 
@@ -230,3 +231,20 @@ async def test_closing_many_slow_clients_logs_a_few_lines_not_one_each(server):
         logging.getLogger().handlers.clear()
     lines = [line for line in stream.getvalue().splitlines() if "no complete request" in line]
     assert 1 <= len(lines) <= 5, lines
+
+
+@pytest.mark.parametrize(
+    ("configured", "fd_limit", "cap", "backlog"),
+    [
+        (256, None, 256, 128),  # no limit known: as configured
+        (256, 1_048_576, 256, 128),  # Docker's usual limit
+        (256, 1024, 256, 128),  # a login shell's
+        (1000, 1024, 512, 128),  # half the descriptors at most
+        (256, 256, 128, 32),
+        (256, 10, 8, 16),  # never below 8 connections
+    ],
+)
+def test_the_cap_and_backlog_fit_the_descriptor_limit(configured, fd_limit, cap, backlog):
+    limits = ConnectionLimits(max_connections=configured).for_descriptor_limit(fd_limit)
+    assert limits.max_connections == cap
+    assert listen_backlog(fd_limit) == backlog

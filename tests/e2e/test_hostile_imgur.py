@@ -5,6 +5,7 @@ import re
 import pytest
 
 from bot.render import MESSAGE_TOTAL_LIMIT, embed_length
+from tests.e2e.conftest import poll
 from tests.fakes.imgur_data import make_favorites
 
 MASKED_LINK = re.compile(r"(?<!\\)(?:\\\\)*\[[^\]]*\]\(")
@@ -155,3 +156,23 @@ async def test_odd_usernames_never_break_link_pin_or_status(harness, username):
     (already,) = [f for f in dm.embeds[0]["fields"] if f["name"] == "Already linked"]
     assert len(already["value"]) <= 1024
     assert not MASKED_LINK.search(already["value"])
+
+
+async def test_an_oversized_imgur_answer_is_told_privately_and_the_link_is_kept(harness):
+    items = safe_items(60, "huge")
+    for item in items:
+        item["description"] = "D" * 80_000  # 60 of them: a page over the 4 MiB cap
+    harness.imgur.add_account("hoarder", favorites=items)
+    alice = harness.member("alice")
+    await harness.link(alice, "hoarder")
+    interaction = await harness.command(alice, "favorites", {})
+    reply = await interaction.wait_for_message(lambda m: m.is_ephemeral, timeout=10)
+    assert "Imgur sent something odd" in reply.text
+
+    async def channel_is_empty():  # the public "thinking…" placeholder is deleted
+        return harness.discord.channel_messages(harness.discord.text_channel_id) == []
+
+    await poll(channel_is_empty)
+    link = await harness.bot.store.get(alice.id)
+    assert link is not None
+    assert link.status.value == "ok"

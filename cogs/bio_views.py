@@ -16,6 +16,7 @@ from bot.i18n import N_, Texts
 from bot.render import IMGUR_GREEN
 from cogs.i18n import texts_for
 from cogs.replies import report_error
+from cogs.views import OwnedModal
 
 if TYPE_CHECKING:
     from bot.app import ImgurBot
@@ -106,11 +107,11 @@ async def send_bio_code(
         await interaction.response.send_message(embed=embed, view=view, ephemeral=ephemeral)
 
 
-class UsernameModal(discord.ui.Modal):
+class UsernameModal(OwnedModal):
     """Asks for the Imgur username, then answers with the code for it."""
 
-    def __init__(self, texts: Texts) -> None:
-        super().__init__(title=texts("Verify with your Imgur profile"), timeout=600)
+    def __init__(self, texts: Texts, owner_id: int) -> None:
+        super().__init__(owner_id, title=texts("Verify with your Imgur profile"))
         self.username: discord.ui.TextInput[UsernameModal] = discord.ui.TextInput(
             label=texts("Your Imgur username"),
             placeholder=texts("as in imgur.com/user/<username>"),
@@ -152,7 +153,9 @@ class VerifyProfileButton(
         return cls()
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        await interaction.response.send_modal(UsernameModal(texts_for(interaction)))
+        await interaction.response.send_modal(
+            UsernameModal(texts_for(interaction), interaction.user.id)
+        )
 
 
 class BioCheckButton(

@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint check demo bench clean venv lock
+.PHONY: run test lint check demo bench clean catalogs venv lock
 BENCH_STAMP := $(VENV)/.installed-bench
 # Exact versions with hashes, made from pyproject.toml's ranges by `make lock` (uv pip compile).
 LOCKS := requirements/runtime.txt requirements/dev.txt requirements/build.txt
@@ -45,6 +45,10 @@ clean:
 
 demo: $(STAMP)
 	$(PY) -m tests.demo
+
+# Gather every text from the code into bot/locales/messages.pot and merge it into each .po.
+catalogs: $(STAMP)
+	$(PY) -m tests.catalogs --update
 
 $(BENCH_STAMP): $(STAMP) pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev,bench]'

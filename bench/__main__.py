@@ -26,6 +26,7 @@ BENCHMARKS = (
     ("5", "bench.credits", 150.0),
     ("6", "bench.shards_load", 300.0),
     ("7", "bench.slow_clients", 120.0),
+    ("8", "bench.soak", 300.0),
 )
 
 

@@ -320,8 +320,22 @@ class ShardedImgurBot(ImgurBot, commands.AutoShardedBot):
         self.gateway_connected.clear()
 
 
+def _warn_if_split_over_sqlite(config: Config) -> None:
+    ids, count = config.discord.shard_ids, config.discord.shard_count
+    if not ids or not isinstance(count, int) or len(ids) == count or config.storage.is_postgres:
+        return
+    log.warning(
+        "this process runs shard(s) %s of %d, other processes the rest: they must all share "
+        "one database, and SQLite is for one process only; use PostgreSQL (see the README, "
+        '"Outgrowing one process")',
+        ", ".join(str(shard) for shard in ids),
+        count,
+    )
+
+
 def create_bot(config: Config, *, guild_ready_timeout: float = 2.0) -> ImgurBot:
     """The bot ``config`` asks for: sharded when ``discord.shard_count`` is set."""
     if config.discord.sharded:
+        _warn_if_split_over_sqlite(config)
         return ShardedImgurBot(config, guild_ready_timeout=guild_ready_timeout)
     return ImgurBot(config, guild_ready_timeout=guild_ready_timeout)

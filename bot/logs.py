@@ -187,8 +187,27 @@ class SqlParametersFilter(logging.Filter):
         return True
 
 
+# discord.http's DEBUG templates that carry a body, and which argument it is.
+_HTTP_BODY_ARGUMENT = {"%s %s with %s has returned %s": 2, "%s %s has received %s": 2}
+
+
+class HttpBodyFilter(logging.Filter):
+    """discord.http logs each request's and response's body at DEBUG: DM and reply texts (a
+    profile code, an authorize link with its state). The bodies are left out; the method,
+    route and status stay."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        at = _HTTP_BODY_ARGUMENT.get(str(record.msg))
+        if at is not None and isinstance(record.args, tuple) and len(record.args) > at:
+            args = list(record.args)
+            args[at] = "<body not shown>"
+            record.args = tuple(args)
+        return True
+
+
 _GATEWAY_FILTER = GatewayPayloadFilter()
 _SQL_FILTER = SqlParametersFilter()
+_HTTP_FILTER = HttpBodyFilter()
 
 
 class JsonFormatter(logging.Formatter):
@@ -256,3 +275,4 @@ def setup_logging(level: str = "INFO", fmt: str = "text", stream: TextIO | None 
     logging.getLogger("aiosqlite").setLevel(quiet)
     logging.getLogger("aiosqlite").addFilter(_SQL_FILTER)  # (adding twice is a no-op)
     logging.getLogger("discord.gateway").addFilter(_GATEWAY_FILTER)
+    logging.getLogger("discord.http").addFilter(_HTTP_FILTER)

@@ -232,9 +232,22 @@ async def reply_privately(interaction: discord.Interaction, text: str) -> None:
         log.warning("could not deliver an error message to member %s", interaction.user.id)
 
 
+# Unknown interaction (not acknowledged in time), unknown webhook (its token expired).
+EXPIRED_INTERACTION_CODES = frozenset({10062, 10015})
+
+
 async def report_error(interaction: discord.Interaction, error: BaseException) -> None:
     """Tell the member what went wrong; log unexpected errors with a reference they can quote."""
     error = unwrap(error)
+    if isinstance(error, discord.NotFound) and error.code in EXPIRED_INTERACTION_CODES:
+        # Discord dropped the interaction: it was not acknowledged within 3 s (the bot was
+        # too busy), or its 15 minutes are over. Nothing can reach the member through it.
+        log.warning(
+            "an interaction of member %s expired before the bot answered it (code %s)",
+            interaction.user.id,
+            error.code,
+        )
+        return
     texts = texts_for(interaction)
     text = describe(error, texts)
     if text is None:

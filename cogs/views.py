@@ -31,12 +31,30 @@ def linked_text(texts: Texts, username: str) -> str:
     )
 
 
-class PinModal(discord.ui.Modal):
+class OwnedModal(discord.ui.Modal):
+    """A form only the member it was opened for may send.
+
+    discord.py matches a submitted form on its custom id alone: without this, anyone who sent
+    a form with that id would use up the owner's (who would then be told it is not active).
+    """
+
+    def __init__(self, owner_id: int, *, title: str, timeout: float | None = 600) -> None:
+        super().__init__(title=title, timeout=timeout)
+        self.owner_id = owner_id
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        if interaction.user.id == self.owner_id:
+            return True
+        texts = texts_for(interaction)
+        await interaction.response.send_message(texts(NOT_YOUR_FORM), ephemeral=True)
+        return False
+
+
+class PinModal(OwnedModal):
     """Asks for the PIN Imgur showed; completes the link like ``/imgur pin``."""
 
     def __init__(self, texts: Texts, owner_id: int) -> None:
-        super().__init__(title=texts("Finish linking Imgur"), timeout=600)
-        self.owner_id = owner_id
+        super().__init__(owner_id, title=texts("Finish linking Imgur"))
         self.pin: discord.ui.TextInput[PinModal] = discord.ui.TextInput(
             label=texts("PIN (or the address your browser ended on)"),
             placeholder=texts("The PIN from Imgur's page"),
@@ -44,14 +62,6 @@ class PinModal(discord.ui.Modal):
             max_length=512,
         )
         self.add_item(self.pin)
-
-    async def interaction_check(self, interaction: discord.Interaction) -> bool:
-        # A modal's custom id is all discord.py matches on: a replay by anyone else is refused.
-        if interaction.user.id == self.owner_id:
-            return True
-        texts = texts_for(interaction)
-        await interaction.response.send_message(texts(NOT_YOUR_FORM), ephemeral=True)
-        return False
 
     async def on_submit(self, interaction: discord.Interaction) -> None:
         bot: ImgurBot = interaction.client  # type: ignore[assignment]

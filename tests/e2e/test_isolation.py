@@ -185,3 +185,36 @@ async def test_a_guessed_form_id_gets_a_private_answer(harness):
     sent = await forge_modal(harness, mallory, "f" * 32, {"pin": "4071526398"})
     await assert_refused_privately(sent, STALE_NOTICE)
     assert harness.imgur.count("token") == 0
+
+
+async def test_another_members_profile_form_is_refused_and_stays_usable(harness):
+    from cogs.bio_views import VERIFY_BUTTON_ID
+
+    alice, dm, _ = await alices_attempt(harness)
+    opened = await harness.discord.press_button(alice, dm, VERIFY_BUTTON_ID)
+    modal = await opened.wait_for_modal()
+    (field,) = [c["custom_id"] for row in modal["components"] for c in row["components"]]
+    mallory = harness.member("mallory")
+    replay = await forge_modal(harness, mallory, modal["custom_id"], {field: "mallory_imgur"})
+    await assert_refused_privately(replay, NOT_YOUR_FORM)
+    assert (await harness.bot.store.stats()).pending_bio_codes == 0
+    mine = await harness.discord.submit_modal(alice, opened, {field: "alice_imgur"})
+    assert "imgur-link-" in str((await mine.wait_for_message()).embeds)
+
+
+async def test_a_check_button_id_made_up_for_another_attempt_matches_nothing(harness):
+    # The Check button's id names a member and an attempt; pressed where the bot never sent
+    # it (another attempt's reference, or on another message), it does nothing.
+    from tests.e2e.test_bio_link import ask_code, check_button_id
+
+    alice = harness.member("alice")
+    harness.imgur.add_account("alice_imgur")
+    message = await ask_code(harness, alice, "alice_imgur")
+    real = check_button_id(message)
+    mallory = harness.member("mallory")
+    _, public = await show_favorites(harness, mallory)
+    for custom_id in (f"imgur:bio-check:{mallory.id}:{'A' * 16}", real):
+        press = await harness.discord.press_button(mallory, public, custom_id, check=False)
+        await assert_refused_privately(press, STALE_NOTICE)
+    assert harness.imgur.count("public_account") == 0
+    assert (await harness.bot.store.stats()).pending_bio_codes == 1

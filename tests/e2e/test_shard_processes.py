@@ -54,6 +54,8 @@ async def test_commands_reach_the_process_running_their_shard(tmp_path: Path) ->
     logs = [p.log() for p in processes]
     assert "synced" in logs[0]
     assert all("synced by the process that runs shard 0" in log for log in logs[1:])
+    # Each was told that SQLite does not hold a bot split over processes.
+    assert all("SQLite is for one process only; use PostgreSQL" in log for log in logs)
     assert not [line for log in logs for line in log.splitlines() if " ERROR " in line]
     assert all("Traceback" not in log for log in logs)
     assert all(p.process.returncode == 0 for p in processes), [

@@ -176,6 +176,7 @@ def shared_logs_ok(processes: list[BotProcess]) -> None:
         log = process.log()
         assert "Traceback" not in log, log[-3000:]
         assert " ERROR " not in log, log[-3000:]
+        assert "SQLite is for one process only" not in log
 
 
 async def test_commands_reach_every_process_and_the_sweep_refreshes_each_link_once(
@@ -221,6 +222,20 @@ async def test_commands_reach_every_process_and_the_sweep_refreshes_each_link_on
         assert imgur.count("token") == DUE  # exactly one token call per due link
         assert set(imgur.exchanged) == set(cluster.original_refresh_tokens.values())
         assert set(imgur.exchanged.values()) == {1}
+
+        # Linking started in a guild on shard 1 (process 1) finishes by PIN in a DM (process 0).
+        alice = discord.add_user(name="alice")
+        imgur.add_account("alice_imgur")
+        started = await discord.slash_command(
+            alice, "imgur", "link", channel_id=cluster.channels[1]
+        )
+        await started.wait_for_message(timeout=10)
+        pin = imgur.issue_pin("alice_imgur")
+        done = await discord.slash_command(alice, "imgur", "pin", {"code": pin}, dm=True)
+        assert "Linked!" in (await done.wait_for_message(timeout=10)).text
+        link = await cluster.reader.get(alice.id)
+        assert link is not None
+        assert link.imgur_username == "alice_imgur"
         shared_logs_ok(processes)
     discord.assert_all_acknowledged()
 

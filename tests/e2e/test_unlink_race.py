@@ -27,3 +27,26 @@ async def test_unlink_confirmed_during_a_pin_exchange_wins_and_both_are_told(har
     assert (await harness.bot.store.stats()).pending_states == 0
     status = await (await harness.command(alice, "status")).wait_for_message()
     assert status.text == NOT_LINKED
+
+
+async def test_unlink_during_a_profile_check_wins(harness):
+    from cogs.replies import BIO_ATTEMPT_UNKNOWN
+    from tests.e2e.test_bio_link import ask_code, check_button_id, code_of
+
+    alice = harness.member("alice")
+    harness.imgur.add_account("alice_imgur")
+    message = await ask_code(harness, alice, "alice_imgur")
+    harness.imgur.account("alice_imgur").bio = code_of(message)
+    hold = harness.imgur.hold("public_account")
+    check = await harness.discord.press_button(alice, message, check_button_id(message))
+    await hold.reached()
+
+    question = await (await harness.command(alice, "unlink")).wait_for_message()
+    press = await harness.discord.press_button(alice, question, custom_id(question, "Unlink"))
+    await press.wait_for_message(lambda m: "Unlinked" in m.text)
+    hold.release()
+
+    told = await check.wait_for_message(lambda m: m.text == BIO_ATTEMPT_UNKNOWN)
+    assert told.is_ephemeral
+    assert await harness.bot.store.get(alice.id) is None
+    assert (await harness.bot.store.stats()).pending_bio_codes == 0

@@ -46,8 +46,9 @@ Routes (their names are what ``fail``, ``count`` and ``requests`` use):
 - ``ERROR_AS_OBJECT``: 400 whose ``data.error`` is a ``{code, message, type, exception}``
   object, without ``request`` and ``method``.
 
-``hold(route)`` holds the next requests to ``route`` open (recorded, not yet answered) until the
-returned ``Hold`` is released; ``await hold.reached()`` waits until one is being held.
+``hold(route)`` holds the answers to ``route`` until the returned ``Hold`` is released: the
+request has had its effect (a PIN is spent, a refresh token rotated) but the client waits;
+``await hold.reached()`` waits until one is being held.
 
 Every ``/3/`` answer carries X-RateLimit-* headers (``client_remaining`` and ``user_remaining``
 count down). ``latency`` delays every answer. ``requests`` records every request.
@@ -142,10 +143,11 @@ class RecordedRequest:
 
 
 class Hold:
-    """Requests to one route wait here, recorded but unanswered, until ``release()``."""
+    """Answers to one route wait here, their effect done but unsent, until ``release()``."""
 
     def __init__(self, stopping: asyncio.Event) -> None:
-        self.held = 0
+        self.held = 0  # requests that reached the hold
+        self.passed = 0  # of those, how many went on to be answered (or dropped at stop)
         self._arrived = asyncio.Event()
         self._released = asyncio.Event()
         self._stopping = stopping
@@ -166,6 +168,7 @@ class Hold:
         await asyncio.wait({released, stopping}, return_when=asyncio.FIRST_COMPLETED)
         released.cancel()
         stopping.cancel()
+        self.passed += 1
 
 
 @dataclass
@@ -339,6 +342,10 @@ class FakeImgur:
             "account_username": account.username,
         }
 
+    def accepts_refresh_token(self, refresh_token: str) -> bool:
+        """Whether a refresh with ``refresh_token`` would succeed now."""
+        return refresh_token in self._refresh_tokens
+
     def revoke(self, username: str) -> None:
         """The member revoked the app: every token of theirs stops working."""
         self._refresh_tokens = {t: u for t, u in self._refresh_tokens.items() if u != username}
@@ -360,6 +367,10 @@ class FakeImgur:
         if route not in ROUTES:
             raise ValueError(f"unknown route {route!r}; one of {sorted(ROUTES)}")
         self._failures.setdefault(route, deque()).extend([(failure, message)] * times)
+
+    def clear_failures(self) -> None:
+        """Forget every failure still queued by ``fail``."""
+        self._failures.clear()
 
     def hold(self, route: str) -> Hold:
         """Hold requests to ``route`` open until the returned ``Hold`` is released."""
@@ -411,9 +422,6 @@ class FakeImgur:
         )
         if self.latency > 0:
             await self._pause(self.latency)
-        hold = self._holds.get(route or "")
-        if hold is not None:
-            await hold.wait()
         queue = self._failures.get(route or "")
         failure, message = queue.popleft() if queue else (None, None)
         response: web.StreamResponse
@@ -421,6 +429,9 @@ class FakeImgur:
             response = await self._failure_response(failure, message, request)
         else:
             response = await handler(request)
+        hold = self._holds.get(route or "")
+        if hold is not None:
+            await hold.wait()  # Imgur has acted (a PIN spent, a refresh token rotated)
         if request.path.startswith("/3/") and failure is not Failure.RATE_LIMITED_ERRORS:
             self._add_rate_limit_headers(response, limited=failure is Failure.RATE_LIMITED)
         return response

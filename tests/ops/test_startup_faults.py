@@ -8,11 +8,13 @@ nothing listens on) and reads what the operator reads: its stderr, its exit stat
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
 import logging
 import os
 import signal
 import socket
+import sqlite3
 import sys
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
@@ -261,6 +263,36 @@ async def test_a_refused_token_holds_before_exiting_and_a_stop_ends_the_hold(
 
     assert returncode == FATAL_EXIT_CODE
     assert len(bot.lines("error:")) == 1
+    assert_no_traceback(bot.output)
+
+
+async def test_a_database_fault_a_restart_cannot_cure_holds_before_exiting(
+    tmp_path: Path,
+) -> None:
+    # A database newer than the code, as after a downgrade: one line, then the hold, status 1.
+    database = tmp_path / "data" / "bot.db"
+    database.parent.mkdir()
+    with contextlib.closing(sqlite3.connect(database)) as db:
+        db.execute("PRAGMA user_version = 999")
+    database.chmod(0o600)
+    async with FakeImgur() as imgur, FakeDiscord() as discord:
+        env = bot_env(
+            tmp_path,
+            discord.rest_base,
+            discord.gateway_url,
+            IMGUR_API_BASE=imgur.base_url,
+            BOT_FATAL_EXIT_DELAY="600",
+        )
+        async with bot_process(tmp_path, env) as bot:
+            await bot.wait_for("the error line", lambda: bool(bot.lines("error:")))
+            assert bot.process.returncode is None  # holding, not exited
+            returncode = await bot.stop()
+
+    (line,) = bot.lines("error:")
+    assert line.startswith("error: database: ")
+    assert "999" in line
+    assert returncode == 1
+    assert not bot.lines(DATABASE_LINE)  # not retried: a restart would not cure it
     assert_no_traceback(bot.output)
 
 

@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint check demo bench clean
+.PHONY: run test lint check demo bench clean catalogs
 BENCH_STAMP := $(VENV)/.installed-bench
 
 $(STAMP): pyproject.toml
@@ -29,6 +29,10 @@ clean:
 
 demo: $(STAMP)
 	$(PY) -m tests.demo
+
+# Gather every text from the code into bot/locales/messages.pot and merge it into each .po.
+catalogs: $(STAMP)
+	$(PY) -m tests.catalogs --update
 
 $(BENCH_STAMP): $(STAMP) pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev,bench]'

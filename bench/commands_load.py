@@ -11,7 +11,11 @@ so every one needs its own uncached favorites page from Imgur: the worst case fo
 Measured per command, by the fake Discord's clock: acknowledgement latency (dispatch of the
 INTERACTION_CREATE to the accepted deferral callback) and completion latency (dispatch to the
 accepted follow-up with the embeds). The bot's added latency is completion minus the Imgur
-round trip, measured on its own against the same server before the load.
+round trip, measured on its own against the same server before the load. The bot's resident
+memory is read when it is idle after the warm-up (the first few hundred commands fill SQLite's
+page cache, aiohttp's connection pool and discord.py's parsers), and again after the load:
+favorites pagers keep no state in the bot (it lives in each button's custom id), so only the
+page cache (``cache.max_entries`` pages) may grow.
 """
 
 from __future__ import annotations
@@ -43,9 +47,10 @@ IMGUR_LATENCY = 0.2
 RATE = 100.0
 SECONDS = 30.0
 QUICK_SECONDS = 5.0
-WARMUP = 30
+WARMUP = 300  # commands before the measured load; the bot's memory when idle is read after them
 DRAIN_TIMEOUT = 15.0
 ACK_DEADLINE = 3.0
+RSS_GROWTH_TARGET = 15e6  # issue 13: 3,000 commands' pagers must not grow the bot by more
 
 
 def timed_discord(**options: Any) -> Any:
@@ -159,8 +164,10 @@ async def load_run(
                 users = [
                     discord.add_user(member_id(n), name=f"m{n}") for n in range(WARMUP + count)
                 ]
-                warm, _ = await send_at_rate(discord, users[:WARMUP], 20.0)
+                bot_rss_ready = rss_bytes(bot.pid)  # READY, no command yet
+                warm, _ = await send_at_rate(discord, users[:WARMUP], 50.0)
                 await wait_done(discord, warm, DRAIN_TIMEOUT)
+                bot_rss_idle = rss_bytes(bot.pid)  # warmed up, before the load
                 bot_cpu0, own_cpu0, imgur_cpu0 = (
                     cpu_seconds(bot.pid),
                     cpu_seconds(),
@@ -195,6 +202,8 @@ async def load_run(
         "own_cpu": own_cpu,
         "imgur_cpu": imgur_cpu,
         "bot_rss": bot_rss,
+        "bot_rss_idle": bot_rss_idle,
+        "bot_rss_ready": bot_rss_ready,
         "gc": gc_stats["gc"],
         "gc_objects": gc_stats["gc_objects"],
         "top_kinds": gc_stats["top_kinds"],
@@ -262,7 +271,15 @@ async def bench(quick: bool = False, rate: float = RATE, seconds: float | None =
         f"Discord + load {run['own_cpu'] / count * 1000:.2f} ms; fake Imgur "
         f"{run['imgur_cpu'] / count * 1000:.2f} ms",
     )
-    report.add("bot resident memory after the load", f"{run['bot_rss'] / 1e6:.1f} MB")
+    grown = run["bot_rss"] - run["bot_rss_idle"]
+    report.add(
+        f"bot resident memory after {count:,} favorites commands vs idle",
+        f"{run['bot_rss'] / 1e6:.1f} MB after, {run['bot_rss_idle'] / 1e6:.1f} MB idle after "
+        f"{WARMUP} warm-up commands (+{grown / 1e6:.1f} MB; {run['bot_rss_ready'] / 1e6:.1f} MB "
+        "at READY before any command)",
+        f"<= +{RSS_GROWTH_TARGET / 1e6:.0f} MB",
+        grown <= RSS_GROWTH_TARGET,
+    )
     report.add("bot's garbage collector during the run", _gc_line(run))
     if run["errors"]:
         report.add("errors logged by the bot", f"{len(run['errors'])}: {run['errors'][0][:200]}")

@@ -45,7 +45,8 @@ _CODE_WORD = re.compile(
 )
 _MAX_BIO_LENGTH = 10_000  # Imgur's About text is short; a longer answer is not read further
 MAX_USERNAME_LENGTH = 63
-_USERNAME = re.compile(r"[A-Za-z0-9_.-]{1,63}", re.ASCII)
+# At least one letter or digit: a name of dots alone ("..") would walk up the URL path.
+_USERNAME = re.compile(r"(?=[_.-]*[A-Za-z0-9])[A-Za-z0-9_.-]{1,63}", re.ASCII)
 _PROFILE_HOSTS = {"imgur.com", "www.imgur.com", "m.imgur.com"}
 CHECK_WINDOW_SECONDS = 3600.0
 _MEMBERS_TRACKED = 10_000  # members whose recent checks are remembered (oldest forgotten)

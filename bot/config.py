@@ -111,7 +111,7 @@ class RefreshConfig:
 @dataclass(frozen=True, slots=True)
 class CacheConfig:
     favorites_ttl_seconds: float = 120.0
-    max_entries: int = 1000
+    max_entries: int = 100  # pages of up to 60 favorites, about 50 KB each
 
 
 @dataclass(frozen=True, slots=True)
@@ -293,7 +293,7 @@ def parse_config(raw: Mapping[str, Any], env: Mapping[str, str]) -> Config:
         )
     cache = CacheConfig(
         favorites_ttl_seconds=reader.number("cache", "favorites_ttl_seconds", 120.0, 0, 86400),
-        max_entries=int(reader.number("cache", "max_entries", 1000, 0, 1_000_000)),
+        max_entries=int(reader.number("cache", "max_entries", 100, 0, 1_000_000)),
     )
     web = WebConfig(
         enabled=reader.boolean("web", "enabled", False),

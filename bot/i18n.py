@@ -1,10 +1,12 @@
-"""The member's language: gettext ``.po`` catalogs per Discord locale, English built in.
+"""The member's language: gettext catalogs per Discord locale, English built in.
 
-English is the source text. Each other language is one ``bot/locales/<locale>.po`` file named
-by its Discord locale code (``de``, ``fr``, ``es-ES``, ``pt-BR``), read once at start-up by
-:meth:`Catalogs.load` (polib parses it; there is no compiled ``.mo`` step to keep in sync).
-Messages use ``str.format`` placeholders (``{username}``); a translation whose placeholders do
-not fit falls back to English rather than failing. No discord imports: cogs pass the locale.
+English is the source text. Each other language is translated in ``bot/locales/<locale>.po``,
+named by its Discord locale code (``de``, ``fr``, ``es-ES``, ``pt-BR``), and compiled beside it
+into ``<locale>.mo`` by ``make catalogs`` (the catalog test fails when a ``.mo`` is not what
+its ``.po`` compiles to, so the two cannot drift). The bot reads the ``.mo`` files once at
+start-up with the standard library's :mod:`gettext`. Messages use ``str.format`` placeholders
+(``{username}``); a translation whose placeholders do not fit falls back to English rather
+than failing. No discord imports: the cogs pass the locale.
 """
 
 from __future__ import annotations
@@ -12,11 +14,9 @@ from __future__ import annotations
 import gettext
 import logging
 import string
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import polib
 
 log = logging.getLogger(__name__)
 
@@ -24,17 +24,12 @@ LOCALES_DIR = Path(__file__).parent / "locales"
 ENGLISH = "en-US"
 # Discord writes numbers the way each language does: 12,345 / 12.345 / 12 345.
 _THOUSANDS = {"de": ".", "fr": "\u202f", "es": ".", "pt": "."}
-
-MessageKey = tuple[str | None, str]  # (msgctxt, msgid)
+_CONTEXT_GLUE = "\x04"  # how gettext stores "context<EOT>message" keys
 
 
 def N_(message: str) -> str:
     """Marks a module-level text for the catalogs; it is translated where it is shown."""
     return message
-
-
-def _english_plural(n: int) -> int:
-    return 0 if n == 1 else 1
 
 
 def placeholders(text: str) -> set[str]:
@@ -60,25 +55,18 @@ class Texts:
     """One locale's messages: ``texts("Linked as {name}", name=...)``."""
 
     locale: str = ENGLISH
-    messages: Mapping[MessageKey, str] = field(default_factory=dict)
-    plurals: Mapping[MessageKey, tuple[str, ...]] = field(default_factory=dict)
-    plural_index: Callable[[int], int] = _english_plural
+    catalog: gettext.NullTranslations = field(default_factory=gettext.NullTranslations)
 
     def __call__(self, message: str, /, **values: object) -> str:
-        return _format(self.messages.get((None, message)) or message, message, values)
+        return _format(self.catalog.gettext(message), message, values)
 
     def pgettext(self, context: str, message: str, /, **values: object) -> str:
-        return _format(self.messages.get((context, message)) or message, message, values)
+        return _format(self.catalog.pgettext(context, message), message, values)
 
     def plural(self, singular: str, plural: str, n: int, /, **values: object) -> str:
         """The form for ``n`` (``{n}`` is available to the message as the number, formatted)."""
         english = singular if n == 1 else plural
-        forms = self.plurals.get((None, singular))
-        text = english
-        if forms:
-            index = self.plural_index(n)
-            if 0 <= index < len(forms) and forms[index]:
-                text = forms[index]
+        text = self.catalog.ngettext(singular, plural, n)
         return _format(text, english, {"n": self.number(n), **values})
 
     def number(self, value: int) -> str:
@@ -88,7 +76,14 @@ class Texts:
 
     def translation(self, message: str, context: str | None = None) -> str | None:
         """The translated text, or None when this locale has none (English, or missing)."""
-        return self.messages.get((context, message)) or None
+        key = f"{context}{_CONTEXT_GLUE}{message}" if context else message
+        found = self.entries().get(key)
+        return found or None
+
+    def entries(self) -> Mapping[str, str]:
+        """Every translated message, keyed as gettext keys them (``context\\x04msgid``)."""
+        entries: Mapping[str, str] = getattr(self.catalog, "_catalog", {})
+        return entries
 
 
 ENGLISH_TEXTS = Texts()
@@ -102,10 +97,11 @@ class Catalogs:
 
     @classmethod
     def load(cls, directory: Path = LOCALES_DIR) -> Catalogs:
-        """Read every ``<locale>.po`` in ``directory`` (blocking: run it in a thread)."""
+        """Read every ``<locale>.mo`` in ``directory`` (blocking: run it in a thread)."""
         found: dict[str, Texts] = {}
-        for path in sorted(directory.glob("*.po")):
-            found[path.stem] = load_texts(path)
+        for path in sorted(directory.glob("*.mo")):
+            with path.open("rb") as compiled:
+                found[path.stem] = Texts(path.stem, gettext.GNUTranslations(compiled))
         return cls(found)
 
     @property
@@ -124,38 +120,3 @@ class Catalogs:
             if code.split("-")[0].lower() == language:
                 return texts
         return ENGLISH_TEXTS
-
-
-def load_texts(path: Path) -> Texts:
-    """One ``.po`` file; fuzzy and empty entries count as untranslated."""
-    catalog = polib.pofile(str(path), wrapwidth=0)
-    messages: dict[MessageKey, str] = {}
-    plurals: dict[MessageKey, tuple[str, ...]] = {}
-    for entry in catalog:
-        if entry.obsolete or "fuzzy" in entry.flags:
-            continue
-        key = (entry.msgctxt or None, entry.msgid)
-        if entry.msgid_plural:
-            forms = tuple(entry.msgstr_plural[i] for i in sorted(entry.msgstr_plural))
-            if any(forms):
-                plurals[key] = forms
-        elif entry.msgstr:
-            messages[key] = entry.msgstr
-    return Texts(
-        locale=path.stem,
-        messages=messages,
-        plurals=plurals,
-        plural_index=_plural_rule(catalog.metadata.get("Plural-Forms", "")),
-    )
-
-
-def _plural_rule(header: str) -> Callable[[int], int]:
-    """``nplurals=2; plural=(n > 1);`` -> a function of n (gettext's own parser)."""
-    for part in header.split(";"):
-        key, _, value = part.strip().partition("=")
-        if key.strip() == "plural" and value.strip():
-            try:
-                return gettext.c2py(value.strip())
-            except (ValueError, SyntaxError):
-                break
-    return _english_plural

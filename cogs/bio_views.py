@@ -12,6 +12,7 @@ import discord
 
 from bot import discord_text
 from bot.bio import BioChallenge
+from bot.config import BIO
 from bot.i18n import N_, Texts
 from bot.render import IMGUR_GREEN
 from cogs.i18n import texts_for
@@ -27,6 +28,10 @@ VERIFY_BUTTON_ID = "imgur:bio-start"
 VERIFY_LABEL = N_("Verify with my Imgur profile")
 CHECK_LABEL = N_("Check")
 NOT_YOUR_CHECK = N_("This Check button belongs to the member who asked for the code.")
+BIO_OFF = N_(
+    "Verifying by your Imgur profile is turned off on this bot. Run `/imgur link` without a "
+    "username to link through Imgur's authorize page."
+)
 
 
 def _ts(value: datetime, style: discord.utils.TimestampStyle = "R") -> str:
@@ -36,6 +41,22 @@ def _ts(value: datetime, style: discord.utils.TimestampStyle = "R") -> str:
 def in_dm(interaction: discord.Interaction) -> bool:
     """True in the member's DM with the bot, where a normal message is private already."""
     return isinstance(interaction.channel, discord.DMChannel)
+
+
+async def refused_when_bio_off(interaction: discord.Interaction) -> bool:
+    """Answer privately and return True when the operator turned the bio method off.
+
+    Buttons and forms sent before that (they survive restarts) must not link anyone since.
+    """
+    bot: ImgurBot = interaction.client  # type: ignore[assignment]
+    if BIO in bot.config.imgur.methods_in_force:
+        return False
+    texts = texts_for(interaction)
+    if interaction.response.is_done():
+        await interaction.followup.send(texts(BIO_OFF), ephemeral=True)
+    else:
+        await interaction.response.send_message(texts(BIO_OFF), ephemeral=True)
+    return True
 
 
 def bio_linked_text(texts: Texts, username: str) -> str:
@@ -121,6 +142,8 @@ class UsernameModal(OwnedModal):
         self.add_item(self.username)
 
     async def on_submit(self, interaction: discord.Interaction) -> None:
+        if await refused_when_bio_off(interaction):
+            return
         bot: ImgurBot = interaction.client  # type: ignore[assignment]
         challenge = await bot.bio.start(interaction.user.id, self.username.value)
         # In the DM a normal message stays as long as the member needs it; anywhere else
@@ -153,6 +176,8 @@ class VerifyProfileButton(
         return cls()
 
     async def callback(self, interaction: discord.Interaction) -> None:
+        if await refused_when_bio_off(interaction):
+            return
         await interaction.response.send_modal(
             UsernameModal(texts_for(interaction), interaction.user.id)
         )
@@ -195,6 +220,8 @@ class BioCheckButton(
         return False
 
     async def callback(self, interaction: discord.Interaction) -> None:
+        if await refused_when_bio_off(interaction):
+            return
         bot: ImgurBot = interaction.client  # type: ignore[assignment]
         await interaction.response.defer(ephemeral=True, thinking=True)
         try:

@@ -17,6 +17,7 @@ from bot.imgur import ResponseType, Sort
 from bot.render import IMGUR_GREEN
 from bot.storage import Link, LinkKind, LinkStatus
 from cogs.bio_views import (
+    BIO_OFF,
     BioCheckButton,
     VerifyProfileButton,
     bio_code_embed,
@@ -42,10 +43,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-BIO_OFF = N_(
-    "Verifying by your Imgur profile is turned off on this bot. Run `/imgur link` without a "
-    "username to link through Imgur's authorize page."
-)
 OAUTH_OFF = N_(
     "Linking through Imgur's authorize page is turned off on this bot. Run `/imgur link` and "
     "press **Verify with my Imgur profile**."

@@ -1,12 +1,13 @@
 """Every text the bot shows, gathered from the code, and the catalogs checked against it.
 
     python -m tests.catalogs            # report what a catalog misses (exit 1 if anything)
-    python -m tests.catalogs --update   # rewrite bot/locales/messages.pot, merge it into each .po
+    python -m tests.catalogs --update   # rewrite messages.pot, merge it into each .po, compile
 
 Texts come from two places: calls in bot/ and cogs/ (``texts("...")``, ``texts.plural(...)``,
 ``texts.pgettext(...)``, ``N_("...")``) and the command tree itself (names, descriptions,
 options and choices, exactly as discord.py hands them to the translator). The output is
-reproducible: sorted by where each text first appears, no dates.
+reproducible: sorted by where each text first appears, no dates; each ``.po`` is compiled to
+the ``.mo`` beside it (what the bot reads), byte for byte the same for the same ``.po``.
 """
 
 from __future__ import annotations
@@ -180,6 +181,9 @@ def problems(messages: list[Message], locales_dir: Path = LOCALES_DIR) -> list[s
                     found.append(f"{label} has placeholders the English text does not: {extra}")
         for key in entries.keys() - wanted.keys():
             found.append(f"{path.name}: {key[1]!r} is no longer used (run --update)")
+        compiled = path.with_suffix(".mo")
+        if not compiled.exists() or compiled.read_bytes() != catalog.to_binary():
+            found.append(f"{compiled.name} is not what {path.name} compiles to (run --update)")
     return found
 
 
@@ -191,6 +195,7 @@ def update(messages: list[Message]) -> None:
         catalog.merge(pot)
         catalog[:] = [entry for entry in catalog if not entry.obsolete]
         catalog.save(str(path))
+        catalog.save_as_mofile(str(path.with_suffix(".mo")))
 
 
 def main() -> int:

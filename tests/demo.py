@@ -2,10 +2,12 @@
 
     make demo        (or: .venv/bin/python -m tests.demo)
 
-Plays a short session as two members and prints what they saw: alice links through Imgur's
+Plays a short session as three members and prints what they saw: alice links through Imgur's
 authorize page (link, PIN, favorites with paging, status, unlink); bob links the way that works
 on today's Imgur, by a code in his Imgur profile's About text, and pages his public gallery
-favorites. Needs no account anywhere and no network.
+favorites; jonas, whose Discord runs in German, added the app to his own account (a user
+install) and uses it in a server the bot is not in: he browses privately and shares one
+favorite with the channel. Needs no account anywhere and no network.
 """
 
 from __future__ import annotations
@@ -51,6 +53,10 @@ def describe(message: FakeMessage) -> list[str]:
     buttons = []
     for row in message.components:
         for component in row.get("components", []):
+            if component.get("type") == 3:  # a select menu
+                lines.append(f"  [{component.get('placeholder', '…')} ▾]")
+                lines += [f"    · {option['label']}" for option in component.get("options", [])]
+                continue
             label = component.get("label", "?")
             state = " (disabled)" if component.get("disabled") else ""
             buttons.append(f"[{label}]{state}")
@@ -142,6 +148,7 @@ async def play(out: TextIO, workdir: Path) -> None:
                     say(line)
                 say()
                 await play_bio_member(discord, imgur, say, run)
+                await play_user_install(discord, imgur, say, run)
         say(
             f"Imgur API calls made: {imgur.count('favorites')} favorites pages, "
             f"{imgur.count('account')} account look-ups, {imgur.count('token')} token exchanges; "
@@ -197,6 +204,61 @@ async def play_bio_member(
         say(line)
     say()
     await run("bob: /imgur status", await discord.slash_command(bob, "imgur", "status"))
+
+
+async def play_user_install(
+    discord: FakeDiscord,
+    imgur: FakeImgur,
+    say: Any,
+    run: Any,
+) -> None:
+    """jonas (German) uses his own install of the app where the bot is not, privately."""
+    jonas = discord.add_user(name="jonas", locale="de")
+    imgur.add_account("Jonas_Bilder", favorites=8, bio="Berge und Katzen.")
+    there = discord.other_text_channel_id
+    say(
+        "» jonas's Discord runs in German. He added the app to his own account (Add to my "
+        "account) and types in #other-general of a server the bot is not in\n"
+    )
+    await run(
+        "jonas: /imgur verknüpfen benutzername:Jonas_Bilder",
+        await discord.slash_command(
+            jonas, "imgur", "link", {"username": "Jonas_Bilder"}, channel_id=there
+        ),
+    )
+    code_message = await discord.wait_for_dm(jonas)
+    say("» the bot's DM to jonas")
+    for line in describe(code_message):
+        say(line)
+    say()
+    found = re.search(r"imgur-link-[A-Z0-9]{4}-[A-Z0-9]{4}", str(code_message.embeds))
+    imgur.account("Jonas_Bilder").bio = f"Berge und Katzen. {found.group(0) if found else ''}"
+    say("» jonas adds the code to his Imgur profile's About text and saves\n")
+    await run(
+        "jonas presses [Prüfen]",
+        await discord.press_button(
+            jonas, code_message, button(code_message, "Prüfen")["custom_id"]
+        ),
+    )
+    shown = await run(
+        "jonas: /imgur favoriten privat:True (in the server without the bot)",
+        await discord.slash_command(
+            jonas, "imgur", "favorites", {"private": True}, channel_id=there
+        ),
+    )
+    (menu,) = [c for row in shown.components for c in row["components"] if c["type"] == 3]
+    choice = menu["options"][1]
+    say(f"» jonas picks “{choice['label']}” in the share menu")
+    share = await discord.select(jonas, shown, menu["custom_id"], [choice["value"]])
+    posted = await share.wait_for_message(lambda m: not m.is_ephemeral)
+    for line in describe(posted):
+        say(line)
+    say()
+    refused = [c for c in discord.rest_calls if c.path.startswith(f"/channels/{there}")]
+    say(
+        f"» in that server the bot answered through the interactions alone: "
+        f"{len(refused)} calls to its channels\n"
+    )
 
 
 def main() -> int:

@@ -22,7 +22,17 @@ async def test_offline_demo_plays_the_whole_session(tmp_path):
         "Linked as **Bob\\_On\\_Imgur** (verified by your profile)",
         "Imgur page 1 · 6–10 of 10 · newest first · your public gallery favorites only",
         "Kind: Verified by your Imgur profile",
-        "with the client id alone: 2 profile checks, 1 public favorites pages.",
+        "» jonas: /imgur verknüpfen benutzername:Jonas_Bilder",
+        "Schau in deine Direktnachrichten",
+        "Dein Code für das Imgur-Konto **Jonas\\_Bilder**",
+        "Verknüpft als **Jonas\\_Bilder** (über dein Profil bestätigt)",
+        "(only you can see this)",
+        "Imgur-Seite 1 · 1–5 von 8 · neueste zuerst · nur deine öffentlichen Galerie-Favoriten",
+        "[Zurück] (disabled) [Weiter] [Zu Seite…]",
+        "[Einen davon im Kanal teilen… ▾]",
+        "teilt einen Favoriten von Imgur:",
+        "the interactions alone: 0 calls to its channels",
+        "with the client id alone: 3 profile checks, 2 public favorites pages.",
     ):
         assert expected in transcript, expected
     assert "state=" not in transcript

@@ -41,7 +41,14 @@ def write_po(tmp_path: Path, entries: list[polib.POEntry]) -> Path:
     for entry in entries:
         po.append(entry)
     po.save(str(tmp_path / "xx.po"))
+    po.save_as_mofile(str(tmp_path / "xx.mo"))
     return tmp_path
+
+
+def translated(locale: str) -> dict[tuple[str | None, str], str]:
+    """(context, English) -> translation, as the shipped .po has them."""
+    catalog = polib.pofile(str(LOCALES_DIR / f"{locale}.po"), wrapwidth=0)
+    return {(e.msgctxt or None, e.msgid): e.msgstr for e in catalog if e.msgstr}
 
 
 def test_a_missing_message_is_reported(tmp_path):
@@ -79,10 +86,9 @@ def test_plural_forms_may_use_the_number(tmp_path):
 
 @pytest.mark.parametrize("locale", sorted(SHIPPED))
 def test_localized_command_names_are_valid_discord_names(locale):
-    texts = Catalogs.load().texts(locale)
     names = {
         msgid: name
-        for (context, msgid), name in texts.messages.items()
+        for (context, msgid), name in translated(locale).items()
         if context in {"command name", "option name"}
     }
     assert {"link", "favorites", "page"} <= names.keys()
@@ -94,11 +100,9 @@ def test_localized_command_names_are_valid_discord_names(locale):
 @pytest.mark.parametrize("locale", sorted(SHIPPED))
 def test_texts_name_the_commands_by_their_localized_names(locale):
     """German members see `/imgur verknüpfen`, so German texts must say that, not `link`."""
-    texts = Catalogs.load().texts(locale)
-    commands = {
-        texts.pgettext("command name", m) for (c, m) in texts.messages if c == "command name"
-    }
-    for (context, _msgid), text in texts.messages.items():
+    messages = translated(locale)
+    commands = {name for (context, _), name in messages.items() if context == "command name"}
+    for (context, _msgid), text in messages.items():
         if context is not None:
             continue
         for used in re.findall(r"/imgur ([^\s`.,;:!?)]+)", text):
@@ -118,6 +122,22 @@ def test_unknown_locales_fall_back_to_the_same_language_then_english():
     assert catalogs.texts("es-419").locale == "es-ES"
     assert catalogs.texts("ja").locale == "en-US"
     assert catalogs.texts(None)("Next") == "Next"
+
+
+def test_a_stale_compiled_catalog_is_reported(tmp_path):
+    wanted = [Message("Hello")]
+    folder = write_po(tmp_path, [polib.POEntry(msgid="Hello", msgstr="Hallo")])
+    (folder / "xx.mo").write_bytes(b"")
+    assert problems(wanted, folder) == ["xx.mo is not what xx.po compiles to (run --update)"]
+
+
+def test_the_bot_reads_the_compiled_catalogs():
+    texts = Catalogs.load().texts("de")
+    assert texts("Next") == "Weiter"
+    assert texts.pgettext("command name", "favorites") == "favoriten"
+    assert texts.translation("favorites", "command name") == "favoriten"
+    assert texts.translation("imgur", "command name") == "imgur"
+    assert Catalogs.load().texts("en-US").translation("Next") is None
 
 
 def test_a_broken_translation_falls_back_to_english(tmp_path):

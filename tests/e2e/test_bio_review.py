@@ -1,0 +1,50 @@
+"""Hostile review of linking by profile code: members, Imgur data and operators that try to
+break it, each against the real bot, the fake Discord and the fake Imgur."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from cogs.bio_views import VERIFY_BUTTON_ID
+from tests.e2e.conftest import Harness, make_config, running_bot
+from tests.e2e.test_bio_link import ask_code, code_of, press_check
+from tests.fakes.discord import FakeDiscord, point_discord_py_at
+from tests.fakes.imgur import FakeImgur
+
+
+async def test_turning_bio_off_stops_the_check_buttons_already_sent(tmp_path: Any) -> None:
+    async with FakeImgur() as imgur, FakeDiscord() as discord:
+        with point_discord_py_at(discord):
+            config = make_config(tmp_path, discord, imgur)
+            alice = discord.add_user(name="alice")
+            imgur.add_account("alice_imgur")
+            async with running_bot(config, discord) as bot:
+                harness = Harness(bot=bot, discord=discord, imgur=imgur, config=config)
+                message = await ask_code(harness, alice, "alice_imgur")
+                await (await harness.command(alice, "link")).wait_for_message()
+                offer = await discord.wait_for_dm(alice, lambda m: m.id != message.id)
+            imgur.account("alice_imgur").bio = code_of(message)
+            config = make_config(tmp_path, discord, imgur, imgur={"link_methods": ["oauth"]})
+            async with running_bot(config, discord) as bot:
+                harness = Harness(bot=bot, discord=discord, imgur=imgur, config=config)
+                calls = len(imgur.requests)
+                answer = await press_check(harness, alice, message)
+                assert "turned off" in answer.text, answer.text
+                assert await bot.store.get(alice.id) is None
+                assert len(imgur.requests) == calls
+                press = await discord.press_button(alice, offer, VERIFY_BUTTON_ID)
+                reply = await press.wait_for_message()
+                assert reply.is_ephemeral
+                assert "turned off" in reply.text, reply.text
+        discord.assert_all_acknowledged(within=3.0)
+
+
+@pytest.mark.parametrize("typed", ["..", ".", "...", "-", "_"])
+async def test_a_name_of_dots_alone_is_no_username(harness: Harness, typed: str) -> None:
+    alice = harness.member("alice")
+    reply = await (await harness.command(alice, "link", {"username": typed})).wait_for_message()
+    assert reply.is_ephemeral
+    assert "does not look like an Imgur username" in reply.text, reply.text
+    assert (await harness.bot.store.stats()).pending_bio_codes == 0

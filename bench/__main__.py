@@ -27,6 +27,7 @@ BENCHMARKS = (
     ("6", "bench.shards_load", 300.0),
     ("7", "bench.slow_clients", 120.0),
     ("8", "bench.soak", 300.0),
+    ("9", "bench.sweep_postgres", 900.0),
 )
 
 

@@ -318,9 +318,10 @@ def insert_links(
     """
     import sqlite3
 
-    from bot.storage import TokenCipher
+    from bot.storage import RefreshRule, TokenCipher
 
     cipher = TokenCipher([key])
+    rule = RefreshRule()  # the store's default lead, as the benchmarks' stores use
     shared = (cipher.encrypt(access_token(0)), cipher.encrypt(refresh_token(0)))
     db = sqlite3.connect(path, isolation_level=None)
     try:
@@ -344,13 +345,14 @@ def insert_links(
                         expires_at + shift,
                         "ok",
                         linked_at + shift,
+                        rule.refresh_after_seconds(expires_at + shift, linked_at + shift),
                     )
                 )
             db.execute("BEGIN")
             db.executemany(
                 "INSERT INTO links (discord_user_id, imgur_account_id, imgur_username,"
-                " access_token, refresh_token, expires_at, status, linked_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                " access_token, refresh_token, expires_at, status, linked_at, refresh_after)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 rows,
             )
             db.execute("COMMIT")

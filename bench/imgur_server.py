@@ -46,7 +46,13 @@ class LeanImgur:
     def __init__(self, *, latency: float, favorites: int, page_size: int = 60) -> None:
         self.latency = latency
         self.page_size = page_size
-        self.counts: dict[str, int] = {"token": 0, "account": 0, "favorites": 0}
+        self.counts: dict[str, int] = {
+            "token": 0,
+            "token_reused": 0,  # refresh tokens presented a second time (should stay 0)
+            "account": 0,
+            "favorites": 0,
+        }
+        self._refresh_tokens_seen: set[str] = set()
         self._serial = itertools.count(1)
         items = make_favorites(favorites, "bench")
         self._pages: dict[tuple[str, int], bytes] = {}
@@ -111,6 +117,9 @@ class LeanImgur:
         token = form.get("refresh_token")
         if not isinstance(token, str) or not token.startswith("rt."):
             return self._error(request, 400, "Invalid refresh token")
+        if token in self._refresh_tokens_seen:
+            self.counts["token_reused"] += 1
+        self._refresh_tokens_seen.add(token)
         username = token[3:].split(".", 1)[0]
         return web.json_response(self._tokens(username))
 

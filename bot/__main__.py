@@ -14,6 +14,7 @@ import os
 import signal
 import sys
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import discord
 
@@ -24,7 +25,21 @@ from bot.heartbeat import Heartbeat, heartbeat_path
 from bot.logs import setup_logging
 from bot.secrets_env import expand_secret_files
 from bot.shutdown import SHUTDOWN_GRACE_SECONDS, finish_in_flight
+from bot.startup import (
+    FATAL_EXIT_CODE,
+    TRANSIENT_ERRORS,
+    StartupError,
+    check_data_dir,
+    connect_with_retry,
+    describe_gateway_end,
+    hold_before_fatal_exit,
+    login_with_retry,
+    token_refused,
+)
 from bot.storage import StorageError
+
+if TYPE_CHECKING:
+    from bot.app import ImgurBot
 
 log = logging.getLogger("bot")
 
@@ -67,12 +82,13 @@ async def run(
 ) -> int:
     """Run the bot until ``stop`` is set (by default: SIGINT/SIGTERM), then close cleanly.
 
-    Interactions in flight get ``grace`` seconds to finish; the database closes last.
-    Returns 0 after a requested stop, 1 if the connection to Discord ended by itself.
+    Until Discord accepts the login, it is retried with backoff (see bot.startup). Interactions
+    in flight get ``grace`` seconds to finish; the database closes last. Returns 0 after a
+    requested stop, 1 if the connection to Discord ended by itself; a refused token raises
+    StartupError.
     """
     from bot.app import create_bot  # imported here: healthcheck and the db commands skip it
 
-    bot = create_bot(config)
     loop = asyncio.get_running_loop()
     stopping = asyncio.Event() if stop is None else stop
     handled: list[signal.Signals] = []
@@ -81,9 +97,21 @@ async def run(
             with contextlib.suppress(NotImplementedError):  # not on Windows
                 loop.add_signal_handler(signum, stopping.set)
                 handled.append(signum)
-    heartbeat = Heartbeat(heartbeat_path(config.storage), bot.gateway_connected)
+    try:
+        bot = await login_with_retry(lambda: create_bot(config), config.discord.token, stopping)
+        if bot is None:
+            log.info("stopped before Discord accepted the login")
+            return 0
+        return await _serve(bot, stopping, grace)
+    finally:
+        for signum in handled:
+            loop.remove_signal_handler(signum)
+
+
+async def _serve(bot: ImgurBot, stopping: asyncio.Event, grace: float) -> int:
+    heartbeat = Heartbeat(heartbeat_path(bot.config.storage), bot.gateway_connected)
     beating = asyncio.create_task(heartbeat.run(), name="heartbeat")
-    runner = asyncio.create_task(bot.start(config.discord.token), name="bot")
+    runner = asyncio.create_task(connect_with_retry(bot, stopping), name="bot")
     waiter = asyncio.create_task(stopping.wait())
     requested = False
     try:
@@ -99,12 +127,22 @@ async def run(
         with contextlib.suppress(asyncio.CancelledError):
             await beating
         await bot.close()
-        for signum in handled:
-            loop.remove_signal_handler(signum)
-    with contextlib.suppress(asyncio.CancelledError):
-        await runner  # raises what ended the bot, if something did
+    ended: BaseException | None = None
+    try:
+        await runner
+    except asyncio.CancelledError:
+        pass
+    except discord.ConnectionClosed as exc:
+        if exc.code == 4004:  # "authentication failed": the token was revoked meanwhile
+            raise token_refused() from None
+        ended = exc
+    except TRANSIENT_ERRORS as exc:
+        ended = exc
+    except discord.ClientException as exc:
+        ended = exc
     if not requested:
-        log.error("the connection to Discord ended")
+        reason = f": {describe_gateway_end(ended)}" if ended is not None else ""
+        log.error("the connection to Discord ended%s", reason)
         return 1
     log.info("stopped")
     return 0
@@ -126,26 +164,55 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
     setup_logging(config.logging.level, config.logging.format)
     try:
         if args.check:
+            check_data_dir(config.storage)
             return asyncio.run(admin.check(config))
         if args.command:
             return admin.run_command(args, config, env)
-        config.require_credentials()
-        require_key(config)  # before connecting anywhere
-        return asyncio.run(run(config))
-    except ConfigError as exc:
+    except StartupError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except admin.AdminError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    except StorageError as exc:
-        print(f"error: database: {exc}", file=sys.stderr)
-        return 1
-    except discord.LoginFailure as exc:
-        print(f"error: Discord refused the login: {exc}", file=sys.stderr)
-        return 1
+        return FATAL_EXIT_CODE
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:
+        return _report(exc)
+    return _run_bot(config, env)
+
+
+def _run_bot(config: Config, env: Mapping[str, str]) -> int:
+    """Run the bot; a fault a restart cannot cure holds (BOT_FATAL_EXIT_DELAY) before exiting."""
+    try:
+        config.require_credentials()
+        require_key(config)  # before connecting anywhere
+        check_data_dir(config.storage)
+        return asyncio.run(run(config))
+    except KeyboardInterrupt:
+        return 130
+    except (StartupError, ConfigError, StorageError) as exc:
+        database = isinstance(exc, StorageError)
+        print(f"error: {'database: ' if database else ''}{exc}", file=sys.stderr)
+        code = hold_before_fatal_exit(env)
+        if isinstance(exc, ConfigError):
+            return 2
+        return 1 if database else code
+    except Exception as exc:
+        return _report(exc)
+
+
+def _report(exc: Exception) -> int:
+    """One line on stderr for an error an operator can act on; anything else propagates."""
+    if isinstance(exc, ConfigError):
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if isinstance(exc, admin.AdminError):
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    if isinstance(exc, StorageError):
+        print(f"error: database: {exc}", file=sys.stderr)
+        return 1
+    if isinstance(exc, OSError) and exc.filename is not None:
+        print(f"error: {exc.filename}: {exc.strerror}", file=sys.stderr)
+        return 1
+    raise exc
 
 
 def _healthcheck(args: argparse.Namespace, env: Mapping[str, str] | None) -> int:

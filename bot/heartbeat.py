@@ -1,7 +1,8 @@
 """A file the bot touches only while its gateway is connected, for container health checks.
 
 ``python -m bot healthcheck`` calls the bot healthy while the file is younger than
-``HEARTBEAT_MAX_AGE_SECONDS``: a bot that lost Discord (or hangs) stops touching it.
+``HEARTBEAT_MAX_AGE_SECONDS``: a bot that hangs stops touching it, and one that knows it lost
+Discord removes it at its next beat (so it turns unhealthy without waiting for the file to age).
 """
 
 from __future__ import annotations
@@ -51,15 +52,20 @@ class Heartbeat:
         self._warned = False
 
     async def run(self) -> None:
-        """Beat until cancelled; the file is removed on the way out."""
+        """Beat until cancelled; the file is removed while disconnected and on the way out."""
         try:
             while True:
-                await self._connected.wait()
+                if not self._connected.is_set():
+                    await asyncio.to_thread(self._remove)
+                    await self._connected.wait()
                 await asyncio.to_thread(self._touch)
                 await asyncio.sleep(self._interval)
         finally:
-            with contextlib.suppress(OSError):
-                self.path.unlink()
+            self._remove()
+
+    def _remove(self) -> None:
+        with contextlib.suppress(OSError):
+            self.path.unlink()
 
     def _touch(self) -> None:
         try:

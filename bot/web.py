@@ -19,6 +19,7 @@ ever logged or put into a page or an error message.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections import OrderedDict
@@ -226,6 +227,7 @@ class _CallbackHandlers:
         notify: Notify,
         penalty: BadStatePenalty,
         *,
+        guard: ConnectionGuard | None,
         body_timeout: float,
         log_client_ips: bool,
         member_name: MemberName | None,
@@ -236,6 +238,7 @@ class _CallbackHandlers:
         self._is_connected = is_connected
         self._notify = notify
         self._penalty = penalty
+        self._guard = guard
         self._body_timeout = body_timeout
         self._log_client_ips = log_client_ips
         self._notifications: set[asyncio.Task[None]] = set()
@@ -250,12 +253,12 @@ class _CallbackHandlers:
         state = request.query.get("state", "")
         address = request.remote or "unknown"
         if not state or len(state) > MAX_VALUE_LENGTH:
-            await self._bad_state(address)
+            await self._bad_state(request)
             return _html(UNKNOWN_STATE)
         attempt = await self._links.pending_attempt(state)
         if attempt is None:
             log.info("confirmation page asked by %s for an unknown state", self._shown_as(address))
-            await self._bad_state(address)
+            await self._bad_state(request)
             return _html(UNKNOWN_STATE)
         member = await self._name_of(attempt)
         expires = attempt.expires_at.strftime("%H:%M UTC")
@@ -299,6 +302,8 @@ class _CallbackHandlers:
             response = _json(Outcome(408, "Not linked", "That request took too long to arrive."))
             response.force_close()
             return response
+        except ConnectionResetError:  # closed while its body dawdled (the guard made room)
+            return _json(Outcome(400, "Not linked", "The connection closed."))
         except web.HTTPRequestEntityTooLarge:
             return _json(Outcome(413, "Not linked", "That request was too large."))
         except ValueError:
@@ -338,11 +343,15 @@ class _CallbackHandlers:
 
     # --- linking -----------------------------------------------------------------------
 
-    async def _bad_state(self, address: str) -> None:
+    async def _bad_state(self, request: web.Request) -> None:
         # Only the answer to a bad state is slowed: a valid state is never made to wait, even
-        # from an address shared with others (a reverse proxy).
+        # from an address shared with others (a reverse proxy). A connection waiting out its
+        # penalty holds no slot the guard could not take back (issue 10, 1).
+        address = request.remote or "unknown"
         self._penalty.record(address)
-        await self._penalty.wait(address, shown_as=self._shown_as(address))
+        waiting = self._guard.waiting(request) if self._guard else contextlib.nullcontext()
+        with waiting:
+            await self._penalty.wait(address, shown_as=self._shown_as(address))
 
     async def _finish(
         self,
@@ -354,7 +363,7 @@ class _CallbackHandlers:
     ) -> Outcome:
         address = request.remote or "unknown"
         if not state or len(state) > MAX_VALUE_LENGTH:
-            await self._bad_state(address)
+            await self._bad_state(request)
             return UNKNOWN_STATE
         if code is not None and not 0 < len(code) <= MAX_VALUE_LENGTH:
             return NO_GRANT
@@ -365,7 +374,7 @@ class _CallbackHandlers:
                 "web callback from %s with an unknown, expired or used state",
                 self._shown_as(address),
             )
-            await self._bad_state(address)
+            await self._bad_state(request)
             return UNKNOWN_STATE
         except (GrantRejected, InvalidLinkInput):
             return GRANT_REJECTED
@@ -473,6 +482,7 @@ def create_app(
         is_connected,
         notify,
         penalty if penalty is not None else BadStatePenalty(),
+        guard=guard,
         body_timeout=body_timeout,
         log_client_ips=log_client_ips,
         member_name=member_name,

@@ -10,7 +10,9 @@ outgoing call down with it.
 - at most ``max_connections`` are open at once (and never more than half the process's
   file-descriptor limit, so the database, Discord and Imgur always have descriptors left);
   one more closes the connection idle the longest (one waiting for its headers, or a spent
-  keep-alive one) or, when every connection is busy with a request, is closed itself;
+  keep-alive one), else the one stalled the longest (its body still arriving, or its request
+  only waiting out a penalty, see ``ConnectionGuard.waiting``), or, when every connection is
+  busy with real work, is closed itself;
 - a new connection must finish its request headers within ``header_timeout``;
 - after a response, the next request's headers must arrive within ``keepalive_timeout``.
 
@@ -22,9 +24,10 @@ too slowly is the route's to bound (``body_timeout`` in ``bot.web``).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import Final
 
@@ -152,6 +155,9 @@ class ConnectionGuard:
         self.limits = limits
         self._open: dict[asyncio.Protocol, _GuardedProtocol] = {}  # aiohttp's: ours
         self._idle: OrderedDict[_GuardedProtocol, None] = OrderedDict()
+        # Connections busy with a request, oldest request first; those only waiting (a penalty).
+        self._busy: dict[_GuardedProtocol, web.BaseRequest] = {}
+        self._waiting: set[_GuardedProtocol] = set()
         self.refused = 0
         self.evicted = 0
         self.timed_out = 0
@@ -180,17 +186,17 @@ class ConnectionGuard:
     def admit(self, connection: _GuardedProtocol) -> bool:
         """Whether a new connection may stay; makes room by closing the longest idle one."""
         if len(self._open) >= self.limits.max_connections:
-            if not self._idle:
+            oldest = self._idle.popitem(last=False)[0] if self._idle else self._stalled()
+            if oldest is None:
                 self.refused += 1
                 log.warning(
                     "callback server: %d connections, all busy; refusing new ones",
                     self.limits.max_connections,
                 )
                 return False
-            oldest, _ = self._idle.popitem(last=False)
             self.evicted += 1
             log.warning(
-                "callback server: %d connections open; closing the longest idle ones",
+                "callback server: %d connections open; closing the longest idle or stalled ones",
                 self.limits.max_connections,
             )
             self._drop(oldest)
@@ -200,12 +206,36 @@ class ConnectionGuard:
         connection.set_deadline(self.limits.header_timeout, "headers")
         return True
 
+    def _stalled(self) -> _GuardedProtocol | None:
+        """The busy connection stalled the longest: its request's body is still arriving (a
+        slowloris after the headers), or the request only waits (``waiting``); else None."""
+        for connection, request in self._busy.items():
+            if connection in self._waiting or not request.content.is_eof():
+                return connection
+        return None
+
     def forget(self, connection: _GuardedProtocol) -> None:
         self._drop(connection)
 
     def _drop(self, connection: _GuardedProtocol) -> None:
         self._open.pop(connection.inner, None)
         self._idle.pop(connection, None)
+        self._busy.pop(connection, None)
+        self._waiting.discard(connection)
+
+    @contextlib.contextmanager
+    def waiting(self, request: web.BaseRequest) -> Iterator[None]:
+        """While inside, ``request`` only waits (out a penalty): at the cap, its connection
+        may be closed to make room, as an idle one would be."""
+        connection = self._open.get(request.protocol)
+        if connection is None:
+            yield
+            return
+        self._waiting.add(connection)
+        try:
+            yield
+        finally:
+            self._waiting.discard(connection)
 
     def closed_slow(self, why: str) -> None:
         self.timed_out += 1
@@ -231,9 +261,11 @@ class ConnectionGuard:
             return await handler(request)
         connection.cancel_deadline()
         self._idle.pop(connection, None)
+        self._busy[connection] = request
         try:
             return await handler(request)
         finally:
+            self._busy.pop(connection, None)
             if request.protocol in self._open:
                 self._idle[connection] = None
                 connection.set_deadline(self.limits.keepalive_timeout, "keep-alive")

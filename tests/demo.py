@@ -13,10 +13,13 @@ favorite with the channel. Needs no account anywhere and no network.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 import sys
 import tempfile
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -65,6 +68,52 @@ def describe(message: FakeMessage) -> list[str]:
     return lines
 
 
+# What a member must see in the transcript of a whole session (tests/e2e/test_demo.py, and the
+# bot in its Docker container: tests/container_demo.py).
+TRANSCRIPT_SHOWS = (
+    "» alice: /imgur link",
+    "Linked! Your Imgur account",
+    "Imgur page 1 · 1–5 of 10",
+    "Imgur page 2 · 1–4 of 4",
+    "Hidden: marked NSFW",
+    "» alice: /imgur status",
+    "Unlinked.",
+    "Imgur API calls made: 2 favorites pages",
+    "» bob: /imgur link",
+    "[Verify with my Imgur profile]",
+    "I could not find your code in the About text of **Bob\\_On\\_Imgur** yet",
+    "Linked as **Bob\\_On\\_Imgur** (verified by your profile)",
+    "Imgur page 1 · 6–10 of 10 · newest first · your public gallery favorites only",
+    "Kind: Verified by your Imgur profile",
+    "» jonas: /imgur verknüpfen benutzername:Jonas_Bilder",
+    "Schau in deine Direktnachrichten",
+    "Dein Code für das Imgur-Konto **Jonas\\_Bilder**",
+    "Verknüpft als **Jonas\\_Bilder** (über dein Profil bestätigt)",
+    "(only you can see this)",
+    "Imgur-Seite 1 · 1–5 von 8 · neueste zuerst · nur deine öffentlichen Galerie-Favoriten",
+    "[Zurück] (disabled) [Weiter] [Zu Seite…]",
+    "[Einen davon im Kanal teilen… ▾]",
+    "teilt einen Favoriten von Imgur:",
+    "the interactions alone: 0 calls to its channels",
+    "with the client id alone: 3 profile checks, 2 public favorites pages.",
+)
+
+# Starts the bot against the fakes for the session, stops it after.
+BotStarter = Callable[[FakeDiscord, FakeImgur], AbstractAsyncContextManager[object]]
+
+
+def in_process(workdir: Path) -> BotStarter:
+    """The bot in this process (the default)."""
+
+    @contextlib.asynccontextmanager
+    async def start(discord: FakeDiscord, imgur: FakeImgur) -> AsyncIterator[object]:
+        config = make_config(workdir, discord, imgur, imgur={"request_timeout_seconds": 5})
+        async with running_bot(config, discord) as bot:
+            yield bot
+
+    return start
+
+
 def button(message: FakeMessage, label: str) -> dict[str, Any]:
     for row in message.components:
         for component in row.get("components", []):
@@ -73,8 +122,8 @@ def button(message: FakeMessage, label: str) -> dict[str, Any]:
     raise LookupError(label)
 
 
-async def play(out: TextIO, workdir: Path) -> None:
-    """Run the whole session, writing the transcript to ``out``."""
+async def play(out: TextIO, workdir: Path, *, bot: BotStarter | None = None) -> None:
+    """Run the whole session, writing the transcript to ``out``; ``bot`` starts the bot."""
 
     def say(text: str = "") -> None:
         print(text, file=out)
@@ -85,8 +134,7 @@ async def play(out: TextIO, workdir: Path) -> None:
         imgur.page_size = 10
         imgur.login_as = "demo_imgurian"  # who "clicks Allow" on the fake authorize page
         with point_discord_py_at(discord):
-            config = make_config(workdir, discord, imgur, imgur={"request_timeout_seconds": 5})
-            async with running_bot(config, discord):
+            async with (bot or in_process(workdir))(discord, imgur):
                 alice = discord.add_user(name="alice")
 
                 async def run(title: str, interaction: FakeInteraction) -> FakeMessage:

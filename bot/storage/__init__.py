@@ -15,6 +15,7 @@ from .crypto import (
 )
 from .errors import (
     AttemptGoneError,
+    DatabaseUnavailableError,
     InvalidKeyError,
     LinkNotFoundError,
     MigrationError,
@@ -45,6 +46,7 @@ __all__ = [
     "AttemptGoneError",
     "AuthState",
     "BioCode",
+    "DatabaseUnavailableError",
     "DueLink",
     "InvalidKeyError",
     "Link",

@@ -11,6 +11,10 @@ class StorageError(Exception):
     """Base class for every storage failure."""
 
 
+class DatabaseUnavailableError(StorageError):
+    """The database server could not be reached (down, starting, full): a later try may work."""
+
+
 class TokenDecryptError(StorageError):
     """A stored token could not be decrypted with any configured key."""
 

@@ -20,7 +20,7 @@ import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
 from .backend import CLAIMED, BioCodeRow, DueKey, DueRow, LinkRow, StateRow, TokenRow
-from .errors import MigrationError, SchemaTooNewError, StorageError
+from .errors import DatabaseUnavailableError, MigrationError, SchemaTooNewError, StorageError
 from .migrate import Migration, in_order, load_migrations
 from .models import StoreStats
 
@@ -201,7 +201,11 @@ class PostgresBackend:
                 command_timeout=_COMMAND_TIMEOUT,
                 timeout=_CONNECT_TIMEOUT,
             )
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as exc:
+        except _UNREACHABLE as exc:  # the bot retries these at start (bot.startup)
+            raise DatabaseUnavailableError(
+                f"cannot connect to PostgreSQL at {redact_url(url)}: {_reason(exc)}"
+            ) from None
+        except (asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
             raise StorageError(
                 f"cannot connect to PostgreSQL at {redact_url(url)}: {_reason(exc)}"
             ) from None
@@ -644,6 +648,15 @@ class PostgresBackend:
     async def raw_rows(self, sql: str) -> list[asyncpg.Record]:
         """Run a read-only statement as is (tests and operators only; never with member input)."""
         return list(await self._p().fetch(sql))
+
+
+# Failures to reach the server at all, as opposed to one that answers "no" (password, database).
+_UNREACHABLE = (
+    OSError,
+    TimeoutError,
+    asyncpg.CannotConnectNowError,  # starting up or shutting down
+    asyncpg.TooManyConnectionsError,
+)
 
 
 def _reason(exc: BaseException) -> str:

@@ -124,8 +124,11 @@ async def test_the_heartbeat_beats_only_while_connected(tmp_path: Path) -> None:
         first = path.stat().st_mtime_ns
         await wait_until(lambda: path.stat().st_mtime_ns > first)
         connected.clear()
-        # One beat may still be under way; after it the file ages.
-        await wait_until(lambda: (heartbeat_age(path) or 0) >= 0.1, within=5)
+        # At its next beat it sees the gateway down and removes the file: unhealthy at once.
+        await wait_until(lambda: not path.exists())
+        connected.set()
+        await wait_until(path.exists)  # and beats again once reconnected
+        assert (heartbeat_age(path) or 0) < 5
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)

@@ -19,8 +19,9 @@ import pytest
 
 from bot.config import WebConfig
 from bot.logs import setup_logging
-from bot.web import CallbackServer
+from bot.web import BadStatePenalty, CallbackServer
 from bot.web_guard import ConnectionLimits, listen_backlog
+from tests.web.conftest import follow_authorize, path_and_query
 
 PARTIAL_HEADERS = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: "
 
@@ -188,16 +189,80 @@ async def test_past_the_cap_the_longest_idle_connection_makes_room(server):
             client.close()
 
 
+SLOW_BODY = (
+    b"POST /oauth/token HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+    b"Content-Length: 100\r\n\r\n{"
+)
+
+
 @pytest.mark.parametrize(
     "limits",
     [{"max_connections": 8, "header_timeout_seconds": 60, "body_timeout_seconds": 60}],
 )
-async def test_when_every_connection_is_busy_a_new_one_is_closed_at_once(server):
-    busy_request = (
-        b"POST /oauth/token HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-        b"Content-Length: 100\r\n\r\n{"
+async def test_at_the_cap_a_body_that_dawdles_makes_room_for_healthz(server):
+    # Slowloris after the headers: every connection sent its request line and headers, and
+    # its body a byte at a time. Such a connection is as slow as one without headers.
+    slow = [await open_slow(server.port, SLOW_BODY) for _ in range(8)]
+    try:
+        await until(
+            lambda: server.guard.open_connections == 8 and server.guard.idle_connections == 0,
+            "8 connections are waiting for their bodies",
+        )
+        assert await within(healthz(server), 5, "/healthz answering at the cap") == 200
+        await within(slow[0].wait_closed_by_server(), 5, "closing the longest waiting body")
+        assert server.guard.evicted >= 1
+        assert server.guard.open_connections <= 8
+    finally:
+        for client in slow:
+            client.close()
+
+
+@pytest.mark.parametrize("limits", [{"max_connections": 8, "header_timeout_seconds": 60}])
+async def test_at_the_cap_a_request_only_waiting_out_its_penalty_makes_room(
+    links, link_store, gateway, notifications, limits
+):
+    # Bad states are answered after a penalty; a client waiting it out must not hold the
+    # server's connections: the cap would then refuse /healthz and every member's callback.
+    penalty = BadStatePenalty(free=0, step=60.0, max_delay=60.0)
+    server = CallbackServer(
+        web_config(**limits),
+        links,
+        link_store,
+        is_connected=gateway,
+        notify=notifications,
+        penalty=penalty,
     )
-    busy = [await open_slow(server.port, busy_request) for _ in range(8)]
+    await server.start()
+    bad = b"GET /oauth/callback?code=x&state=guessed HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+    waiting = [await open_slow(server.port, bad) for _ in range(8)]
+    try:
+        await until(
+            lambda: server.guard.open_connections == 8 and server.guard.idle_connections == 0,
+            "8 requests are waiting out their penalty",
+        )
+        assert await within(healthz(server), 5, "/healthz answering at the cap") == 200
+        await within(waiting[0].wait_closed_by_server(), 5, "closing the longest waiting one")
+    finally:
+        for client in waiting:
+            client.close()
+        await server.stop()
+
+
+@pytest.mark.parametrize("limits", [{"max_connections": 8, "header_timeout_seconds": 60}])
+async def test_when_every_connection_is_busy_a_new_one_is_closed_at_once(
+    server, links, fake_imgur, http_session
+):
+    # Busy for real: each callback waits for Imgur's answer to its code.
+    fake_imgur.redirect_url = f"http://127.0.0.1:{server.port}/oauth/callback"
+    fake_imgur.add_account("alice")
+    fake_imgur.login_as = "alice"
+    hold = fake_imgur.hold("token")
+    busy = []
+    for member in range(1, 9):
+        start = await links.start(member)
+        target = path_and_query(await follow_authorize(http_session, start.url))
+        request = f"GET {target} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode()
+        busy.append(await open_slow(server.port, request))
     try:
         await until(
             lambda: server.guard.open_connections == 8 and server.guard.idle_connections == 0,
@@ -208,6 +273,7 @@ async def test_when_every_connection_is_busy_a_new_one_is_closed_at_once(server)
         assert server.guard.refused >= 1
         assert all(client.is_open() for client in busy)
     finally:
+        hold.release()
         for client in busy:
             client.close()
 

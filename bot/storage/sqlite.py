@@ -222,6 +222,8 @@ class SqliteBackend:
         # transactions, so every use of the connection holds this lock.
         self._lock = asyncio.Lock()
         self._instance_lock: IO[bytes] | None = None
+        # Retries emptying the WAL after a deletion a reader kept in it (see delete_member).
+        self._scrub: asyncio.Task[None] | None = None
 
     @classmethod
     async def open(cls, path: str | Path) -> SqliteBackend:
@@ -253,6 +255,10 @@ class SqliteBackend:
         return f"SqliteBackend({self._location!r})"
 
     async def close(self) -> None:
+        scrub, self._scrub = self._scrub, None
+        if scrub is not None:
+            scrub.cancel()
+            await asyncio.gather(scrub, return_exceptions=True)
         db, self._db = self._db, None
         if db is not None:
             async with self._lock:
@@ -408,11 +414,42 @@ class SqliteBackend:
                 deleted += await self._run(
                     "DELETE FROM bio_codes WHERE discord_user_id = ?", (discord_user_id,)
                 )
-            if deleted and self._location != MEMORY:
+            if deleted and self._location != MEMORY and not await self._empty_wal():
                 # secure_delete overwrote the rows in the database pages; the WAL still holds
-                # the pages as they were before: copy it back and empty it.
-                await self._rows("PRAGMA wal_checkpoint(TRUNCATE)")
+                # the pages as they were before. Another connection reading (an operator's
+                # shell, a backup) keeps SQLite from emptying it: try again until it can.
+                log.info("a reader keeps the write-ahead log from being emptied; retrying")
+                if self._scrub is None or self._scrub.done():
+                    self._scrub = asyncio.create_task(self._empty_wal_soon())
         return deleted > 0
+
+    async def _empty_wal(self) -> bool:
+        """Copy the WAL into the database file and truncate it; False if a reader prevented it
+        (the caller holds the lock)."""
+        rows = await self._rows("PRAGMA wal_checkpoint(TRUNCATE)")
+        return bool(rows) and int(rows[0][0]) == 0
+
+    async def _empty_wal_soon(self) -> None:
+        delay = 0.1
+        while True:
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 30.0)
+            async with self._lock:
+                if self._db is None:
+                    return
+                try:
+                    # Without waiting for the reader: the bot's other statements wait on the lock.
+                    await self._run("PRAGMA busy_timeout = 0")
+                    try:
+                        done = await self._empty_wal()
+                    finally:
+                        await self._run(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS:d}")
+                except sqlite3.Error as exc:
+                    log.info("could not empty the write-ahead log yet (%s)", type(exc).__name__)
+                    continue
+            if done:
+                log.info("the write-ahead log is emptied after all")
+                return
 
     # -- the refresh sweep --------------------------------------------------------------------
 

@@ -98,3 +98,24 @@ async def test_other_languages_and_the_english_fallback(harness, locale, expecte
     member = harness.member("someone", locale=locale)
     reply = await (await harness.command(member, "status")).wait_for_message()
     assert expected in reply.text
+
+
+@pytest.mark.parametrize("locale", ["de", "fr", "es-ES", "pt-BR"])
+async def test_every_form_opens_in_every_language(harness, locale):
+    """Discord refuses a modal whose title or labels are too long: each must open."""
+    discord = harness.discord
+    member = harness.member("someone")
+    await harness.link(member, "someone_imgur", favorites=12)
+    member.locale = locale
+    await (await harness.command(member, "link")).wait_for_message()
+    dm = discord.dms(member)[-1]
+    for button in [b for b in dm.buttons if b.get("custom_id")]:
+        press = await discord.press_button(member, dm, button["custom_id"])
+        modal = await press.wait_for_modal()
+        assert press.rejected_callbacks == []
+        assert modal["title"]
+    _, message = await favorites(harness, member)
+    go_to = next(b for b in message.buttons if b["custom_id"].startswith("imgur:fav:g:"))
+    press = await discord.press_button(member, message, go_to["custom_id"])
+    await press.wait_for_modal()
+    assert press.rejected_callbacks == []

@@ -145,3 +145,35 @@ def test_a_broken_translation_falls_back_to_english(tmp_path):
     texts = Catalogs.load(write_po(tmp_path, [entry])).texts("xx")
     assert texts("Hi {name}", name="Ada") == "Hi Ada"
     assert placeholders("{a} {{b}}") == {"a"}
+
+
+# Discord's limits for the texts of components (modal titles and text-input labels: 45).
+COMPONENT_LIMITS = {
+    "Finish linking Imgur": 45,
+    "PIN (or the address your browser ended on)": 45,
+    "The PIN from Imgur's page": 100,
+    "Verify with your Imgur profile": 45,
+    "Your Imgur username": 45,
+    "as in imgur.com/user/<username>": 100,
+    "Go to a page": 45,
+    "Imgur page (1–{last})": 45,
+    "Share one of these in the channel…": 150,
+    "Previous": 80,
+    "Next": 80,
+    "Go to page…": 80,
+    "Authorize on Imgur": 80,
+    "Enter PIN": 80,
+    "Verify with my Imgur profile": 80,
+    "Check": 80,
+    "Unlink": 80,
+    "Cancel": 80,
+}
+
+
+@pytest.mark.parametrize("locale", sorted(SHIPPED))
+def test_translated_modal_and_button_texts_fit_discords_limits(locale):
+    texts = Catalogs.load().texts(locale)
+    for message, limit in COMPONENT_LIMITS.items():
+        assert texts.translation(message) is not None, message  # still a text of the bot
+        shown = texts(message, last=1000)
+        assert len(shown) <= limit, (locale, message, shown)

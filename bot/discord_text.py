@@ -47,7 +47,7 @@ _URL: Final = re.compile(r"(?:https?|steam)://[^\s<\[\]()]+[^<.,:;\"'\s\[\]()]")
 # Characters that start markdown anywhere in a line.
 _INLINE_MARKUP: Final = re.compile(r"[\\*_~|`\[\]<]")
 # Markers that mean something only at the start of a line (after any indentation).
-_LINE_START_MARKUP: Final = re.compile(r"^([ \t]*)(#|>|-|\+|\d{1,9}(?=[.)]))", re.MULTILINE)
+_LINE_START_MARKUP: Final = re.compile(r"^([ \t]*)(#|>|-|\+|\d+(?=[.)]))", re.MULTILINE)
 _SPACES: Final = re.compile(r"[^\S\n]+")
 _BLANK_LINES: Final = re.compile(r"\n{3,}")
 _TRAILING_BACKSLASHES: Final = re.compile(r"\\+$")

@@ -124,8 +124,12 @@ class TokenManager:
     async def aclose(self, grace: float) -> None:
         """Let refreshes under way finish (at most ``grace`` seconds), then cancel the rest.
 
-        Refreshed tokens not written yet get one last try; those that fail are logged.
+        Refreshed tokens not written yet are tried again until they are written or ``grace``
+        runs out (a database locked for a moment must not lose the only copy of a rotated
+        refresh token); those still unwritten then are logged.
         """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + grace
         running = list(self._inflight.values())
         if running:
             _, pending = await asyncio.wait(running, timeout=grace)
@@ -136,8 +140,14 @@ class TokenManager:
             self._writer.cancel()
             await asyncio.gather(self._writer, return_exceptions=True)
             self._writer = None
-        if self._unsaved:
+        delay = self._write_retry[0]
+        while self._unsaved:
             await self._write_unsaved()
+            remaining = deadline - loop.time()
+            if not self._unsaved or remaining <= 0:
+                break
+            await asyncio.sleep(min(delay, remaining))
+            delay = min(delay * 2, self._write_retry[1])
         if self._unsaved:
             log.error(
                 "the refreshed tokens of %d member(s) could not be written to the database; "

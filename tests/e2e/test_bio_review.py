@@ -7,9 +7,11 @@ from typing import Any
 
 import pytest
 
+from bot.storage import LinkStatus
 from cogs.bio_views import VERIFY_BUTTON_ID
+from cogs.replies import CLIENT_ID_REFUSED
 from tests.e2e.conftest import Harness, make_config, running_bot
-from tests.e2e.test_bio_link import ask_code, code_of, press_check
+from tests.e2e.test_bio_link import ask_code, code_of, link_by_bio, press_check
 from tests.fakes.discord import FakeDiscord, point_discord_py_at
 from tests.fakes.imgur import FakeImgur
 
@@ -48,3 +50,47 @@ async def test_a_name_of_dots_alone_is_no_username(harness: Harness, typed: str)
     assert reply.is_ephemeral
     assert "does not look like an Imgur username" in reply.text, reply.text
     assert (await harness.bot.store.stats()).pending_bio_codes == 0
+
+
+async def test_a_client_id_revoked_after_linking_keeps_the_bio_link_and_says_so_privately(
+    harness: Harness,
+) -> None:
+    alice = harness.member("alice")
+    await link_by_bio(harness, alice, "alice_imgur", favorites=3)
+    harness.bot.bio._confirmed.clear()  # the name is confirmed again first: that call fails too
+    harness.imgur.client_id = "someone-else"  # Imgur no longer takes the bot's client id
+    interaction = await harness.command(alice, "favorites", {})
+    answer = await interaction.wait_for_message(lambda m: m.is_ephemeral)
+    assert answer.text == CLIENT_ID_REFUSED
+    link = await harness.bot.store.get(alice.id)
+    assert link is not None
+    assert link.status is LinkStatus.OK
+    assert harness.discord.dms(alice)[-1].embeds  # no "account gone" DM after the code
+    assert all(
+        not m.embeds
+        for m in harness.discord.channel_messages(harness.discord.text_channel_id)
+        if not m.is_ephemeral
+    )
+
+
+async def test_two_checks_at_once_link_once_and_both_get_a_private_answer(
+    harness: Harness,
+) -> None:
+    import asyncio
+
+    from tests.e2e.test_bio_link import check_button_id
+
+    alice = harness.member("alice")
+    harness.imgur.add_account("alice_imgur", favorites=2)
+    message = await ask_code(harness, alice, "alice_imgur")
+    harness.imgur.account("alice_imgur").bio = code_of(message)
+    custom_id = check_button_id(message)
+    presses = await asyncio.gather(
+        harness.discord.press_button(alice, message, custom_id),
+        harness.discord.press_button(alice, message, custom_id),
+    )
+    answers = [await press.wait_for_message() for press in presses]
+    assert all(answer.is_ephemeral for answer in answers)
+    texts = sorted(answer.text for answer in answers)
+    assert sum("verified by your profile" in text for text in texts) == 1, texts
+    assert (await harness.bot.store.stats()).bio_links == 1

@@ -12,9 +12,7 @@ UNKNOWN_INTERACTION = {"message": "Unknown interaction", "code": 10062}
 async def test_an_interaction_discord_no_longer_knows_is_only_logged(harness, caplog):
     alice = harness.member("alice")
     # Every answer to the interaction gets what Discord says after its 3 seconds.
-    harness.discord.inject_error(
-        "POST", "/interactions/*", 404, UNKNOWN_INTERACTION, times=2
-    )
+    harness.discord.inject_error("POST", "/interactions/*", 404, UNKNOWN_INTERACTION, times=2)
     with caplog.at_level(logging.INFO):
         interaction = await harness.command(alice, "status")
         interaction.expect_unacknowledged = True

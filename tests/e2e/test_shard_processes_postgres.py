@@ -56,6 +56,11 @@ class CountingImgur(FakeImgur):
         self.dropped = 0
 
     async def _token(self, request: web.Request) -> web.Response:
+        hold = self._holds.get("token")
+        if hold is not None:
+            # Held before Imgur acts (the fake's own hold comes after its effect): a request
+            # whose process was killed meanwhile is then dropped, never acted on.
+            await hold.wait()
         if request.transport is None or request.transport.is_closing():
             self.dropped += 1
             return web.Response(status=499)

@@ -49,3 +49,9 @@ def test_plain_text_fits_and_is_never_empty_with_a_fallback(
 def test_plain_ascii_words_pass_through_unchanged(text: str) -> None:
     words = " ".join(re.sub(r"[^A-Za-z0-9 ]", " ", text).split())
     assert inline(words, 4096) == words
+
+
+def test_a_long_number_before_a_dot_is_escaped_too() -> None:
+    # Found by hypothesis: a ten-digit "0000000000. 0" was left as a list marker.
+    for render in (inline, block):
+        assert not LINE_START_MARKUP.search(render("0000000000. 0", 100))

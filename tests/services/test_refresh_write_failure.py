@@ -164,3 +164,19 @@ async def poll_async(condition, within=5.0):
     while not await condition():
         assert loop.time() < deadline, "condition did not hold in time"
         await asyncio.sleep(0.01)
+
+
+async def test_a_write_that_fails_twice_then_the_bot_stops_still_reaches_the_database(
+    link_store, imgur, fake_imgur, clock, monkeypatch
+):
+    # The refresh's own write fails, and so does the first try at close (the lock is still
+    # held for a moment): stopping must keep trying within its grace, not drop the only copy
+    # of the rotated refresh token.
+    manager = TokenManager(link_store, imgur, clock=clock, write_retry=(60.0, 60.0))
+    await due_link(link_store, fake_imgur, clock)
+    writes = FailingWrites(link_store, monkeypatch, times=2)
+    refreshed = await manager.refresh(1)
+    await manager.aclose(grace=2)
+    assert writes.failed == 2
+    assert (await link_store.get(1)).refresh_token == refreshed.refresh_token
+    assert manager.unsaved == 0

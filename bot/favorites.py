@@ -10,13 +10,13 @@ from typing import TYPE_CHECKING
 
 from bot.errors import NoAccessToken
 from bot.imgur import Favorite, ImgurClient, Sort
-from bot.render import ITEMS_PER_MESSAGE
 from bot.storage import LinkKind
 from bot.tokens import TokenManager
 
 if TYPE_CHECKING:
     from bot.bio import BioLinkService
 
+ITEMS_PER_MESSAGE = 5  # a window's size: the favorites one Discord message shows
 CacheKey = tuple[int, Sort, int]
 _FORGOTTEN_KEPT = 10_000  # recent unlinks/relinks remembered; a fetch lasts seconds at most
 

@@ -31,7 +31,13 @@ from bot.imgur import (
     Tokens,
     tokens_from_redirect,
 )
-from bot.storage import AttemptGoneError, AuthState, Link, LinkStatus, Store
+from bot.storage import AttemptGoneError, AuthState, Store
+
+# What a link is, as this service hands it out: the cogs and the web server take these names
+# from here, never from bot.storage (the layer contract in pyproject.toml).
+from bot.storage import Link as Link
+from bot.storage import LinkKind as LinkKind
+from bot.storage import LinkStatus as LinkStatus
 
 log = logging.getLogger(__name__)
 

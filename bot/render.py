@@ -11,11 +11,11 @@ from collections.abc import Mapping, Sequence
 from typing import Any, TypedDict
 
 from bot import discord_text
+from bot.favorites import ITEMS_PER_MESSAGE
 from bot.i18n import ENGLISH_TEXTS, Texts
 from bot.imgur import Favorite, FavoriteAlbum, FavoriteImage
 from bot.imgur.parse import is_imgur_url
 
-ITEMS_PER_MESSAGE = 5
 IMGUR_GREEN = 0x1BB76E
 NSFW_GREY = 0x4F545C
 

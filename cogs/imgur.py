@@ -14,8 +14,8 @@ from bot import discord_text
 from bot.config import BIO, OAUTH
 from bot.i18n import N_, Texts
 from bot.imgur import ResponseType, Sort
+from bot.linking import Link, LinkKind, LinkStatus
 from bot.render import IMGUR_GREEN
-from bot.storage import Link, LinkKind, LinkStatus
 from cogs.bio_views import (
     BIO_OFF,
     BioCheckButton,

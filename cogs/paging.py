@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING, Any
 import discord
 
 from bot import discord_text
-from bot.favorites import FavoritesWindow
+from bot.favorites import ITEMS_PER_MESSAGE, FavoritesWindow
 from bot.i18n import N_, Texts
 from bot.imgur import Favorite, Sort
-from bot.render import ITEMS_PER_MESSAGE, is_hidden, render_favorites, render_item, truncate
-from bot.storage import Link, LinkKind
+from bot.linking import Link, LinkKind
+from bot.render import is_hidden, render_favorites, render_item, truncate
 from cogs.i18n import texts_for
 from cogs.places import Place
 from cogs.replies import reply_privately, report_error

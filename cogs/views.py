@@ -9,7 +9,7 @@ import discord
 
 from bot import discord_text
 from bot.i18n import N_, Texts
-from bot.storage import LinkKind
+from bot.linking import LinkKind
 from cogs.i18n import texts_for
 from cogs.replies import report_error
 

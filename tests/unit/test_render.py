@@ -1,7 +1,7 @@
+from bot.favorites import ITEMS_PER_MESSAGE
 from bot.imgur.models import FavoriteAlbum, FavoriteImage
 from bot.render import (
     DESCRIPTION_LIMIT,
-    ITEMS_PER_MESSAGE,
     MESSAGE_TOTAL_LIMIT,
     embed_length,
     render_favorites,

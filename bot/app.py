@@ -33,7 +33,9 @@ log = logging.getLogger(__name__)
 
 __all__ = ["COMMAND_SYNC_SETTING", "ImgurBot", "open_store", "point_discord_at"]
 
-EXTENSIONS = ("cogs.imgur",)
+# The one extension: its setup() adds the /imgur commands, the refresh loop and the buttons that
+# outlive a restart.
+COGS_EXTENSION = "cogs.imgur"
 # The hash of the command tree last synced, in the database: every process sees it.
 COMMAND_SYNC_SETTING = "command_sync_hash"
 SHUTDOWN_REFRESH_WAIT = 5.0  # seconds that refreshes under way may take to finish at shutdown
@@ -154,8 +156,7 @@ class ImgurBot(commands.Bot):
             )
         log.info("link methods offered: %s", ", ".join(methods))
         self.catalogs = await asyncio.to_thread(Catalogs.load)  # the extensions translate with it
-        for extension in EXTENSIONS:
-            await self.load_extension(extension)
+        await self.load_extension(COGS_EXTENSION)
         await self.sync_commands()
         if config.web.enabled:
             from bot.web import CallbackServer  # aiohttp.web costs memory: load it only when used

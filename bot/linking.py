@@ -29,7 +29,7 @@ from bot.imgur import (
     RedirectGrant,
     ResponseType,
     Tokens,
-    tokens_from_redirect,
+    grant_from_redirect,
 )
 from bot.storage import AttemptGoneError, AuthState, Store
 
@@ -94,7 +94,7 @@ def parse_link_input(text: str) -> LinkInput:
     if "://" in value or value.startswith(("?", "#")) or "=" in value:
         url = value if "://" in value else "https://localhost/" + value
         try:
-            grant = tokens_from_redirect(url)
+            grant = grant_from_redirect(url)
         except ValueError:
             raise InvalidLinkInput(
                 N_(

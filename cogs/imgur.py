@@ -35,7 +35,7 @@ from cogs.paging import (
 )
 from cogs.places import Place
 from cogs.refresh import RefreshLoop
-from cogs.replies import NOT_LINKED, PUBLIC_KEY, report_error
+from cogs.replies import DEFERRED_PUBLICLY, NOT_LINKED, report_error
 from cogs.views import ConfirmUnlink, EnterPinButton, link_view, linked_text
 
 if TYPE_CHECKING:
@@ -225,7 +225,7 @@ class ImgurCog(commands.GroupCog, group_name="imgur", group_description="Your Im
                 "so only you see these."
             )
         await interaction.response.defer(ephemeral=private, thinking=True)
-        interaction.extras[PUBLIC_KEY] = not private
+        interaction.extras[DEFERRED_PUBLICLY] = not private
         order = Sort(sort.value) if sort is not None else Sort.NEWEST
         window = await self.bot.favorites.window(interaction.user.id, order, page - 1)
         if not window.items:

@@ -87,7 +87,8 @@ BIO_LINK_HOLDS_NOTHING = N_(
     "Your link was verified by your Imgur profile, so the bot holds no Imgur token for you "
     "and can show only your public gallery favorites."
 )
-PUBLIC_KEY = "public_defer"
+# The interaction.extras entry that says a command deferred publicly (see reply_privately).
+DEFERRED_PUBLICLY = "deferred_publicly"
 PLACEHOLDER_GONE = N_("Nothing to show here.")
 
 
@@ -215,10 +216,10 @@ async def reply_privately(interaction: discord.Interaction, text: str) -> None:
         if not interaction.response.is_done():
             await interaction.response.send_message(text, ephemeral=True)
             return
-        if interaction.extras.get(PUBLIC_KEY):
+        if interaction.extras.get(DEFERRED_PUBLICLY):
             # The first follow-up after a public defer would replace the public "thinking…"
             # placeholder: settle the placeholder neutrally, answer privately, then remove it.
-            interaction.extras[PUBLIC_KEY] = False
+            interaction.extras[DEFERRED_PUBLICLY] = False
             texts = texts_for(interaction)
             await interaction.edit_original_response(content=texts(PLACEHOLDER_GONE))
             await interaction.followup.send(text, ephemeral=True)

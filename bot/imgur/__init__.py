@@ -26,7 +26,7 @@ from .models import (
     Sort,
     Tokens,
 )
-from .redirect import tokens_from_redirect
+from .redirect import grant_from_redirect
 
 __all__ = [
     "Account",
@@ -49,6 +49,6 @@ __all__ = [
     "Sort",
     "Tokens",
     "error_from_response",
+    "grant_from_redirect",
     "retry_after",
-    "tokens_from_redirect",
 ]

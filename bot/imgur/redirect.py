@@ -15,7 +15,7 @@ def _first(params: dict[str, list[str]], key: str) -> str | None:
     return values[0] if values and values[0] else None
 
 
-def tokens_from_redirect(url: str) -> RedirectGrant:
+def grant_from_redirect(url: str) -> RedirectGrant:
     """The grant in a redirect URL; ``ValueError`` (never quoting the URL) if there is none.
 
     Looks for ``error`` first (query or fragment), then tokens in the fragment, then ``code``

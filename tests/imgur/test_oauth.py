@@ -16,7 +16,7 @@ from bot.imgur import (
     InvalidGrant,
     RateLimited,
     ResponseType,
-    tokens_from_redirect,
+    grant_from_redirect,
 )
 from tests.fakes.imgur import Failure, FakeImgur
 
@@ -54,7 +54,7 @@ async def test_code_from_the_redirect_links_the_logged_in_account(
 ) -> None:
     url = client.authorize_url(ResponseType.CODE, "s2")
     async with session.get(url, allow_redirects=False) as response:
-        grant = tokens_from_redirect(response.headers["Location"])
+        grant = grant_from_redirect(response.headers["Location"])
 
     tokens = await client.exchange_code(grant.code or "")
 
@@ -67,7 +67,7 @@ async def test_token_redirect_carries_working_tokens(
 ) -> None:
     url = client.authorize_url(ResponseType.TOKEN, "s3")
     async with session.get(url, allow_redirects=False) as response:
-        grant = tokens_from_redirect(response.headers["Location"])
+        grant = grant_from_redirect(response.headers["Location"])
 
     assert grant.state == "s3"
     assert grant.tokens is not None
@@ -81,7 +81,7 @@ async def test_denied_authorization_redirects_with_access_denied(
     fake.deny_next_authorize = True
     url = client.authorize_url(ResponseType.CODE, "s4")
     async with session.get(url, allow_redirects=False) as response:
-        grant = tokens_from_redirect(response.headers["Location"])
+        grant = grant_from_redirect(response.headers["Location"])
 
     assert (grant.error, grant.state, grant.code) == ("access_denied", "s4", None)
 

@@ -14,7 +14,7 @@ from bot.imgur import (
     ResponseType,
     Tokens,
     error_from_response,
-    tokens_from_redirect,
+    grant_from_redirect,
 )
 from tests.fakes.imgur import Failure, FakeImgur
 from tests.fakes.imgur_data import error_envelope
@@ -34,8 +34,8 @@ def test_tokens_repr_and_str_hide_both_tokens() -> None:
 
 
 def test_redirect_grant_repr_hides_code_state_and_tokens() -> None:
-    code_grant = tokens_from_redirect(f"https://x/cb?code={CODE}&state={STATE}")
-    token_grant = tokens_from_redirect(
+    code_grant = grant_from_redirect(f"https://x/cb?code={CODE}&state={STATE}")
+    token_grant = grant_from_redirect(
         f"https://x/cb?state={STATE}#access_token={ACCESS}&expires_in=1&refresh_token={REFRESH}"
     )
 

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from bot.config import ENV_OVERRIDES, Config, ConfigError, parse_config
 from bot.errors import AuthorizationDenied, InvalidLinkInput
-from bot.imgur import RedirectGrant, retry_after, tokens_from_redirect
+from bot.imgur import RedirectGrant, grant_from_redirect, retry_after
 from bot.imgur.parse import parse_rate_limit
 from bot.linking import MAX_INPUT_LENGTH, LinkInput, parse_link_input
 from tests.property.strategies import (
@@ -53,7 +53,7 @@ def test_a_paste_is_a_link_input_or_a_clear_refusal(text: str) -> None:
 
 @given(redirect_urls)
 def test_a_redirect_is_a_grant_or_a_value_error(url: str) -> None:
-    grant = attempt(lambda: tokens_from_redirect(url), ValueError)
+    grant = attempt(lambda: grant_from_redirect(url), ValueError)
     if isinstance(grant, Exception):
         assert url not in str(grant) or len(url) < 3  # never quotes the URL back
         return

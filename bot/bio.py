@@ -30,6 +30,7 @@ from bot.errors import (
 )
 from bot.i18n import N_
 from bot.imgur import Favorite, ImgurClient, ImgurNotFound, Sort
+from bot.storage import BIO_CODE_TTL as BIO_CODE_TTL  # how long a code lasts, for the cogs' texts
 from bot.storage import Link, LinkKind, LinkNotFoundError, LinkStatus, Store
 
 log = logging.getLogger(__name__)
@@ -242,7 +243,7 @@ class BioLinkService:
         return link
 
     async def purge_expired(self) -> int:
-        """Forget profile codes past their 15 minutes; returns how many."""
+        """Forget profile codes past their lifetime (BIO_CODE_TTL); returns how many."""
         return await self._store.purge_expired_bio_codes(self._clock())
 
     async def gallery_favorites(self, link: Link, page: int, sort: Sort) -> list[Favorite]:

@@ -31,10 +31,11 @@ from bot.imgur import (
     Tokens,
     grant_from_redirect,
 )
-from bot.storage import AttemptGoneError, AuthState, Store
 
 # What a link is, as this service hands it out: the cogs and the web server take these names
 # from here, never from bot.storage (the layer contract in pyproject.toml).
+from bot.storage import AUTH_STATE_TTL as AUTH_STATE_TTL
+from bot.storage import AttemptGoneError, AuthState, Store
 from bot.storage import Link as Link
 from bot.storage import LinkKind as LinkKind
 from bot.storage import LinkStatus as LinkStatus
@@ -42,6 +43,8 @@ from bot.storage import LinkStatus as LinkStatus
 log = logging.getLogger(__name__)
 
 MAX_INPUT_LENGTH = 512
+# Where a member takes the bot's access away on Imgur's side (unlinking here cannot).
+REVOKE_URL = "https://imgur.com/account/settings/apps"
 _BARE_VALUE = re.compile(r"[A-Za-z0-9._~-]{4,128}")
 
 
@@ -278,7 +281,7 @@ class LinkService:
         return await self._store.get(discord_user_id)
 
     async def purge_expired_attempts(self) -> int:
-        """Forget link attempts past their ten minutes; returns how many."""
+        """Forget link attempts past their lifetime (AUTH_STATE_TTL); returns how many."""
         return await self._store.purge_expired_states(self._clock())
 
     async def unlink(self, discord_user_id: int) -> bool:

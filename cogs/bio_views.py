@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -32,10 +31,6 @@ BIO_OFF = N_(
     "Verifying by your Imgur profile is turned off on this bot. Run `/imgur link` without a "
     "username to link through Imgur's authorize page."
 )
-
-
-def _ts(value: datetime, style: discord.utils.TimestampStyle = "R") -> str:
-    return discord.utils.format_dt(value, style)
 
 
 def in_dm(interaction: discord.Interaction) -> bool:
@@ -101,7 +96,7 @@ def bio_code_embed(texts: Texts, challenge: BioChallenge) -> discord.Embed:
                     "The code is yours alone, works once, only for **{name}**, and expires "
                     "{when}. Remove it from your profile once you are linked.",
                     name=name,
-                    when=_ts(challenge.expires_at),
+                    when=discord.utils.format_dt(challenge.expires_at, "R"),
                 ),
             )
         ),
@@ -157,7 +152,7 @@ class UsernameModal(OwnedModal):
 
 
 class VerifyProfileButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"imgur:bio-start"
+    discord.ui.DynamicItem[discord.ui.Button[Any]], template=re.escape(VERIFY_BUTTON_ID)
 ):
     """Opens the username modal; dynamic, so it keeps working after the bot restarts."""
 

@@ -10,6 +10,7 @@ import discord
 from discord import app_commands
 
 from bot import discord_text
+from bot.bio import BIO_CODE_TTL
 from bot.errors import (
     AccountGone,
     AccountMismatch,
@@ -39,6 +40,7 @@ from bot.imgur import (
     InvalidGrant,
     RateLimited,
 )
+from bot.linking import AUTH_STATE_TTL
 from cogs.i18n import texts_for
 
 log = logging.getLogger(__name__)
@@ -49,7 +51,7 @@ LINK_BROKEN = N_(
     "Run `/imgur link` to link again."
 )
 UNKNOWN_STATE = N_(
-    "That link attempt is unknown, expired (they last 10 minutes) or already used. "
+    "That link attempt is unknown, expired (they last {minutes} minutes) or already used. "
     "Run `/imgur link` for a fresh one."
 )
 DENIED = N_("You declined on Imgur's page, so nothing was linked. Run `/imgur link` to try again.")
@@ -76,7 +78,7 @@ ACCOUNT_GONE = N_(
     "Run `/imgur link` to link again."
 )
 BIO_ATTEMPT_UNKNOWN = N_(
-    "That code is unknown, expired (codes last 15 minutes) or already used. "
+    "That code is unknown, expired (codes last {minutes} minutes) or already used. "
     "Run `/imgur link` for a fresh one."
 )
 CLIENT_ID_REFUSED = N_(
@@ -90,6 +92,18 @@ BIO_LINK_HOLDS_NOTHING = N_(
 # The interaction.extras entry that says a command deferred publicly (see reply_privately).
 DEFERRED_PUBLICLY = "deferred_publicly"
 PLACEHOLDER_GONE = N_("Nothing to show here.")
+
+
+def unknown_state_text(texts: Texts = ENGLISH_TEXTS) -> str:
+    return texts(UNKNOWN_STATE, minutes=_minutes(AUTH_STATE_TTL))
+
+
+def bio_attempt_unknown_text(texts: Texts = ENGLISH_TEXTS) -> str:
+    return texts(BIO_ATTEMPT_UNKNOWN, minutes=_minutes(BIO_CODE_TTL))
+
+
+def _minutes(lifetime: timedelta) -> int:
+    return int(lifetime.total_seconds() // 60)
 
 
 def code_not_found_text(username: str, texts: Texts = ENGLISH_TEXTS) -> str:
@@ -146,13 +160,13 @@ def describe(error: BaseException, texts: Texts = ENGLISH_TEXTS) -> str | None:
                 return texts(BAD_INPUT)
             return texts(error.message, **error.values)
         case UnknownState():
-            return texts(UNKNOWN_STATE)
+            return unknown_state_text(texts)
         case InvalidUsername():
             if not error.message:
                 return texts("That does not look like an Imgur username.")
             return texts(error.message, **error.values)
         case BioAttemptUnknown():
-            return texts(BIO_ATTEMPT_UNKNOWN)
+            return bio_attempt_unknown_text(texts)
         case BioCodeNotFound():
             return code_not_found_text(error.username, texts)
         case ImgurUserNotFound():

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import TYPE_CHECKING, Any
 
 import discord
 
 from bot import discord_text
 from bot.i18n import N_, Texts
-from bot.linking import LinkKind
+from bot.linking import REVOKE_URL, LinkKind
 from cogs.i18n import texts_for
 from cogs.replies import report_error
 
@@ -19,7 +20,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 PIN_BUTTON_ID = "imgur:enter-pin"
-REVOKE_URL = "https://imgur.com/account/settings/apps"
 NOT_YOURS = N_("Only the member who ran this command can use these buttons.")
 NOT_YOUR_FORM = N_("This form was opened by another member; it does nothing for you.")
 
@@ -76,7 +76,9 @@ class PinModal(OwnedModal):
         await report_error(interaction, error)
 
 
-class EnterPinButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"imgur:enter-pin"):
+class EnterPinButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]], template=re.escape(PIN_BUTTON_ID)
+):
     """The "Enter PIN" button; dynamic, so it keeps working after the bot restarts."""
 
     def __init__(self, label: str = "Enter PIN") -> None:

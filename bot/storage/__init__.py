@@ -29,6 +29,7 @@ from .protocol import Store
 from .refresh import RefreshRule
 from .sqlite import MEMORY
 from .store import (
+    AUTH_STATE_TTL,
     BIO_CODE_TTL,
     DEFAULT_POOL_SIZE,
     MAX_PENDING_BIO_CODES_PER_MEMBER,
@@ -38,6 +39,7 @@ from .store import (
 )
 
 __all__ = [
+    "AUTH_STATE_TTL",
     "BIO_CODE_TTL",
     "DEFAULT_POOL_SIZE",
     "MAX_PENDING_BIO_CODES_PER_MEMBER",

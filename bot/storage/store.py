@@ -28,6 +28,7 @@ from .models import AuthState, BioCode, DueLink, Link, LinkKind, LinkStatus, Sto
 from .refresh import RefreshRule
 
 __all__ = [
+    "AUTH_STATE_TTL",
     "BIO_CODE_TTL",
     "DEFAULT_POOL_SIZE",
     "MAX_BIO_CODE_CANDIDATES",
@@ -41,6 +42,9 @@ log = logging.getLogger(__name__)
 
 MAX_PENDING_STATES_PER_MEMBER = 5  # older ones are dropped, so one member cannot pile them up
 MAX_PENDING_BIO_CODES_PER_MEMBER = 3  # likewise for profile codes
+# How long a link attempt (an authorization state) and a profile code last; the texts that
+# tell members so take the number from here.
+AUTH_STATE_TTL = timedelta(minutes=10)
 BIO_CODE_TTL = timedelta(minutes=15)
 MAX_BIO_CODE_CANDIDATES = 20  # codes looked up from one profile text at most
 # Claims of completions that never finished (the bot was killed) go this long after expiry.
@@ -447,7 +451,7 @@ class LinkStore:
         discord_user_id: int,
         response_type: str,
         *,
-        ttl: timedelta = timedelta(minutes=10),
+        ttl: timedelta = AUTH_STATE_TTL,
         now: datetime | None = None,
     ) -> AuthState:
         """A new single-use state for the member; the result carries the clear state, once."""

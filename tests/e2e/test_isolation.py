@@ -12,7 +12,7 @@ import pytest
 
 from bot.stale_components import STALE_NOTICE
 from cogs.paging import NOT_YOUR_PAGER
-from cogs.replies import UNKNOWN_STATE
+from cogs.replies import unknown_state_text
 from cogs.views import NOT_YOUR_FORM, NOT_YOURS, PIN_BUTTON_ID
 from tests.e2e.test_favorites import button_id, show_favorites
 from tests.e2e.test_link_flow import authorize_url
@@ -59,7 +59,7 @@ async def test_another_members_state_in_a_token_redirect_is_refused(harness):
     pasted = await harness.command(
         mallory, "pin", {"code": f"https://x.example/cb?state={state}#{fragment}"}
     )
-    await assert_refused_privately(pasted, UNKNOWN_STATE)
+    await assert_refused_privately(pasted, unknown_state_text())
     assert await snapshot(harness, alice.id) == before
     assert await harness.bot.store.get(mallory.id) is None
     assert harness.imgur.count("account") == 0  # refused before anything reached Imgur
@@ -70,7 +70,7 @@ async def test_a_pin_pasted_by_a_member_without_an_attempt_leaves_the_others_alo
     mallory = harness.member("mallory")
     pin = harness.imgur.issue_pin("alice_imgur")
     await assert_refused_privately(
-        await harness.command(mallory, "pin", {"code": pin}), UNKNOWN_STATE
+        await harness.command(mallory, "pin", {"code": pin}), unknown_state_text()
     )
     assert harness.imgur.count("token") == 0
     done = await (await harness.command(alice, "pin", {"code": pin})).wait_for_message()

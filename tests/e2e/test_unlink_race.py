@@ -30,7 +30,7 @@ async def test_unlink_confirmed_during_a_pin_exchange_wins_and_both_are_told(har
 
 
 async def test_unlink_during_a_profile_check_wins(harness):
-    from cogs.replies import BIO_ATTEMPT_UNKNOWN
+    from cogs.replies import bio_attempt_unknown_text
     from tests.e2e.test_bio_link import ask_code, check_button_id, code_of
 
     alice = harness.member("alice")
@@ -46,7 +46,7 @@ async def test_unlink_during_a_profile_check_wins(harness):
     await press.wait_for_message(lambda m: "Unlinked" in m.text)
     hold.release()
 
-    told = await check.wait_for_message(lambda m: m.text == BIO_ATTEMPT_UNKNOWN)
+    told = await check.wait_for_message(lambda m: m.text == bio_attempt_unknown_text())
     assert told.is_ephemeral
     assert await harness.bot.store.get(alice.id) is None
     assert (await harness.bot.store.stats()).pending_bio_codes == 0

@@ -18,7 +18,11 @@ from cogs import replies
         (errors.NotLinked(), replies.NOT_LINKED),
         (errors.LinkBroken(), replies.LINK_BROKEN),
         (errors.InvalidLinkInput("That is too long."), "That is too long."),
-        (errors.UnknownState(), replies.UNKNOWN_STATE),
+        (
+            errors.UnknownState(),
+            "That link attempt is unknown, expired (they last 10 minutes) or already used. "
+            "Run `/imgur link` for a fresh one.",
+        ),
         (errors.AuthorizationDenied(), replies.DENIED),
         (errors.GrantRejected(), replies.GRANT_REJECTED),
         (InvalidGrant("Invalid Pin", status=400), replies.GRANT_REJECTED),

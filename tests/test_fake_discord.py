@@ -34,7 +34,10 @@ class PressView(discord.ui.View):
         self.bot = bot
 
     @discord.ui.button(label="Press", custom_id="demo:press", style=discord.ButtonStyle.primary)
-    async def press(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
+    async def press(
+        self, interaction: discord.Interaction, button: discord.ui.Button[PressView]
+    ) -> None:
+        assert interaction.message is not None
         self.bot.seen.append(("pressed", interaction.user.id, interaction.message.id))
         await interaction.response.edit_message(
             content=f"pressed by {interaction.user.name}", view=None
@@ -43,7 +46,7 @@ class PressView(discord.ui.View):
 
 
 class CodeModal(discord.ui.Modal, title="Enter your code"):
-    code: discord.ui.TextInput = discord.ui.TextInput(
+    code: discord.ui.TextInput[CodeModal] = discord.ui.TextInput(
         label="Code", custom_id="demo:code", min_length=4, max_length=8
     )
 
@@ -303,7 +306,7 @@ async def test_slash_command_ephemeral_reply(server: FakeDiscord, bot: DemoBot) 
 
 async def test_channel_resolution_nsfw_and_dm(server: FakeDiscord, bot: DemoBot) -> None:
     alice = server.add_user(name="alice")
-    cases = [
+    cases: list[tuple[dict[str, Any], str]] = [
         ({}, "TextChannel nsfw=False"),
         ({"channel_id": server.nsfw_channel_id}, "TextChannel nsfw=True"),
         ({"dm": True}, "DMChannel nsfw=None"),
@@ -394,6 +397,7 @@ async def test_modal_open_and_submit(server: FakeDiscord, bot: DemoBot) -> None:
     modal = await inter.wait_for_modal()
     assert inter.callback_types == [9]
     assert modal["title"] == "Enter your code"
+    assert inter.modal is not None
     assert modal["custom_id"] == inter.modal["custom_id"]
     with pytest.raises(ValueError, match="at least 4"):
         await server.submit_modal(alice, inter, {"demo:code": "12"})
@@ -534,7 +538,9 @@ class ChoiceView(discord.ui.View):
             discord.SelectOption(label="Dogs", value="dogs"),
         ],
     )
-    async def choice(self, interaction: discord.Interaction, select: discord.ui.Select) -> None:
+    async def choice(
+        self, interaction: discord.Interaction, select: discord.ui.Select[ChoiceView]
+    ) -> None:
         await interaction.response.defer()  # type 6: deferred update
         await interaction.edit_original_response(content=f"chose {select.values[0]}", view=None)
         self.stop()

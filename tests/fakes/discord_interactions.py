@@ -158,14 +158,7 @@ class InteractionInjector:
         msg, component = self._component_target(user, message, custom_id, check)
         component_type = component["type"] if component else 2
         data = {"custom_id": custom_id, "component_type": component_type}
-        return await self.dispatch_interaction(
-            user,
-            type=3,
-            data=data,
-            channel_id=msg.channel_id,
-            message=msg,
-            install=self._install_of(msg),
-        )
+        return await self._component_interaction(user, msg, data)
 
     async def select(
         self,
@@ -190,14 +183,7 @@ class InteractionInjector:
             "component_type": component["type"] if component else 3,
             "values": list(values),
         }
-        return await self.dispatch_interaction(
-            user,
-            type=3,
-            data=data,
-            channel_id=msg.channel_id,
-            message=msg,
-            install=self._install_of(msg),
-        )
+        return await self._component_interaction(user, msg, data)
 
     async def submit_modal(
         self,
@@ -374,9 +360,19 @@ class InteractionInjector:
             CONTEXT_PRIVATE_CHANNEL if channel_id in self.state.private_channels else CONTEXT_BOT_DM
         )
 
-    def _install_of(self, message: FakeMessage) -> str | None:
-        """A component press goes through the install that sent its message."""
-        return message.interaction.install if message.interaction is not None else None
+    async def _component_interaction(
+        self, user: FakeUser, message: FakeMessage, data: dict[str, Any]
+    ) -> FakeInteraction:
+        """A press or choice on `message`, through the install that sent the message."""
+        install = message.interaction.install if message.interaction is not None else None
+        return await self.dispatch_interaction(
+            user,
+            type=3,
+            data=data,
+            channel_id=message.channel_id,
+            message=message,
+            install=install,
+        )
 
     @staticmethod
     def _check_installable(command: dict[str, Any], install: str, context: int) -> None:

@@ -20,7 +20,12 @@ import pytest
 from discord import app_commands
 from discord.ext import commands
 
-from tests.fakes.discord import FakeDiscord, FakeDiscordTimeout, point_discord_py_at
+from tests.fakes.discord import (
+    FakeDiscord,
+    FakeDiscordTimeout,
+    FakeInteraction,
+    point_discord_py_at,
+)
 
 START_TIMEOUT = 10.0
 
@@ -318,6 +323,8 @@ async def test_channel_resolution_nsfw_and_dm(server: FakeDiscord, bot: DemoBot)
 
 async def test_defer_then_follow_up(server: FakeDiscord, bot: DemoBot) -> None:
     alice = server.add_user(name="alice")
+    followed: list[FakeInteraction] = []
+    server.on_followup = followed.append
     inter = await server.slash_command(alice, "demo", "slow")
     callback = await inter.wait_acknowledged()
     assert callback == {"type": 5, "data": {"flags": 64}}
@@ -328,6 +335,8 @@ async def test_defer_then_follow_up(server: FakeDiscord, bot: DemoBot) -> None:
     assert message.is_ephemeral
     assert not message.is_loading
     assert len(inter.messages) == 1
+    # Each accepted follow-up is signalled once, with its interaction.
+    assert await server.wait_for(lambda: followed, what="on_followup") == [inter]
 
 
 async def test_dm_and_closed_dm(server: FakeDiscord, bot: DemoBot) -> None:

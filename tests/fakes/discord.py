@@ -28,9 +28,10 @@ of range or another count: stricter than Discord, which accepts any sufficient c
 go where Discord sends them: a guild's (GUILD_CREATE, messages, interactions) to shard
 ``(guild_id >> 22) % N``, DMs to shard 0. ``add_guild(name, shard=k)`` makes a guild on shard k;
 ``held_down_shards`` keeps shards out (their IDENTIFY and RESUME get op 9 Invalid Session).
-Pieces live in ``discord_models`` (value types), ``discord_world``
-(users, channels, stored messages), ``discord_rest``, ``discord_gateway``,
-``discord_interactions`` (slash commands, buttons, selects, modals) and ``discord_validation``.
+Pieces live in ``discord_models`` (value types), ``discord_state`` (everything the fake knows,
+one typed object), and the parts that hold that state: ``discord_world`` (users, channels,
+payloads, stored messages), ``discord_rest``, ``discord_gateway``, ``discord_interactions``
+(slash commands, buttons, selects, modals); ``discord_validation`` checks what the bot sends.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Unpack
 
 import discord
 import discord.gateway
@@ -56,7 +57,7 @@ from tests.fakes.discord_models import (
     RestCall,
 )
 from tests.fakes.discord_rest import API_PREFIX, RestApi
-from tests.fakes.discord_state import DiscordState
+from tests.fakes.discord_state import DiscordOptions, DiscordState
 from tests.fakes.discord_world import World
 
 __all__ = [
@@ -81,32 +82,13 @@ class FakeDiscord(DiscordState):
 
     The server is its `DiscordState` (``server.messages``, ``server.shards``...) served by
     parts that each hold that state: ``world`` (users, channels, payloads, messages), ``rest``,
-    ``gateway_endpoint`` and ``injector`` (interactions). Their public methods are the
-    server's own (``server.add_user`` is ``server.world.add_user``).
+    ``gateway_endpoint`` and ``injector`` (interactions). The methods tests use are the
+    server's own (``server.add_user`` is ``server.world.add_user``); the rest are reached
+    through the part (``server.world.channel_payload(id)``).
     """
 
-    def __init__(
-        self,
-        *,
-        token: str = "fake-discord-bot-token",
-        bot_name: str = "Imgur Link Bot",
-        ack_deadline: float | None = 3.0,
-        heartbeat_interval_ms: int = 41250,
-        gateway_compression: bool = True,
-        privileged_intents: int = 0,
-        message_events: bool = True,
-        shard_count: int = 1,
-    ) -> None:
-        super().__init__(
-            token=token,
-            bot_name=bot_name,
-            ack_deadline=ack_deadline,
-            heartbeat_interval_ms=heartbeat_interval_ms,
-            gateway_compression=gateway_compression,
-            privileged_intents=privileged_intents,
-            message_events=message_events,
-            shard_count=shard_count,
-        )
+    def __init__(self, **options: Unpack[DiscordOptions]) -> None:
+        super().__init__(**options)
         self.world = World(self)
         self.rest = RestApi(self, self.world)
         self.gateway_endpoint = Gateway(self, self.world)
@@ -117,15 +99,7 @@ class FakeDiscord(DiscordState):
         self.add_text_channel = world.add_text_channel
         self.add_foreign_channel = world.add_foreign_channel
         self.add_private_channel = world.add_private_channel
-        self.member_permissions_in = world.member_permissions_in
-        self.channel_payload = world.channel_payload
-        self.dm_channel_payload = world.dm_channel_payload
-        self.bot_user_payload = world.bot_user_payload
-        self.bot_member_payload = world.bot_member_payload
-        self.application_payload = world.application_payload
-        self.guild_of = world.guild_of
         self.guild_create_payload = world.guild_create_payload
-        self.find_command = world.find_command
         self.channel_messages = world.channel_messages
         self.dms = world.dms
         self.slash_command = injector.slash_command

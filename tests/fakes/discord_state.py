@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
 
 from tests.fakes.discord_models import (
     FakeDiscordTimeout,
@@ -21,6 +21,20 @@ if TYPE_CHECKING:
     from tests.fakes.discord_gateway import GatewayConnection
 
 T = TypeVar("T")
+
+
+class DiscordOptions(TypedDict, total=False):
+    """How a fake Discord behaves; each left out takes `DiscordState`'s default."""
+
+    token: str
+    bot_name: str
+    ack_deadline: float | None  # None: no 3 s deadline for callbacks
+    heartbeat_interval_ms: int
+    gateway_compression: bool  # honour zlib-stream when the client asks for it
+    privileged_intents: int  # the privileged intents the application may ask for
+    message_events: bool  # MESSAGE_* gateway events for what the bot sends
+    shard_count: int
+
 
 Channel = dict[str, Any]
 """A channel's JSON payload as Discord sends it (foreign channels also carry ``permissions``)."""
@@ -43,14 +57,14 @@ class DiscordState:
     def __init__(
         self,
         *,
-        token: str,
-        bot_name: str,
-        ack_deadline: float | None,
-        heartbeat_interval_ms: int,
-        gateway_compression: bool,
-        privileged_intents: int,
-        message_events: bool,
-        shard_count: int,
+        token: str = "fake-discord-bot-token",
+        bot_name: str = "Imgur Link Bot",
+        ack_deadline: float | None = 3.0,
+        heartbeat_interval_ms: int = 41250,
+        gateway_compression: bool = True,
+        privileged_intents: int = 0,
+        message_events: bool = True,
+        shard_count: int = 1,
     ) -> None:
         if shard_count < 1:
             raise ValueError("shard_count must be at least 1")

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 VERIFY_BUTTON_ID = "imgur:bio-start"
+BIO_CHECK_PREFIX = "imgur:bio-check:"  # then the member's id and the attempt's reference
 VERIFY_LABEL = N_("Verify with my Imgur profile")
 CHECK_LABEL = N_("Check")
 NOT_YOUR_CHECK = N_("This Check button belongs to the member who asked for the code.")
@@ -180,7 +181,8 @@ class VerifyProfileButton(
 
 class BioCheckButton(
     discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=r"imgur:bio-check:(?P<member>[0-9]{1,20}):(?P<attempt>[A-Za-z0-9_-]{8,32})",
+    template=re.escape(BIO_CHECK_PREFIX)
+    + r"(?P<member>[0-9]{1,20}):(?P<attempt>[A-Za-z0-9_-]{8,32})",
 ):
     """Checks the member's profile for their code. The custom id carries the member and the
     attempt's non-secret reference (never the code); it works after a restart, for that
@@ -193,7 +195,7 @@ class BioCheckButton(
             discord.ui.Button(
                 label=label,
                 style=discord.ButtonStyle.success,
-                custom_id=f"imgur:bio-check:{member_id}:{attempt}",
+                custom_id=f"{BIO_CHECK_PREFIX}{member_id}:{attempt}",
             )
         )
 

@@ -36,6 +36,7 @@ LAST_OFFSET = 999  # past any Imgur page (about 60 items): the page's last windo
 KIND_CODES = {LinkKind.OAUTH: "o", LinkKind.BIO: "b"}
 _SORT_CODES = {Sort.NEWEST: "n", Sort.OLDEST: "o"}
 _SORTS = {code: sort for sort, code in _SORT_CODES.items()}
+_PREFIX = "imgur:fav:"  # then the action (p, n, g, or s for the share menu) and the state
 _STATE = (
     r"(?P<owner>[0-9]{1,20}):(?P<kind>[ob]):(?P<sort>[no]):"
     r"(?P<page>[0-9]{1,4}):(?P<offset>[0-9]{1,3})"
@@ -60,7 +61,7 @@ class PagerState:
 
     def custom_id(self, action: str) -> str:
         return (
-            f"imgur:fav:{action}:{self.owner}:{self.kind}:{_SORT_CODES[self.sort]}:"
+            f"{_PREFIX}{action}:{self.owner}:{self.kind}:{_SORT_CODES[self.sort]}:"
             f"{self.page}:{self.offset}"
         )
 
@@ -200,7 +201,7 @@ async def show_window(
 
 class PagerButton(
     discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=r"imgur:fav:(?P<action>[png]):" + _STATE,
+    template=re.escape(_PREFIX) + r"(?P<action>[png]):" + _STATE,
 ):
     """Previous (p), Next (n) and Go to page (g) of a favorites message."""
 
@@ -320,7 +321,7 @@ class GoToPageModal(discord.ui.Modal):
 
 class ShareSelect(
     discord.ui.DynamicItem[discord.ui.Select[Any]],
-    template=r"imgur:fav:s:" + _STATE,
+    template=re.escape(_PREFIX + "s:") + _STATE,
 ):
     """Shares one favorite of a private message publicly in the channel."""
 

@@ -6,7 +6,6 @@ the member's link at the next refresh.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import sqlite3
 from datetime import timedelta
@@ -17,6 +16,7 @@ from bot.errors import NotLinked
 from bot.storage import LinkStatus, StorageError
 from bot.tokens import TokenManager
 from tests.services.helpers import linked_member
+from tests.waiting import eventually
 
 
 @pytest.fixture
@@ -61,7 +61,7 @@ async def test_a_failed_write_is_retried_until_the_new_tokens_are_stored(
     async def written():
         return (await link_store.get(1)).refresh_token == refreshed.refresh_token
 
-    await poll_async(written)
+    await eventually(written, 5, "the refreshed tokens in the database")
     assert writes.failed == 3
     assert manager.unsaved == 0
     stored = await link_store.get(1)
@@ -81,7 +81,11 @@ async def test_the_next_refresh_uses_the_unwritten_refresh_token(
     assert second.refresh_token != first.refresh_token
     assert fake_imgur.count("token") == 2  # Imgur accepted the unwritten refresh token
     writes.times = 0  # the lock is gone
-    await poll_async(lambda: _stored_refresh_token_is(link_store, second.refresh_token))
+    await eventually(
+        lambda: _stored_refresh_token_is(link_store, second.refresh_token),
+        5,
+        "the second refresh token in the database",
+    )
     clock.advance(seconds=fake_imgur.expires_in)
     third = await manager.refresh(1)
     assert (await link_store.get(1)).refresh_token == third.refresh_token
@@ -102,7 +106,11 @@ async def test_a_real_database_lock_held_by_another_connection(
         assert manager.unsaved == 1
         assert (await link_store.get(1)).refresh_token == old.refresh_token
         other.execute("ROLLBACK")
-    await poll_async(lambda: _stored_refresh_token_is(link_store, refreshed.refresh_token))
+    await eventually(
+        lambda: _stored_refresh_token_is(link_store, refreshed.refresh_token),
+        5,
+        "the refreshed token in the database",
+    )
     clock.advance(seconds=fake_imgur.expires_in)
     await manager.refresh(1)  # with the written token: Imgur accepts it
     assert (await link_store.get(1)).status is LinkStatus.OK
@@ -117,7 +125,7 @@ async def test_a_sweep_whose_writes_fail_loses_no_link(
     result = await manager.sweep()
     assert result.refreshed == 6
     assert result.broken == []
-    await poll_async(lambda: _no_unsaved(manager))
+    await eventually(lambda: manager.unsaved == 0, 5, "no unsaved tokens")
     clock.advance(seconds=fake_imgur.expires_in)
     result = await manager.sweep()  # every stored refresh token is the live one
     assert result.refreshed == 6
@@ -134,7 +142,7 @@ async def test_unlink_drops_tokens_waiting_to_be_written(
     with pytest.raises(NotLinked):
         await manager.access_token_for(1)
     writes.times = 0
-    await poll_async(lambda: _no_unsaved(manager))
+    await eventually(lambda: manager.unsaved == 0, 5, "no unsaved tokens")
     assert await link_store.get(1) is None  # nothing written back
 
 
@@ -152,18 +160,6 @@ async def test_closing_writes_what_is_still_waiting(
 
 async def _stored_refresh_token_is(link_store, token):
     return (await link_store.get(1)).refresh_token == token
-
-
-async def _no_unsaved(manager):
-    return manager.unsaved == 0
-
-
-async def poll_async(condition, within=5.0):
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    while not await condition():
-        assert loop.time() < deadline, "condition did not hold in time"
-        await asyncio.sleep(0.01)
 
 
 async def test_a_write_that_fails_twice_then_the_bot_stops_still_reaches_the_database(

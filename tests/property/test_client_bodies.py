@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
@@ -53,7 +54,7 @@ async def answer_every_call(body: bytes, status: int, content_type: str) -> list
             client = imgur_client(
                 session, base_url, timeout=5.0, max_retries=0, max_body_bytes=64_000
             )
-            calls = {
+            calls: dict[str, Callable[[], Awaitable[object]]] = {
                 "favorites": lambda: client.favorites("token"),
                 "gallery_favorites": lambda: client.gallery_favorites("alice"),
                 "account": lambda: client.account("token"),

@@ -9,12 +9,15 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
+from bot.clock import Clock
 from bot.errors import NotLinked
-from bot.storage import LinkStatus, StorageError
+from bot.storage import Link, LinkStatus, LinkStore, StorageError
 from bot.tokens import TokenManager
+from tests.fakes.imgur import FakeImgur
 from tests.services.helpers import linked_member
 from tests.waiting import eventually
 
@@ -29,20 +32,22 @@ def manager(link_store, imgur, clock):
 class FailingWrites:
     """A fault seam on ``LinkStore.update_tokens``: the next ``times`` writes fail."""
 
-    def __init__(self, store, monkeypatch, times):
+    def __init__(self, store: LinkStore, monkeypatch: pytest.MonkeyPatch, times: int) -> None:
         self.times = times
         self.failed = 0
         self._update = store.update_tokens
         monkeypatch.setattr(store, "update_tokens", self)
 
-    async def __call__(self, *args, **kwargs):
+    async def __call__(self, *args: Any, **kwargs: Any) -> None:
         if self.failed < self.times:
             self.failed += 1
             raise StorageError("database is locked")
         return await self._update(*args, **kwargs)
 
 
-async def due_link(link_store, fake_imgur, clock, user_id=1):
+async def due_link(
+    link_store: LinkStore, fake_imgur: FakeImgur, clock: Clock, user_id: int = 1
+) -> Link:
     return await linked_member(
         link_store, fake_imgur, f"m{user_id}", user_id=user_id, now=clock(), expires_in=timedelta(0)
     )
@@ -158,8 +163,9 @@ async def test_closing_writes_what_is_still_waiting(
     assert (await link_store.get(1)).refresh_token == refreshed.refresh_token
 
 
-async def _stored_refresh_token_is(link_store, token):
-    return (await link_store.get(1)).refresh_token == token
+async def _stored_refresh_token_is(link_store: LinkStore, token: str) -> bool:
+    link = await link_store.get(1)
+    return link is not None and link.refresh_token == token
 
 
 async def test_a_write_that_fails_twice_then_the_bot_stops_still_reaches_the_database(

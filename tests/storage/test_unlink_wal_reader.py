@@ -13,7 +13,7 @@ import sqlite3
 from pathlib import Path
 
 from bot.storage import LinkStore
-from tests.storage.factories import make_link
+from tests.storage.factories import make_link, sqlite_backend
 from tests.waiting import eventually
 
 NAME = b"very_unique_username_77"
@@ -33,7 +33,7 @@ async def test_unlink_while_another_connection_reads_leaves_nothing_once_it_is_g
     assert row is not None
     assert row.access_token is not None
     member = [NAME, row.access_token]
-    await store.backend.raw_rows("PRAGMA busy_timeout = 50")  # the reader stays: fail fast
+    await sqlite_backend(store).raw_rows("PRAGMA busy_timeout = 50")  # the reader stays: fail fast
     reader = sqlite3.connect(db_path, isolation_level=None)
     with contextlib.closing(reader):
         reader.execute("BEGIN")

@@ -114,11 +114,6 @@ def in_process(workdir: Path) -> BotStarter:
     return start
 
 
-def footer_other_than(old: str) -> Callable[[FakeMessage], bool]:
-    """Whether a message's last embed has a footer other than ``old`` (the page moved on)."""
-    return lambda message: bool(message.embeds) and message.embeds[-1]["footer"]["text"] != old
-
-
 def button(message: FakeMessage, label: str) -> dict[str, Any]:
     for row in message.components:
         for component in row.get("components", []):
@@ -180,7 +175,9 @@ async def play(out: TextIO, workdir: Path, *, bot: BotStarter | None = None) -> 
                         alice, shown, button(shown, "Next")["custom_id"]
                     )
                     footer = shown.embeds[-1]["footer"]["text"]
-                    await nxt.wait_for_message(footer_other_than(footer))
+                    await nxt.wait_for_message(
+                        lambda m, old=footer: m.embeds and m.embeds[-1]["footer"]["text"] != old
+                    )
                     say("» alice presses [Next]; the message now reads")
                     for line in describe(shown):
                         say(line)
@@ -247,7 +244,9 @@ async def play_bio_member(
     )
     nxt = await discord.press_button(bob, shown, button(shown, "Next")["custom_id"])
     footer = shown.embeds[-1]["footer"]["text"]
-    await nxt.wait_for_message(footer_other_than(footer))
+    await nxt.wait_for_message(
+        lambda m, old=footer: m.embeds and m.embeds[-1]["footer"]["text"] != old
+    )
     say("» bob presses [Next]; the message now reads")
     for line in describe(shown):
         say(line)

@@ -103,7 +103,7 @@ def bio_attempt_unknown_text(texts: Texts = ENGLISH_TEXTS) -> str:
 
 
 def _minutes(lifetime: timedelta) -> int:
-    return int(lifetime.total_seconds() // 60)
+    return lifetime // timedelta(minutes=1)
 
 
 def code_not_found_text(username: str, texts: Texts = ENGLISH_TEXTS) -> str:

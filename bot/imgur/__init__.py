@@ -26,6 +26,7 @@ from .models import (
     Sort,
     Tokens,
 )
+from .parse import parse_tokens
 from .redirect import grant_from_redirect
 
 __all__ = [
@@ -50,5 +51,6 @@ __all__ = [
     "Tokens",
     "error_from_response",
     "grant_from_redirect",
+    "parse_tokens",
     "retry_after",
 ]

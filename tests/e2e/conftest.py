@@ -7,7 +7,7 @@ import contextlib
 import logging
 import re
 import sqlite3
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -175,16 +175,6 @@ async def harness(
             async with running_bot(config, discord) as bot:
                 yield Harness(bot=bot, discord=discord, imgur=imgur, config=config)
         discord.assert_all_acknowledged(within=3.0)
-
-
-async def poll(condition: Callable[[], Awaitable[bool]], within: float = 10.0) -> None:
-    """Wait until ``await condition()`` is true, checking every 50 ms, failing after ``within``."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    while not await condition():
-        if loop.time() > deadline:
-            raise AssertionError(f"{condition.__name__} did not hold within {within} s")
-        await asyncio.sleep(0.05)
 
 
 @pytest.fixture(autouse=True)

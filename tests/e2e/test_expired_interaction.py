@@ -6,7 +6,8 @@ import logging
 
 import pytest
 
-from tests.e2e.conftest import Harness, poll
+from tests.e2e.conftest import Harness
+from tests.waiting import eventually
 
 UNKNOWN_INTERACTION = {"message": "Unknown interaction", "code": 10062}
 
@@ -24,5 +25,5 @@ async def test_an_interaction_discord_no_longer_knows_is_only_logged(
         async def warned() -> bool:
             return any("expired before the bot answered" in r.getMessage() for r in caplog.records)
 
-        await poll(warned, within=5)
+        await eventually(warned, 5, "the warning logged", every=0.05)
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]

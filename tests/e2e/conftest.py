@@ -7,7 +7,7 @@ import contextlib
 import logging
 import re
 import sqlite3
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,7 @@ from cogs.refresh import RefreshLoop
 from tests.fakes.discord import FakeDiscord, FakeInteraction, FakeUser, point_discord_py_at
 from tests.fakes.imgur import FakeImgur
 from tests.postgres import fresh_schema
+from tests.waiting import eventually
 
 
 @dataclass
@@ -175,6 +176,11 @@ async def harness(
             async with running_bot(config, discord) as bot:
                 yield Harness(bot=bot, discord=discord, imgur=imgur, config=config)
         discord.assert_all_acknowledged(within=3.0)
+
+
+async def poll(condition: Callable[[], Awaitable[bool]], within: float = 10.0) -> None:
+    """``eventually`` for an e2e test's named async condition (its name says what is awaited)."""
+    await eventually(condition, within, condition.__name__.replace("_", " "), every=0.05)
 
 
 @pytest.fixture(autouse=True)

@@ -7,10 +7,9 @@ import pytest
 
 from bot.storage import Link, LinkStatus
 from cogs.refresh import BROKEN_NOTICE
-from tests.e2e.conftest import Harness
+from tests.e2e.conftest import Harness, poll
 from tests.e2e.discord_native import button_id
 from tests.fakes.discord import FakeUser
-from tests.waiting import eventually
 
 
 async def test_status_shows_account_health_and_refresh_privately(harness: Harness) -> None:
@@ -94,7 +93,7 @@ async def test_refresh_loop_refreshes_a_soon_to_expire_token(harness: Harness) -
         link = await harness.stored_link(alice)
         return link.access_token != old.access_token
 
-    await eventually(refreshed, 10, "the refreshed token stored", every=0.05)
+    await poll(refreshed)
     link = await harness.stored_link(alice)
     assert link.expires_at is not None
     assert link.status is LinkStatus.OK
@@ -113,7 +112,7 @@ async def test_refresh_loop_tells_a_member_once_when_their_link_died(harness: Ha
     async def two_more_sweeps() -> bool:
         return harness.refresh_loop.sweeps_done >= sweeps + 2
 
-    await eventually(two_more_sweeps, 10, "two more sweeps", every=0.05)
+    await poll(two_more_sweeps)
     notices = [m for m in harness.discord.dms(alice) if m.content == BROKEN_NOTICE]
     assert len(notices) == 1
 
@@ -128,12 +127,12 @@ async def test_refresh_loop_survives_a_member_with_closed_dms(harness: Harness) 
     async def bob_broken() -> bool:
         return (await harness.stored_link(bob)).status is LinkStatus.BROKEN
 
-    await eventually(bob_broken, 10, "bob's link broken", every=0.05)
+    await poll(bob_broken)
     harness.imgur.expires_in = 28 * 86400
     old = await soon_expiring(harness, alice, "alice_imgur")
 
     async def alice_refreshed() -> bool:
         return (await harness.stored_link(alice)).access_token != old.access_token
 
-    await eventually(alice_refreshed, 10, "alice's token refreshed", every=0.05)
+    await poll(alice_refreshed)
     assert loop.sweep.is_running()

@@ -10,11 +10,10 @@ import pytest
 from bot.bio import ACCOUNT_GONE_NOTICE
 from bot.storage import LinkStatus
 from cogs.replies import ACCOUNT_GONE
-from tests.e2e.conftest import Harness
+from tests.e2e.conftest import Harness, poll
 from tests.e2e.discord_native import footer, footer_has
 from tests.e2e.test_bio_link import link_by_bio
 from tests.fakes.imgur_data import make_favorites
-from tests.waiting import eventually
 
 
 def buttons(message: Any) -> dict[str, dict[str, Any]]:
@@ -175,7 +174,7 @@ async def test_the_sweep_makes_no_call_for_bio_links(harness: Harness) -> None:
     async def two_more_sweeps() -> bool:
         return bool(loop.sweeps_done >= sweeps + 2)  # type: ignore[attr-defined]
 
-    await eventually(two_more_sweeps, 10, "two more sweeps", every=0.05)
+    await poll(two_more_sweeps)
     assert len(harness.imgur.requests) == calls
     assert harness.imgur.count("token") == 0
 

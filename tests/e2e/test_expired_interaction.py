@@ -6,8 +6,7 @@ import logging
 
 import pytest
 
-from tests.e2e.conftest import Harness
-from tests.waiting import eventually
+from tests.e2e.conftest import Harness, poll
 
 UNKNOWN_INTERACTION = {"message": "Unknown interaction", "code": 10062}
 
@@ -25,5 +24,5 @@ async def test_an_interaction_discord_no_longer_knows_is_only_logged(
         async def warned() -> bool:
             return any("expired before the bot answered" in r.getMessage() for r in caplog.records)
 
-        await eventually(warned, 5, "the warning logged", every=0.05)
+        await poll(warned, within=5)
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]

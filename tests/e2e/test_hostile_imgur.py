@@ -8,10 +8,9 @@ from typing import Any
 import pytest
 
 from bot.render import MESSAGE_TOTAL_LIMIT, embed_length
-from tests.e2e.conftest import Harness
+from tests.e2e.conftest import Harness, poll
 from tests.fakes.discord import FakeMessage, FakeUser
 from tests.fakes.imgur_data import make_favorites
-from tests.waiting import eventually
 
 MASKED_LINK = re.compile(r"(?<!\\)(?:\\\\)*\[[^\]]*\]\(")
 LINE_START_MARKUP = re.compile(r"^(?:#{1,3} |-# |> |[-*+] |\d+[.)] )", re.MULTILINE)
@@ -184,7 +183,7 @@ async def test_an_oversized_imgur_answer_is_told_privately_and_the_link_is_kept(
     async def channel_is_empty() -> bool:  # the public "thinking…" placeholder is deleted
         return harness.discord.channel_messages(harness.discord.text_channel_id) == []
 
-    await eventually(channel_is_empty, 10, "the placeholder deleted", every=0.05)
+    await poll(channel_is_empty)
     link = await harness.bot.store.get(alice.id)
     assert link is not None
     assert link.status.value == "ok"

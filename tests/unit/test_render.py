@@ -1,5 +1,3 @@
-from typing import Any
-
 from bot.imgur.models import FavoriteAlbum, FavoriteImage
 from bot.render import (
     DESCRIPTION_LIMIT,
@@ -12,8 +10,8 @@ from bot.render import (
 )
 
 
-def image(**overrides: Any) -> FavoriteImage:
-    values: dict[str, Any] = {
+def image(**overrides):
+    values = {
         "id": "abc1234",
         "title": "A cat",
         "description": None,
@@ -26,8 +24,8 @@ def image(**overrides: Any) -> FavoriteImage:
     return FavoriteImage(**values)
 
 
-def album(**overrides: Any) -> FavoriteAlbum:
-    values: dict[str, Any] = {
+def album(**overrides):
+    values = {
         "id": "Alb1",
         "title": "Trip",
         "description": "Photos",

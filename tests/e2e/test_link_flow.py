@@ -3,17 +3,19 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from bot.storage import LinkStatus
+from tests.fakes.discord import FakeMessage
 
 
-def authorize_url(message):
+def authorize_url(message: FakeMessage) -> str:
     for row in message.components:
         for component in row.get("components", []):
             if component.get("url"):
-                return component["url"]
+                url: str = component["url"]
+                return url
     raise AssertionError("no link button")
 
 
-def custom_ids(message):
+def custom_ids(message: FakeMessage) -> list[str | None]:
     return [c.get("custom_id") for row in message.components for c in row.get("components", [])]
 
 

@@ -47,6 +47,29 @@ class BotProcess:
             self.process.send_signal(signal.SIGKILL)
         self.stopped = True
 
+    def freeze(self) -> None:
+        """SIGSTOP: the process does nothing more (no request sent, no connection opened)."""
+        self.process.send_signal(signal.SIGSTOP)
+
+    def local_tcp_ports(self) -> set[int]:
+        """The local ports of the process's TCP connections (Linux: read from ``/proc``)."""
+        inodes = set()
+        for fd in Path(f"/proc/{self.pid}/fd").iterdir():
+            with contextlib.suppress(OSError):
+                target = os.readlink(fd)
+                if target.startswith("socket:["):
+                    inodes.add(target.removeprefix("socket:[").removesuffix("]"))
+        ports = set()
+        for table in ("tcp", "tcp6"):
+            path = Path(f"/proc/{self.pid}/net/{table}")
+            if not path.exists():
+                continue
+            for line in path.read_text().splitlines()[1:]:
+                fields = line.split()
+                if fields[9] in inodes:
+                    ports.add(int(fields[1].rsplit(":", 1)[1], 16))
+        return ports
+
 
 def toml_value(value: Any) -> str:
     return json.dumps(value)  # strings, numbers, booleans and lists are valid TOML this way

@@ -51,8 +51,9 @@ class BotProcess:
         """SIGSTOP: the process does nothing more (no request sent, no connection opened)."""
         self.process.send_signal(signal.SIGSTOP)
 
-    def local_tcp_ports(self) -> set[int]:
-        """The local ports of the process's TCP connections (Linux: read from ``/proc``)."""
+    def ports_connected_to(self, port: int) -> set[int]:
+        """The local ports of the process's established TCP connections to ``port`` (on this
+        machine; Linux: read from ``/proc``)."""
         inodes = set()
         for fd in Path(f"/proc/{self.pid}/fd").iterdir():
             with contextlib.suppress(OSError):
@@ -66,8 +67,9 @@ class BotProcess:
                 continue
             for line in path.read_text().splitlines()[1:]:
                 fields = line.split()
-                if fields[9] in inodes:
-                    ports.add(int(fields[1].rsplit(":", 1)[1], 16))
+                local, remote, state, inode = fields[1], fields[2], fields[3], fields[9]
+                if inode in inodes and state == "01" and int(remote.rsplit(":", 1)[1], 16) == port:
+                    ports.add(int(local.rsplit(":", 1)[1], 16))
         return ports
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from aiohttp import web
@@ -49,9 +50,10 @@ MEMBER_BASE = 400_000_000_000_000_000
 class CountingImgur(FakeImgur):
     """The fake Imgur, counting each refresh token asked for and each one exchanged.
 
-    A token request from a client ``cut_off`` (the ports of a killed process) is dropped, not
+    A token request on a connection ``cut_off`` (one of a killed process) is dropped, not
     acted on: the process went away before Imgur answered. (Had Imgur acted, it would have
     rotated a refresh token nobody holds any more; that link is lost whatever the bot does.)
+    The connections themselves are named, not their ports: other processes reuse those.
     """
 
     def __init__(self) -> None:
@@ -60,7 +62,7 @@ class CountingImgur(FakeImgur):
         self.exchanged: Counter[str] = Counter()
         self.dropped: Counter[str] = Counter()
         self.abandoned: Counter[str] = Counter()  # the client gave up (timed out) while held
-        self.cut_off: set[int] = set()
+        self.cut_off: set[asyncio.BaseTransport] = set()
 
     async def _token(self, request: web.Request) -> web.Response:
         form = await request.post()  # kept by aiohttp for the fake's own handler
@@ -74,7 +76,7 @@ class CountingImgur(FakeImgur):
             # request of a process killed meanwhile can still be dropped.
             await hold.wait()
         transport = request.transport
-        if transport is None or transport.get_extra_info("peername")[1] in self.cut_off:
+        if transport is None or transport in self.cut_off:
             self.dropped[refresh_token] += 1
             return web.Response(status=499)
         if transport.is_closing():
@@ -84,6 +86,17 @@ class CountingImgur(FakeImgur):
         if refreshing and response.status == 200:
             self.exchanged[refresh_token] += 1
         return response
+
+    def connections_from(self, ports: set[int]) -> set[asyncio.BaseTransport]:
+        """The open connections to this fake whose client end is on one of ``ports``."""
+        server = self._runner.server if self._runner is not None else None
+        assert server is not None
+        found: set[asyncio.BaseTransport] = set()
+        for handler in server.connections:
+            transport = handler.transport
+            if transport is not None and transport.get_extra_info("peername")[1] in ports:
+                found.add(transport)
+        return found
 
 
 @dataclass
@@ -290,7 +303,13 @@ async def test_a_process_killed_mid_sweep_loses_only_its_in_flight_calls(
         )
         victim = processes[2]
         victim.freeze()  # nothing more leaves it; what it had sent is in flight
-        imgur.cut_off = victim.local_tcp_ports()
+        ports = victim.ports_connected_to(urlsplit(imgur.base_url).port or 0)
+
+        async def accepted() -> bool:  # by the fake Imgur: its end of each is known then
+            return len(imgur.connections_from(ports)) == len(ports)
+
+        await poll(accepted, "the killed process's connections to Imgur accepted", 5)
+        imgur.cut_off = imgur.connections_from(ports)
         victim.kill()  # SIGKILL: its claims stay in the database until their lease ends
         await victim.process.wait()
         hold.release()

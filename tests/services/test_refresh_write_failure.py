@@ -201,7 +201,7 @@ async def test_tokens_waiting_to_be_written_keep_their_claim_past_the_lease(
         async def retried(failed=failed):
             return writes.failed > failed + 1  # a renewal and a write after the advance
 
-        await poll_async(retried)
+        await eventually(retried, 5, "a renewal and a retried write after a lease went by")
         assert not await link_store.claim(1, owner="other-process", now=clock(), lease=lease)
     assert fake_imgur.count("token") == 1
     writes.times = 0

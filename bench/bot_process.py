@@ -24,7 +24,8 @@ import json  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
-from bench.common import announce, rss_bytes, wait_for_stdin_close_or_signal  # noqa: E402
+from bench.children import announce, wait_for_stdin_close_or_signal  # noqa: E402
+from bench.procfs import rss_bytes  # noqa: E402
 
 STATS_FILE = ""  # --stats-file: garbage-collector figures written here at the end
 

@@ -29,7 +29,11 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from bench.common import Report, child, cli, cpu_seconds, mb, run_child
+from bench.children import child, run_child
+from bench.cli import cli
+from bench.figures import mb
+from bench.procfs import cpu_seconds
+from bench.report import Report
 
 LATENCY = 0.02
 CONCURRENCY = 50

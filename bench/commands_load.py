@@ -29,19 +29,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.common import (
-    Report,
-    bot_config,
-    child,
-    cli,
-    cpu_seconds,
-    create_database,
-    insert_links,
-    member_id,
-    ms,
-    percentile,
-    rss_bytes,
-)
+from bench.bot_config import bot_config
+from bench.children import child
+from bench.cli import cli
+from bench.figures import ms, percentile
+from bench.identities import member_id
+from bench.procfs import cpu_seconds, rss_bytes
+from bench.report import Report
+from bench.seeding import create_database, insert_links
 
 IMGUR_LATENCY = 0.2
 RATE = 100.0

@@ -28,7 +28,8 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from bench.common import Report, cli
+from bench.cli import cli
+from bench.report import Report
 
 ROUTES = ("favorites", "account", "token", "public_account", "gallery_favorites")
 BIO_CODE = r"imgur-link-[A-Z0-9]{4}-[A-Z0-9]{4}"

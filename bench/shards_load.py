@@ -37,21 +37,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from bench.bot_config import bot_config
+from bench.children import child
+from bench.cli import cli
 from bench.commands_load import IMGUR_LATENCY, timed_discord
-from bench.common import (
-    Report,
-    access_token,
-    bot_config,
-    child,
-    cli,
-    cpu_seconds,
-    create_database,
-    insert_links,
-    member_id,
-    ms,
-    percentile,
-    refresh_token,
-)
+from bench.figures import ms, percentile
+from bench.identities import access_token, member_id, refresh_token
+from bench.procfs import cpu_seconds, load_average
+from bench.report import Report
+from bench.seeding import create_database, insert_links
 
 SECONDS = 20.0
 QUICK_SECONDS = 5.0
@@ -280,14 +274,6 @@ async def run_setup(setup: Setup, seconds: float, window: int, postgres: str) ->
         "errors": errors,
         "late": late,
     }
-
-
-def load_average() -> str:
-    try:
-        with open("/proc/loadavg", encoding="ascii") as file:
-            return file.read().split()[0]
-    except OSError:
-        return "?"
 
 
 async def bench(

@@ -21,7 +21,8 @@ from pathlib import Path
 
 import aiohttp
 
-from bench.common import Report, cli
+from bench.cli import cli
+from bench.report import Report
 
 HEADER_TIMEOUT = 2.0
 PROBES = 50

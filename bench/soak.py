@@ -39,7 +39,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bench.common import Report, cli, mb, ms, percentile, rss_bytes
+from bench.cli import cli
+from bench.figures import mb, ms, percentile
+from bench.procfs import rss_bytes
+from bench.report import Report
 
 MEMBERS = 200
 MINUTES = 10.0

@@ -33,19 +33,13 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from bench.common import (
-    CLIENT_ID,
-    CLIENT_SECRET,
-    Report,
-    child,
-    cli,
-    cpu_seconds,
-    create_database,
-    database_bytes,
-    insert_links,
-    mb,
-    member_id,
-)
+from bench.children import child
+from bench.cli import cli
+from bench.figures import mb
+from bench.identities import CLIENT_ID, CLIENT_SECRET, member_id
+from bench.procfs import cpu_seconds
+from bench.report import Report
+from bench.seeding import create_database, database_bytes, insert_links
 
 LATENCY = 0.05
 SWEEP_TIMEOUT = 400.0

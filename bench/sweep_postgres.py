@@ -36,20 +36,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bench.common import (
-    CLIENT_ID,
-    CLIENT_SECRET,
-    ROOT,
-    Report,
-    access_token,
-    child,
-    cli,
-    cpu_seconds,
-    create_database,
-    insert_links,
-    member_id,
-    refresh_token,
-)
+from bench.children import ROOT, child
+from bench.cli import cli
+from bench.identities import CLIENT_ID, CLIENT_SECRET, access_token, member_id, refresh_token
+from bench.procfs import cpu_seconds
+from bench.report import Report
+from bench.seeding import create_database, insert_links
 
 LATENCY = 0.05
 LEASE = timedelta(minutes=5)

@@ -3,28 +3,31 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bench.identities import CLIENT_ID, CLIENT_SECRET
+
+if TYPE_CHECKING:
+    from tests.fakes.discord import FakeDiscord
 
 
 def bot_config(
     tmp: Path,
+    discord: FakeDiscord,
+    /,
     *,
-    discord_rest: str,
-    discord_gateway: str,
-    discord_token: str,
     imgur_base: str,
     key: str,
     **sections: dict[str, Any],
 ) -> dict[str, dict[str, Any]]:
-    """The raw configuration (as ``parse_config`` takes it) of a bot pointed at the fakes;
+    """The raw configuration (as ``parse_config`` takes it) of a bot pointed at ``discord`` and
+    the fake Imgur at ``imgur_base``, its database in ``tmp``;
     ``sections`` are merged over it, a key at a time."""
     raw: dict[str, dict[str, Any]] = {
         "discord": {
-            "token": discord_token,
-            "api_base": discord_rest,
-            "gateway_url": discord_gateway,
+            "token": discord.token,
+            "api_base": discord.rest_base,
+            "gateway_url": discord.gateway_url,
             "sync_commands": "global",
         },
         "imgur": {

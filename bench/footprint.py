@@ -48,9 +48,7 @@ async def start_bot(
     async with FakeDiscord() as discord:
         raw = bot_config(
             tmp,
-            discord_rest=discord.rest_base,
-            discord_gateway=discord.gateway_url,
-            discord_token=discord.token,
+            discord,
             imgur_base=imgur_base,
             key=key,
         )

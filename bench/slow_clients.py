@@ -22,6 +22,7 @@ from pathlib import Path
 import aiohttp
 
 from bench.cli import cli
+from bench.figures import ms
 from bench.report import Report
 
 HEADER_TIMEOUT = 2.0
@@ -38,10 +39,6 @@ async def healthz_latencies(base: str, count: int) -> list[float]:
                 assert response.status == 200, response.status
             latencies.append(time.perf_counter() - started)
     return latencies
-
-
-def ms(seconds: float) -> str:
-    return f"{seconds * 1000:.1f} ms"
 
 
 async def bench(quick: bool) -> Report:

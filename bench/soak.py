@@ -41,6 +41,7 @@ from typing import Any
 
 from bench.cli import cli
 from bench.figures import mb, ms, percentile
+from bench.polling import wait_until
 from bench.procfs import rss_bytes
 from bench.report import Report
 
@@ -550,10 +551,14 @@ async def _soak(
         # The load stops; what is in flight finishes (Imgur's queued failures are dropped).
         h.imgur.clear_failures()
         deadline = loop.time() + DRAIN_DEADLINE
-        await _until(lambda: not crowd.tasks and not interaction_tasks(), deadline)
+        await wait_until(
+            lambda: not crowd.tasks and not interaction_tasks(), deadline - loop.time(), every=0.1
+        )
         result.wall_seconds = loop.time() - started
         # Views time out, keep-alive connections close: the bot's tasks come back down.
-        await _until(lambda: len(bot_tasks()) <= result.tasks_start, deadline)
+        await wait_until(
+            lambda: len(bot_tasks()) <= result.tasks_start, deadline - loop.time(), every=0.1
+        )
         gc.collect()
         result.tasks_end = len(bot_tasks())
         result.views_end = view_timeouts()
@@ -570,14 +575,6 @@ async def _soak(
     ]
     result.refreshes = h.imgur.count("token") - token_calls_before
     result.broken = (await h.bot.store.stats()).broken_links
-
-
-async def _until(condition: Callable[[], bool], deadline: float) -> None:
-    loop = asyncio.get_running_loop()
-    while loop.time() < deadline:
-        if condition():
-            return
-        await asyncio.sleep(0.1)
 
 
 def _poisson(rng: random.Random, mean: float) -> int:

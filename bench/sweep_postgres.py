@@ -22,26 +22,27 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import os
-import secrets
 import shutil
 import statistics
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bench.children import ROOT, child
 from bench.cli import cli
 from bench.identities import CLIENT_ID, CLIENT_SECRET, access_token, member_id, refresh_token
+from bench.postgres import fresh_schema
 from bench.procfs import cpu_seconds
 from bench.report import Report
 from bench.seeding import create_database, insert_links
+
+if TYPE_CHECKING:
+    from bot.storage import LinkStore
 
 LATENCY = 0.05
 LEASE = timedelta(minutes=5)
@@ -49,23 +50,6 @@ LEASE = timedelta(minutes=5)
 
 def postgres_url(given: str | None) -> str | None:
     return given or os.environ.get("BENCH_POSTGRES") or os.environ.get("BOT_TEST_POSTGRES")
-
-
-@contextlib.asynccontextmanager
-async def fresh_schema(url: str) -> AsyncIterator[str]:
-    import asyncpg
-
-    schema = f"bench_{secrets.token_hex(5)}"
-    admin = await asyncpg.connect(url)
-    try:
-        await admin.execute(f"CREATE SCHEMA {schema}")
-        sep = "&" if "?" in url else "?"
-        try:
-            yield f"{url}{sep}search_path={schema}"
-        finally:
-            await admin.execute(f"DROP SCHEMA {schema} CASCADE")
-    finally:
-        await admin.close()
 
 
 async def fill_postgres(url: str, key: str, count: int, *, start: int, due: bool) -> None:
@@ -129,7 +113,7 @@ async def fill_postgres(url: str, key: str, count: int, *, start: int, due: bool
         await connection.close()
 
 
-async def open_store(database: str, key: str, pool_size: int = 10) -> Any:
+async def open_store(database: str, key: str, pool_size: int = 10) -> LinkStore:
     from bot.storage import LinkStore, TokenCipher
 
     return await LinkStore.open(database, TokenCipher([key]), pool_size=pool_size)

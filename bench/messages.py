@@ -12,14 +12,14 @@ if TYPE_CHECKING:
 PROFILE_CODE = re.compile(r"imgur-link-[A-Z0-9]{4}-[A-Z0-9]{4}")
 
 
-def button(message: FakeMessage, label: str) -> dict[str, Any] | None:
+def button_labelled(message: FakeMessage, label: str) -> dict[str, Any] | None:
     """The first button labelled ``label``, if the message has one."""
     return next((b for b in message.buttons if b.get("label") == label), None)
 
 
 def button_id(message: FakeMessage, label: str) -> str:
     """The custom id of the button labelled ``label``; ``LookupError`` if there is none."""
-    found = button(message, label)
+    found = button_labelled(message, label)
     if found is None:
         raise LookupError(label)
     return str(found["custom_id"])

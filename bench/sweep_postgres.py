@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
+import contextlib
 import os
 import shutil
 import statistics
@@ -33,7 +33,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bench.children import ROOT, child
+from bench.children import announce, child
 from bench.cli import cli
 from bench.identities import CLIENT_ID, CLIENT_SECRET, access_token, member_id, refresh_token
 from bench.postgres import fresh_schema
@@ -134,21 +134,18 @@ async def worker(database: str, key: str, imgur_base: str, concurrency: int) -> 
     try:
         imgur = ImgurClient(session, CLIENT_ID, CLIENT_SECRET, api_base=imgur_base, timeout=10)
         manager = TokenManager(store, imgur, concurrency=concurrency, lease=LEASE)
-        print(json.dumps({"ready": True}), flush=True)
+        announce({"ready": True})
         await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
         cpu0, wall0 = cpu_seconds(), time.perf_counter()
         result = await manager.sweep()
         wall = time.perf_counter() - wall0
-        print(
-            json.dumps(
-                {
-                    "refreshed": result.refreshed,
-                    "failed": result.failed,
-                    "wall": wall,
-                    "cpu": cpu_seconds() - cpu0,
-                }
-            ),
-            flush=True,
+        announce(
+            {
+                "refreshed": result.refreshed,
+                "failed": result.failed,
+                "wall": wall,
+                "cpu": cpu_seconds() - cpu0,
+            }
         )
     finally:
         await session.close()
@@ -159,46 +156,23 @@ async def shared_sweep(
     database: str, key: str, imgur_base: str, processes: int, concurrency: int
 ) -> dict[str, Any]:
     """``processes`` bot processes sweep one database at the same moment."""
-    children = [
-        await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bench.sweep_postgres",
-            "--worker",
-            "--database",
-            database,
-            "--key",
-            key,
-            "--imgur",
-            imgur_base,
-            "--concurrency",
-            str(concurrency),
-            cwd=ROOT,
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-        )
-        for _ in range(processes)
-    ]
-    try:
-        for process in children:
-            assert process.stdout is not None
-            json.loads(await asyncio.wait_for(process.stdout.readline(), 60))
-        wall0 = time.perf_counter()
-        for process in children:
-            assert process.stdin is not None
-            process.stdin.write(b"go\n")
-            await process.stdin.drain()
-        results = []
-        for process in children:
-            assert process.stdout is not None
-            results.append(json.loads(await asyncio.wait_for(process.stdout.readline(), 900)))
-        wall = time.perf_counter() - wall0
-        for process in children:
-            await asyncio.wait_for(process.wait(), 30)
-    finally:
-        for process in children:
-            if process.returncode is None:
-                process.kill()
+    args = ["bench.sweep_postgres", "--worker", "--database", database, "--key", key]
+    args += ["--imgur", imgur_base, "--concurrency", str(concurrency)]
+    with tempfile.TemporaryDirectory(prefix="bench-sweep-pg-") as logs:
+        async with contextlib.AsyncExitStack() as stack:
+            sweepers = [
+                await stack.enter_async_context(
+                    child(*args, stderr_path=Path(logs) / f"worker{n}.log")
+                )
+                for n in range(processes)
+            ]
+            wall0 = time.perf_counter()
+            for sweeper in sweepers:
+                await sweeper.send_line("go")
+            results = [await sweeper.read_json(timeout=900) for sweeper in sweepers]
+            wall = time.perf_counter() - wall0
+            for sweeper in sweepers:
+                await asyncio.wait_for(sweeper.process.wait(), 30)
     refreshed = sum(r["refreshed"] for r in results)
     bound = processes * concurrency / LATENCY
     return {

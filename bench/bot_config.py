@@ -17,7 +17,7 @@ def bot_config(
     /,
     *,
     imgur_base: str,
-    key: str,
+    key: str | None,
     **sections: dict[str, Any],
 ) -> dict[str, dict[str, Any]]:
     """The raw configuration (as ``parse_config`` takes it) of a bot pointed at ``discord`` and
@@ -35,8 +35,10 @@ def bot_config(
             "client_secret": CLIENT_SECRET,
             "api_base": imgur_base,
         },
-        "storage": {"database": str(tmp / "bot.db"), "encryption_key": key},
+        "storage": {"database": str(tmp / "bot.db")},
     }
+    if key is not None:  # else the bot generates one, into a file beside the database
+        raw["storage"]["encryption_key"] = key
     for name, values in sections.items():
         raw.setdefault(name, {}).update(values)
     return raw

@@ -39,6 +39,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bench.bot_config import bot_config
 from bench.cli import cli
 from bench.figures import mb, ms, percentile
 from bench.messages import button_labelled, profile_code
@@ -452,23 +453,20 @@ async def run_soak(
             imgur.hang_seconds = HANG_SECONDS
             imgur.expires_in = int(max(4 * interval, 3600 / speed))
             with point_discord_py_at(discord):
-                raw = {
-                    "discord": {
-                        "token": discord.token,
-                        "api_base": discord.rest_base,
-                        "gateway_url": discord.gateway_url,
-                        "sync_commands": "global",
-                    },
-                    "imgur": {
+                raw = bot_config(
+                    workdir,
+                    discord,
+                    imgur_base=imgur.base_url,
+                    key=None,
+                    imgur={
                         "client_id": imgur.client_id,
                         "client_secret": imgur.client_secret,
-                        "api_base": imgur.base_url,
                         "request_timeout_seconds": REQUEST_TIMEOUT,
                     },
-                    "storage": {"database": str(workdir / "soak.db")},
-                    "refresh": {"interval_seconds": interval, "lead_seconds": imgur.expires_in},
-                    "cache": {"favorites_ttl_seconds": max(1.0, 300.0 / speed)},
-                }
+                    storage={"database": str(workdir / "soak.db")},
+                    refresh={"interval_seconds": interval, "lead_seconds": imgur.expires_in},
+                    cache={"favorites_ttl_seconds": max(1.0, 300.0 / speed)},
+                )
                 config = parse_config(raw, {})
                 bot = ImgurBot(config, guild_ready_timeout=0.05)
                 runner = asyncio.create_task(bot.start(config.discord.token))

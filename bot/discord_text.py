@@ -29,7 +29,7 @@ from typing import Final
 
 import discord
 
-# Discord's limits, in code points (DISCORD_NOTES.md "Messages and embeds").
+# Discord's limits, in code points (docs/discord-notes.md#messages-embeds-and-components-limits).
 TITLE_LIMIT: Final = 256
 DESCRIPTION_LIMIT: Final = 4096
 FIELD_NAME_LIMIT: Final = 256

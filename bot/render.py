@@ -19,7 +19,8 @@ ITEMS_PER_MESSAGE = 5
 IMGUR_GREEN = 0x1BB76E
 NSFW_GREY = 0x4F545C
 
-# Discord's limits (DISCORD_NOTES.md); the per-item budget keeps five embeds under 6000.
+# Discord's limits (docs/discord-notes.md#messages-embeds-and-components-limits); the per-item
+# budget keeps five embeds under 6000.
 TITLE_LIMIT = discord_text.TITLE_LIMIT
 DESCRIPTION_LIMIT = 600
 FOOTER_LIMIT = discord_text.FOOTER_LIMIT

@@ -59,7 +59,8 @@ _GRANT_REFUSED: Final = (
     "does not exist or is invalid",
     "has expired",
 )
-# Of those, the ones that say a refresh token is dead (IMGUR_API.md): only these break a link.
+# Of those, the ones that say a refresh token is dead: only these break a link
+# (docs/imgur-api.md#refused-grants-which-wordings-break-a-link).
 _REFRESH_TOKEN_DEAD: Final = (
     "invalid refresh token",
     "refresh token doesn't exist or is invalid",

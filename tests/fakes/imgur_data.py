@@ -258,7 +258,8 @@ HOME_PAGE_HTML = (
 )
 
 
-# What Imgur's authorize page has shown every app since mid-2025 (IMGUR_API.md).
+# What Imgur's authorize page has shown every app since mid-2025
+# (docs/imgur-api.md#the-state-of-the-service-late-2026).
 ERROR_1024_HTML = (
     "<!DOCTYPE html><html lang=en><head><meta charset=utf-8><title>Imgur</title></head>"
     "<body><h1>Error (1024)</h1>"

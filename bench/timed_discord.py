@@ -1,17 +1,15 @@
 """The test suite's fake Discord, noting when each interaction's answer landed.
 
 An interaction counts as completed when its first follow-up (the answer after the deferral)
-is accepted: ``completed_at[interaction_id]`` is that moment (``time.monotonic()``, the fake's
-clock, as ``FakeInteraction.dispatched_at`` is), and ``on_completed(interaction_id)`` is called
-then, when set.
+is accepted (the fake's ``on_followup``): ``completed_at[interaction_id]`` is that moment
+(``time.monotonic()``, the fake's clock, as ``FakeInteraction.dispatched_at`` is), and
+``on_completed(interaction_id)`` is called then, when set.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-
-from aiohttp import web
 
 from bench.polling import wait_until
 from tests.fakes.discord import FakeDiscord
@@ -25,16 +23,13 @@ class TimedDiscord(FakeDiscord):
         super().__init__(shard_count=shard_count)
         self.completed_at: dict[int, float] = {}
         self.on_completed: Callable[[int], None] | None = None
+        self.on_followup = self._note_followup
 
-    async def _followup(self, request: web.Request) -> web.Response:
-        response = await super()._followup(request)
-        if response.status < 300:
-            inter = self.interactions_by_token.get(request.match_info["token"])
-            if inter is not None and inter.id not in self.completed_at:
-                self.completed_at[inter.id] = time.monotonic()
-                if self.on_completed is not None:
-                    self.on_completed(inter.id)
-        return response
+    def _note_followup(self, interaction: FakeInteraction) -> None:
+        if interaction.id not in self.completed_at:
+            self.completed_at[interaction.id] = time.monotonic()
+            if self.on_completed is not None:
+                self.on_completed(interaction.id)
 
     def completion(self, interaction: FakeInteraction) -> float | None:
         """Seconds from the interaction's dispatch to its answer; None if not answered."""

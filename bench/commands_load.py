@@ -56,25 +56,20 @@ RSS_GROWTH_TARGET = 15e6  # issue 13: 3,000 commands' pagers must not grow the b
 def timed_discord(**options: Any) -> Any:
     """The test suite's FakeDiscord, noting when each interaction's first follow-up landed
     (and calling ``on_completed(interaction_id)`` then, when set)."""
-    from aiohttp import web
-
-    from tests.fakes.discord import FakeDiscord
+    from tests.fakes.discord import FakeDiscord, FakeInteraction
 
     class TimedDiscord(FakeDiscord):
         def __init__(self) -> None:
             super().__init__(**options)
             self.completed_at: dict[int, float] = {}
             self.on_completed: Any = None
+            self.on_followup = self._note_followup
 
-        async def _followup(self, request: web.Request) -> web.Response:
-            response = await super()._followup(request)
-            if response.status < 300:
-                inter = self.interactions_by_token.get(request.match_info["token"])
-                if inter is not None and inter.id not in self.completed_at:
-                    self.completed_at[inter.id] = time.monotonic()
-                    if self.on_completed is not None:
-                        self.on_completed(inter.id)
-            return response
+        def _note_followup(self, inter: FakeInteraction) -> None:
+            if inter.id not in self.completed_at:
+                self.completed_at[inter.id] = time.monotonic()
+                if self.on_completed is not None:
+                    self.on_completed(inter.id)
 
     return TimedDiscord()
 

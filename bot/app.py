@@ -158,15 +158,17 @@ class ImgurBot(commands.Bot):
             await self.load_extension(extension)
         await self.sync_commands()
         if config.web.enabled:
-            from bot.web import CallbackServer  # aiohttp.web costs memory: load it only when used
+            # aiohttp.web costs memory: load it only when used
+            from bot.web import CallbackServer, WebDependencies
 
             self._web = CallbackServer(
                 config.web,
-                self._links,
-                self._store,
-                is_connected=self.gateway_connected.is_set,
-                notify=self.notify_member,
-                member_name=self.member_name,
+                WebDependencies(
+                    self._links,
+                    is_connected=self.gateway_connected.is_set,
+                    notify=self.notify_member,
+                    member_name=self.member_name,
+                ),
             )
             # Code and token links open the server's confirmation page first (issue 10, 2).
             self._links.confirm_url = self._web.confirm_url

@@ -125,7 +125,7 @@ class WebConfig:
     host: str = "0.0.0.0"  # noqa: S104 - the callback server is meant to be reachable
     port: int = 8080
     public_url: str = ""
-    # Slow or idle clients: see bot/web_guard.py.
+    # Slow or idle clients: see bot/web/guard.py.
     max_connections: int = 256
     header_timeout_seconds: float = 10.0
     body_timeout_seconds: float = 10.0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlencode
@@ -29,6 +29,7 @@ from bot.imgur import (
     RedirectGrant,
     ResponseType,
     Tokens,
+    parse_tokens,
     tokens_from_redirect,
 )
 from bot.storage import AttemptGoneError, AuthState, Link, LinkStatus, Store
@@ -37,6 +38,10 @@ log = logging.getLogger(__name__)
 
 MAX_INPUT_LENGTH = 512
 _BARE_VALUE = re.compile(r"[A-Za-z0-9._~-]{4,128}")
+# What the web token page may post besides the state: the fields of Imgur's token fragment.
+_TOKEN_PAGE_FIELDS = frozenset(
+    {"access_token", "refresh_token", "expires_in", "token_type", "account_id", "account_username"}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +109,20 @@ def parse_link_input(text: str) -> LinkInput:
             N_("That does not look like an Imgur PIN or code (letters and digits only).")
         )
     return LinkInput(bare_value=value)
+
+
+def parse_token_page(payload: Mapping[str, object]) -> Tokens:
+    """The tokens the web token page posted (the fragment of Imgur's ``token`` redirect);
+    ``ValueError`` without a usable access token. Only the fragment's own fields count, and
+    only as strings or whole numbers."""
+    fields = {
+        key: value
+        for key, value in payload.items()
+        if key in _TOKEN_PAGE_FIELDS
+        and isinstance(value, str | int)
+        and not isinstance(value, bool)
+    }
+    return parse_tokens(fields)
 
 
 class LinkService:
@@ -270,6 +289,10 @@ class LinkService:
     async def current(self, discord_user_id: int) -> Link | None:
         """The member's link as stored (ok or broken), or None."""
         return await self._store.get(discord_user_id)
+
+    async def database_answers(self) -> bool:
+        """Whether the database answers (for a health check)."""
+        return await self._store.ping()
 
     async def purge_expired_attempts(self) -> int:
         """Forget link attempts past their ten minutes; returns how many."""

@@ -133,7 +133,7 @@ class RateLimitFilter(logging.Filter):
 
 # Loggers whose repeated complaints are rate-limited: the event loop's (accept errors) and the
 # callback server's (aiohttp's and ours). Access lines are not limited.
-RATE_LIMITED_LOGGERS = ("asyncio", "aiohttp.server", "aiohttp.web", "bot.web", "bot.web_guard")
+RATE_LIMITED_LOGGERS = ("asyncio", "aiohttp.server", "aiohttp.web", "bot.web")
 
 
 def _payload_summary(value: object) -> object:

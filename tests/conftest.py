@@ -11,6 +11,7 @@ import pytest
 
 from bot.imgur import ImgurClient
 from bot.storage import LinkStore, TokenCipher, generate_key
+from tests.clients import imgur_client
 from tests.fakes.imgur import FakeImgur
 
 
@@ -46,14 +47,7 @@ async def http_session() -> AsyncIterator[aiohttp.ClientSession]:
 
 @pytest.fixture
 def imgur(http_session: aiohttp.ClientSession, fake_imgur: FakeImgur) -> ImgurClient:
-    return ImgurClient(
-        http_session,
-        fake_imgur.client_id,
-        fake_imgur.client_secret,
-        api_base=fake_imgur.base_url,
-        timeout=0.5,
-        retry_backoff=0.01,
-    )
+    return imgur_client(http_session, fake_imgur, timeout=0.5, retry_backoff=0.01)
 
 
 @pytest.fixture

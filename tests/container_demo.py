@@ -113,7 +113,7 @@ class Container:
         """Seconds from ``since`` until Docker reports ``wanted``."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + HEALTH_DEADLINE
-        seen = []
+        seen: list[str] = []
         while (status := await self.health()) != wanted:
             if not seen or seen[-1] != status:
                 seen.append(status)

@@ -114,6 +114,11 @@ def in_process(workdir: Path) -> BotStarter:
     return start
 
 
+def footer_changed(old: str) -> Callable[[FakeMessage], bool]:
+    """A `wait_for_message` predicate: the last embed's footer no longer reads `old`."""
+    return lambda m: bool(m.embeds) and m.embeds[-1]["footer"]["text"] != old
+
+
 def button(message: FakeMessage, label: str) -> dict[str, Any]:
     for row in message.components:
         for component in row.get("components", []):
@@ -175,9 +180,7 @@ async def play(out: TextIO, workdir: Path, *, bot: BotStarter | None = None) -> 
                         alice, shown, button(shown, "Next")["custom_id"]
                     )
                     footer = shown.embeds[-1]["footer"]["text"]
-                    await nxt.wait_for_message(
-                        lambda m, old=footer: m.embeds and m.embeds[-1]["footer"]["text"] != old
-                    )
+                    await nxt.wait_for_message(footer_changed(footer))
                     say("» alice presses [Next]; the message now reads")
                     for line in describe(shown):
                         say(line)
@@ -244,9 +247,7 @@ async def play_bio_member(
     )
     nxt = await discord.press_button(bob, shown, button(shown, "Next")["custom_id"])
     footer = shown.embeds[-1]["footer"]["text"]
-    await nxt.wait_for_message(
-        lambda m, old=footer: m.embeds and m.embeds[-1]["footer"]["text"] != old
-    )
+    await nxt.wait_for_message(footer_changed(footer))
     say("» bob presses [Next]; the message now reads")
     for line in describe(shown):
         say(line)

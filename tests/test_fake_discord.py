@@ -20,7 +20,12 @@ import pytest
 from discord import app_commands
 from discord.ext import commands
 
-from tests.fakes.discord import FakeDiscord, FakeDiscordTimeout, point_discord_py_at
+from tests.fakes.discord import (
+    FakeDiscord,
+    FakeDiscordTimeout,
+    FakeInteraction,
+    point_discord_py_at,
+)
 
 START_TIMEOUT = 10.0
 
@@ -34,7 +39,10 @@ class PressView(discord.ui.View):
         self.bot = bot
 
     @discord.ui.button(label="Press", custom_id="demo:press", style=discord.ButtonStyle.primary)
-    async def press(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
+    async def press(
+        self, interaction: discord.Interaction, button: discord.ui.Button[PressView]
+    ) -> None:
+        assert interaction.message is not None
         self.bot.seen.append(("pressed", interaction.user.id, interaction.message.id))
         await interaction.response.edit_message(
             content=f"pressed by {interaction.user.name}", view=None
@@ -43,7 +51,7 @@ class PressView(discord.ui.View):
 
 
 class CodeModal(discord.ui.Modal, title="Enter your code"):
-    code: discord.ui.TextInput = discord.ui.TextInput(
+    code: discord.ui.TextInput[CodeModal] = discord.ui.TextInput(
         label="Code", custom_id="demo:code", min_length=4, max_length=8
     )
 
@@ -303,7 +311,7 @@ async def test_slash_command_ephemeral_reply(server: FakeDiscord, bot: DemoBot) 
 
 async def test_channel_resolution_nsfw_and_dm(server: FakeDiscord, bot: DemoBot) -> None:
     alice = server.add_user(name="alice")
-    cases = [
+    cases: list[tuple[dict[str, Any], str]] = [
         ({}, "TextChannel nsfw=False"),
         ({"channel_id": server.nsfw_channel_id}, "TextChannel nsfw=True"),
         ({"dm": True}, "DMChannel nsfw=None"),
@@ -315,6 +323,8 @@ async def test_channel_resolution_nsfw_and_dm(server: FakeDiscord, bot: DemoBot)
 
 async def test_defer_then_follow_up(server: FakeDiscord, bot: DemoBot) -> None:
     alice = server.add_user(name="alice")
+    followed: list[FakeInteraction] = []
+    server.on_followup = followed.append
     inter = await server.slash_command(alice, "demo", "slow")
     callback = await inter.wait_acknowledged()
     assert callback == {"type": 5, "data": {"flags": 64}}
@@ -325,6 +335,8 @@ async def test_defer_then_follow_up(server: FakeDiscord, bot: DemoBot) -> None:
     assert message.is_ephemeral
     assert not message.is_loading
     assert len(inter.messages) == 1
+    # Each accepted follow-up is signalled once, with its interaction.
+    assert await server.wait_for(lambda: followed, what="on_followup") == [inter]
 
 
 async def test_dm_and_closed_dm(server: FakeDiscord, bot: DemoBot) -> None:
@@ -394,6 +406,7 @@ async def test_modal_open_and_submit(server: FakeDiscord, bot: DemoBot) -> None:
     modal = await inter.wait_for_modal()
     assert inter.callback_types == [9]
     assert modal["title"] == "Enter your code"
+    assert inter.modal is not None
     assert modal["custom_id"] == inter.modal["custom_id"]
     with pytest.raises(ValueError, match="at least 4"):
         await server.submit_modal(alice, inter, {"demo:code": "12"})
@@ -534,7 +547,9 @@ class ChoiceView(discord.ui.View):
             discord.SelectOption(label="Dogs", value="dogs"),
         ],
     )
-    async def choice(self, interaction: discord.Interaction, select: discord.ui.Select) -> None:
+    async def choice(
+        self, interaction: discord.Interaction, select: discord.ui.Select[ChoiceView]
+    ) -> None:
         await interaction.response.defer()  # type 6: deferred update
         await interaction.edit_original_response(content=f"chose {select.values[0]}", view=None)
         self.stop()

@@ -26,6 +26,7 @@ from .models import (
     Sort,
     Tokens,
 )
+from .parse import parse_tokens
 from .redirect import tokens_from_redirect
 
 __all__ = [
@@ -49,6 +50,7 @@ __all__ = [
     "Sort",
     "Tokens",
     "error_from_response",
+    "parse_tokens",
     "retry_after",
     "tokens_from_redirect",
 ]

@@ -14,7 +14,7 @@ import logging
 import math
 import random
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from email.utils import parsedate_to_datetime
 from typing import Any, Final
 from urllib.parse import quote, urlencode
@@ -91,7 +91,11 @@ class ImgurClient:
         max_retries: int = 2,
         retry_backoff: float = 0.25,
         max_body_bytes: int = MAX_BODY_BYTES,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        jitter: Callable[[], float] = random.random,
     ) -> None:
+        """``sleep`` waits between retries and ``jitter`` draws from [0, 1) to spread them:
+        seams for tests, which pass a recording sleep and scripted draws."""
         if timeout <= 0:
             raise ValueError("timeout must be positive")
         if max_body_bytes <= 0:
@@ -106,6 +110,8 @@ class ImgurClient:
         self.max_retries = max_retries
         self.retry_backoff = retry_backoff
         self.max_body_bytes = max_body_bytes
+        self._sleep = sleep
+        self._jitter = jitter
         self.rate_limit: RateLimit | None = None
         """The rate-limit headers of the latest response that carried any."""
         self._client_timeout = aiohttp.ClientTimeout(total=timeout)
@@ -350,7 +356,7 @@ class ImgurClient:
                 raise failure
             attempt += 1
             # Jitter spreads retries of many callers; it is not a security measure.
-            delay = self.retry_backoff * 2 ** (attempt - 1) * (0.5 + random.random())  # noqa: S311
+            delay = self.retry_backoff * 2 ** (attempt - 1) * (0.5 + self._jitter())
             log.info(
                 "%s %s failed (%s); retry %d/%d in %.2fs",
                 method,
@@ -360,7 +366,7 @@ class ImgurClient:
                 retries,
                 delay,
             )
-            await asyncio.sleep(delay)
+            await self._sleep(delay)
 
     async def _read_capped(self, response: aiohttp.ClientResponse) -> bytes:
         """The body, read in chunks and given up past ``max_body_bytes`` (decompressed)."""

@@ -7,7 +7,7 @@ import contextlib
 import logging
 import re
 import sqlite3
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,7 +18,8 @@ import pytest
 from bot import discord_text
 from bot.app import ImgurBot, create_bot
 from bot.config import Config, parse_config
-from bot.storage import generate_key
+from bot.storage import Link, generate_key
+from cogs.refresh import RefreshLoop
 from tests.fakes.discord import FakeDiscord, FakeInteraction, FakeUser, point_discord_py_at
 from tests.fakes.imgur import FakeImgur
 from tests.postgres import fresh_schema
@@ -68,6 +69,18 @@ class Harness:
 
     def member(self, name: str = "alice", **options: Any) -> FakeUser:
         return self.discord.add_user(name=name, **options)
+
+    async def stored_link(self, user: FakeUser) -> Link:
+        """The member's link as the bot stored it (failing when there is none)."""
+        link = await self.bot.store.get(user.id)
+        assert link is not None, f"{user.name} has no stored link"
+        return link
+
+    @property
+    def refresh_loop(self) -> RefreshLoop:
+        cog = self.bot.get_cog("RefreshLoop")
+        assert isinstance(cog, RefreshLoop)
+        return cog
 
     async def command(
         self, user: FakeUser, subcommand: str, options: dict[str, Any] | None = None, **kw: Any
@@ -164,7 +177,7 @@ async def harness(
         discord.assert_all_acknowledged(within=3.0)
 
 
-async def poll(condition: Any, within: float = 10.0) -> None:
+async def poll(condition: Callable[[], Awaitable[bool]], within: float = 10.0) -> None:
     """Wait until ``await condition()`` is true, checking every 50 ms, failing after ``within``."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + within

@@ -11,16 +11,13 @@ from bot.bio import ACCOUNT_GONE_NOTICE
 from bot.storage import LinkStatus
 from cogs.replies import ACCOUNT_GONE
 from tests.e2e.conftest import Harness, poll
+from tests.e2e.discord_native import footer, footer_has
 from tests.e2e.test_bio_link import link_by_bio
 from tests.fakes.imgur_data import make_favorites
 
 
 def buttons(message: Any) -> dict[str, dict[str, Any]]:
     return {c.get("label"): c for row in message.components for c in row.get("components", [])}
-
-
-def footer(message: Any) -> str:
-    return str(message.embeds[-1]["footer"]["text"])
 
 
 async def show_favorites(harness: Harness, user: Any, options: dict[str, Any] | None = None) -> Any:
@@ -68,7 +65,7 @@ async def test_a_bio_link_shows_public_gallery_favorites_and_pages(harness: Harn
         press = await harness.discord.press_button(
             alice, message, buttons(message)["Next"]["custom_id"]
         )
-        message = await press.wait_for_message(lambda m, e=expected: e in footer(m))
+        message = await press.wait_for_message(footer_has(expected))
     assert harness.imgur.count("gallery_favorites") == calls + 2
     press = await harness.discord.press_button(
         alice, message, buttons(message)["Previous"]["custom_id"]

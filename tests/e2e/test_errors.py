@@ -1,14 +1,21 @@
+from __future__ import annotations
+
 import logging
 import re
+from typing import NoReturn
 
 import pytest
 
+from tests.e2e.conftest import Harness
+
 
 @pytest.mark.errors_expected
-async def test_unexpected_error_shows_a_reference_and_no_details(harness, caplog, monkeypatch):
+async def test_unexpected_error_shows_a_reference_and_no_details(
+    harness: Harness, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
     secret = "d152b7894fd0e4817b2892fefebca4274639effe"
 
-    async def explode(user_id):
+    async def explode(user_id: int) -> NoReturn:
         raise RuntimeError(f"database exploded with {secret}")
 
     monkeypatch.setattr(harness.bot.links, "start", explode)
@@ -23,7 +30,7 @@ async def test_unexpected_error_shows_a_reference_and_no_details(harness, caplog
     assert match.group(1) in logged[0].getMessage()
 
 
-async def test_imgur_refusing_the_app_credentials_is_a_clear_message(harness):
+async def test_imgur_refusing_the_app_credentials_is_a_clear_message(harness: Harness) -> None:
     alice = harness.member("alice")
     harness.imgur.add_account("a")
     harness.imgur.client_secret = "rotated-on-imgur"  # the bot's secret no longer matches

@@ -1,18 +1,25 @@
+from __future__ import annotations
+
+from typing import Any
+
 import pytest
 
-from tests.e2e.test_favorites import button_id, show_favorites
+from tests.e2e.conftest import Harness
+from tests.e2e.discord_native import button_id, favorites, footer_has
 
 
 @pytest.fixture
-def bot_settings():
+def bot_settings() -> dict[str, Any]:
     return {"cache": {"favorites_ttl_seconds": 0}}
 
 
-async def test_without_the_cache_every_message_costs_exactly_one_imgur_call(harness):
+async def test_without_the_cache_every_message_costs_exactly_one_imgur_call(
+    harness: Harness,
+) -> None:
     harness.imgur.page_size = 10
     alice = harness.member("alice")
     await harness.link(alice, "pager", favorites=25)
-    _, message = await show_favorites(harness, alice)
+    _, message = await favorites(harness, alice)
     steps = [
         ("Next", "Imgur page 1 · 6–10", 2),
         ("Next", "Imgur page 2 · 1–5", 3),
@@ -20,7 +27,5 @@ async def test_without_the_cache_every_message_costs_exactly_one_imgur_call(harn
     ]
     for label, footer, calls in steps:
         press = await harness.discord.press_button(alice, message, button_id(message, label))
-        message = await press.wait_for_message(
-            lambda m, f=footer: f in m.embeds[-1]["footer"]["text"]
-        )
+        message = await press.wait_for_message(footer_has(footer))
         assert harness.imgur.count("favorites") == calls, label

@@ -1,30 +1,34 @@
 """Hostile Imgur data through the real bot: what the fake Discord accepts and a channel shows."""
 
+from __future__ import annotations
+
 import re
+from typing import Any
 
 import pytest
 
 from bot.render import MESSAGE_TOTAL_LIMIT, embed_length
-from tests.e2e.conftest import poll
+from tests.e2e.conftest import Harness, poll
+from tests.fakes.discord import FakeMessage, FakeUser
 from tests.fakes.imgur_data import make_favorites
 
 MASKED_LINK = re.compile(r"(?<!\\)(?:\\\\)*\[[^\]]*\]\(")
 LINE_START_MARKUP = re.compile(r"^(?:#{1,3} |-# |> |[-*+] |\d+[.)] )", re.MULTILINE)
 
 
-def safe_items(count, seed):
+def safe_items(count: int, seed: str) -> list[dict[str, Any]]:
     items = make_favorites(count, seed)
     for item in items:
         item["nsfw"] = False
     return items
 
 
-async def show_favorites(harness, user, **kw):
+async def show_favorites(harness: Harness, user: FakeUser, **kw: Any) -> FakeMessage:
     interaction = await harness.command(user, "favorites", {}, **kw)
     return await interaction.wait_for_message()
 
 
-async def test_phishing_links_and_headings_from_imgur_are_shown_as_text(harness):
+async def test_phishing_links_and_headings_from_imgur_are_shown_as_text(harness: Harness) -> None:
     items = safe_items(5, "phish")
     items[0]["title"] = "[Claim your Nitro](https://evil.example/login)"
     items[0]["description"] = "# FREE NITRO\n-# official\n> [click](https://evil.example) @everyone"
@@ -47,7 +51,7 @@ async def test_phishing_links_and_headings_from_imgur_are_shown_as_text(harness)
     assert message.embeds[2]["title"].startswith("\\*\\*loud\\*\\*")
 
 
-async def test_the_play_link_only_ever_leads_to_imgur(harness):
+async def test_the_play_link_only_ever_leads_to_imgur(harness: Harness) -> None:
     items = safe_items(2, "video")
     animated = next(item for item in items if item.get("animated"))
     animated["mp4"] = "https://evil.example/video.mp4"
@@ -60,7 +64,7 @@ async def test_the_play_link_only_ever_leads_to_imgur(harness):
     assert "[Play the animation](https://" in embed["description"]
 
 
-async def test_links_that_are_not_https_never_reach_discord(harness):
+async def test_links_that_are_not_https_never_reach_discord(harness: Harness) -> None:
     items = safe_items(4, "links")
     items[0]["link"] = "http://example.com/a.jpg"  # not Imgur: dropped (the item goes)
     items[1]["link"] = "http://i.imgur.com/b.jpg"  # Imgur: upgraded
@@ -73,7 +77,7 @@ async def test_links_that_are_not_https_never_reach_discord(harness):
     alice = harness.member("alice")
     await harness.link(alice, "oldlinks")
     message = await show_favorites(harness, alice)
-    urls = [e.get("url") for e in message.embeds] + [
+    urls: list[str] = [e["url"] for e in message.embeds if "url" in e] + [
         e["image"]["url"] for e in message.embeds if "image" in e
     ]
     assert urls
@@ -82,7 +86,7 @@ async def test_links_that_are_not_https_never_reach_discord(harness):
     assert not any("evil" in url or "example.com" in url for url in urls)
 
 
-async def test_odd_numbers_and_types_from_imgur_still_give_a_message(harness):
+async def test_odd_numbers_and_types_from_imgur_still_give_a_message(harness: Harness) -> None:
     items = safe_items(5, "numbers")
     odd_values = ["--1", 10**400, "9" * 5000, True, {"nested": [1, {"deep": None}]}]
     for item, odd in zip(items, odd_values, strict=True):
@@ -100,8 +104,8 @@ async def test_odd_numbers_and_types_from_imgur_still_give_a_message(harness):
 @pytest.mark.parametrize("flag", [None, "missing", "yes", 2, {"nsfw": True}])
 @pytest.mark.parametrize(("where", "shown"), [("text", False), ("nsfw", True), ("dm", True)])
 async def test_an_unknown_nsfw_flag_is_hidden_where_nsfw_is_not_allowed(
-    harness, flag, where, shown
-):
+    harness: Harness, flag: object, where: str, shown: bool
+) -> None:
     items = safe_items(2, "unknown-nsfw")
     items[0]["title"] = "maybe spicy"
     if flag == "missing":
@@ -111,11 +115,12 @@ async def test_an_unknown_nsfw_flag_is_hidden_where_nsfw_is_not_allowed(
     harness.imgur.add_account("unsure", favorites=items)
     alice = harness.member("alice")
     await harness.link(alice, "unsure")
-    kwargs = {
+    places: dict[str, dict[str, Any]] = {
         "text": {},
         "nsfw": {"channel_id": harness.discord.nsfw_channel_id},
         "dm": {"dm": True},
-    }[where]
+    }
+    kwargs = places[where]
     message = await show_favorites(harness, alice, **kwargs)
     first, second = message.embeds
     if shown:
@@ -139,7 +144,9 @@ async def test_an_unknown_nsfw_flag_is_hidden_where_nsfw_is_not_allowed(
         "[me](https://evil.example) @everyone",
     ],
 )
-async def test_odd_usernames_never_break_link_pin_or_status(harness, username):
+async def test_odd_usernames_never_break_link_pin_or_status(
+    harness: Harness, username: str
+) -> None:
     alice = harness.member("alice")
     await harness.link(alice, username)  # /imgur link, then /imgur pin: "Linked!" arrived
     status = await (await harness.command(alice, "status")).wait_for_message()
@@ -152,13 +159,17 @@ async def test_odd_usernames_never_break_link_pin_or_status(harness, username):
     assert "@everyone" not in account
     again = await (await harness.command(alice, "link")).wait_for_message()
     assert again.is_ephemeral
-    dm = await harness.discord.wait_for_dm(alice, lambda m: m.embeds and "fields" in m.embeds[0])
+    dm = await harness.discord.wait_for_dm(
+        alice, lambda m: bool(m.embeds) and "fields" in m.embeds[0]
+    )
     (already,) = [f for f in dm.embeds[0]["fields"] if f["name"] == "Already linked"]
     assert len(already["value"]) <= 1024
     assert not MASKED_LINK.search(already["value"])
 
 
-async def test_an_oversized_imgur_answer_is_told_privately_and_the_link_is_kept(harness):
+async def test_an_oversized_imgur_answer_is_told_privately_and_the_link_is_kept(
+    harness: Harness,
+) -> None:
     items = safe_items(60, "huge")
     for item in items:
         item["description"] = "D" * 80_000  # 60 of them: a page over the 4 MiB cap
@@ -169,7 +180,7 @@ async def test_an_oversized_imgur_answer_is_told_privately_and_the_link_is_kept(
     reply = await interaction.wait_for_message(lambda m: m.is_ephemeral, timeout=10)
     assert "Imgur sent something odd" in reply.text
 
-    async def channel_is_empty():  # the public "thinking…" placeholder is deleted
+    async def channel_is_empty() -> bool:  # the public "thinking…" placeholder is deleted
         return harness.discord.channel_messages(harness.discord.text_channel_id) == []
 
     await poll(channel_is_empty)

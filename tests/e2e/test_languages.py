@@ -1,17 +1,23 @@
 """Replies in the member's language (interaction.locale) and localized commands at Discord."""
 
+from __future__ import annotations
+
+from typing import Any
+
 import pytest
 
+from tests.e2e.conftest import Harness
 from tests.e2e.discord_native import button_id, buttons, favorites, footer, share_select
+from tests.fakes.discord import FakeDiscord
 from tests.fakes.imgur import Failure
 
 
-def subcommand(discord, name):
+def subcommand(discord: FakeDiscord, name: str) -> dict[str, Any]:
     (group,) = [c for c in discord.commands if c["name"] == "imgur"]
     return next(o for o in group["options"] if o["name"] == name)
 
 
-async def test_the_synced_commands_carry_every_shipped_language(harness):
+async def test_the_synced_commands_carry_every_shipped_language(harness: Harness) -> None:
     discord = harness.discord
     (group,) = [c for c in discord.commands if c["name"] == "imgur"]
     assert group["description_localizations"]["de"] == "Dein Imgur-Konto"
@@ -32,7 +38,7 @@ async def test_the_synced_commands_carry_every_shipped_language(harness):
     assert subcommand(discord, "link")["name_localizations"]["de"] == "verknüpfen"
 
 
-async def test_a_german_member_reads_german(harness):
+async def test_a_german_member_reads_german(harness: Harness) -> None:
     discord = harness.discord
     jonas = harness.member("jonas", locale="de")
     not_linked = await (await harness.command(jonas, "favorites", {})).wait_for_message()
@@ -65,7 +71,7 @@ async def test_a_german_member_reads_german(harness):
     assert "<t:" in status.text  # Discord's own timestamps, shown in the member's language
 
 
-async def test_a_brazilian_member_reads_brazilian_portuguese(harness):
+async def test_a_brazilian_member_reads_brazilian_portuguese(harness: Harness) -> None:
     discord = harness.discord
     ana = harness.member("ana", locale="pt-BR")
     await harness.link(ana, "ana_imgur", favorites=3)
@@ -94,14 +100,16 @@ async def test_a_brazilian_member_reads_brazilian_portuguese(harness):
         ("ja", "You have not linked an Imgur account yet"),
     ],
 )
-async def test_other_languages_and_the_english_fallback(harness, locale, expected):
+async def test_other_languages_and_the_english_fallback(
+    harness: Harness, locale: str, expected: str
+) -> None:
     member = harness.member("someone", locale=locale)
     reply = await (await harness.command(member, "status")).wait_for_message()
     assert expected in reply.text
 
 
 @pytest.mark.parametrize("locale", ["de", "fr", "es-ES", "pt-BR"])
-async def test_every_form_opens_in_every_language(harness, locale):
+async def test_every_form_opens_in_every_language(harness: Harness, locale: str) -> None:
     """Discord refuses a modal whose title or labels are too long: each must open."""
     discord = harness.discord
     member = harness.member("someone")

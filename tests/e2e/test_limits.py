@@ -1,14 +1,17 @@
 """The per-member favorites limit comes from the config (limits.favorites_per_minute)."""
 
+from __future__ import annotations
+
 import re
 
 import pytest
 
+from tests.e2e.conftest import Harness
 from tests.e2e.discord_native import favorites
 
 
 @pytest.mark.parametrize("bot_settings", [{"limits": {"favorites_per_minute": 2}}])
-async def test_the_configured_limit_holds_and_says_when_privately(harness):
+async def test_the_configured_limit_holds_and_says_when_privately(harness: Harness) -> None:
     alice = harness.member("alice")
     await harness.link(alice, "alice_imgur", favorites=3)
     for _ in range(2):
@@ -21,7 +24,7 @@ async def test_the_configured_limit_holds_and_says_when_privately(harness):
 
 
 @pytest.mark.parametrize("bot_settings", [{"limits": {"favorites_per_minute": 0}}])
-async def test_zero_turns_the_limit_off(harness):
+async def test_zero_turns_the_limit_off(harness: Harness) -> None:
     alice = harness.member("alice")
     await harness.link(alice, "alice_imgur", favorites=3)
     for _ in range(8):

@@ -1,23 +1,28 @@
+from __future__ import annotations
+
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
 from bot.storage import LinkStatus
+from tests.e2e.conftest import Harness
+from tests.fakes.discord import FakeMessage
 
 
-def authorize_url(message):
+def authorize_url(message: FakeMessage) -> str:
     for row in message.components:
         for component in row.get("components", []):
             if component.get("url"):
-                return component["url"]
+                return str(component["url"])
     raise AssertionError("no link button")
 
 
-def custom_ids(message):
+def custom_ids(message: FakeMessage) -> list[str | None]:
     return [c.get("custom_id") for row in message.components for c in row.get("components", [])]
 
 
-async def test_commands_are_synced_with_their_options(harness):
+async def test_commands_are_synced_with_their_options(harness: Harness) -> None:
     (imgur,) = [c for c in harness.discord.commands if c["name"] == "imgur"]
     subcommands = {o["name"]: o for o in imgur["options"]}
     assert set(subcommands) == {"link", "pin", "favorites", "status", "unlink"}
@@ -30,7 +35,7 @@ async def test_commands_are_synced_with_their_options(harness):
     assert all(o["description"] for o in imgur["options"])
 
 
-async def test_link_sends_the_authorize_url_by_dm_and_answers_ephemerally(harness):
+async def test_link_sends_the_authorize_url_by_dm_and_answers_ephemerally(harness: Harness) -> None:
     alice = harness.member("alice")
     interaction = await harness.command(alice, "link")
     reply = await interaction.wait_for_message()
@@ -47,7 +52,7 @@ async def test_link_sends_the_authorize_url_by_dm_and_answers_ephemerally(harnes
     assert url not in reply.text
 
 
-async def test_link_then_pin_links_the_member(harness):
+async def test_link_then_pin_links_the_member(harness: Harness) -> None:
     alice = harness.member("alice")
     harness.imgur.add_account("alice_imgur")
     await (await harness.command(alice, "link")).wait_for_message()
@@ -55,12 +60,12 @@ async def test_link_then_pin_links_the_member(harness):
     reply = await done.wait_for_message()
     assert reply.is_ephemeral
     assert "alice\\_imgur" in reply.text or "alice_imgur" in reply.text
-    link = await harness.bot.store.get(alice.id)
+    link = await harness.stored_link(alice)
     assert link.imgur_username == "alice_imgur"
     assert link.status is LinkStatus.OK
 
 
-async def test_enter_pin_button_opens_a_modal_that_links(harness):
+async def test_enter_pin_button_opens_a_modal_that_links(harness: Harness) -> None:
     alice = harness.member("alice")
     harness.imgur.add_account("modal_user")
     await (await harness.command(alice, "link")).wait_for_message()
@@ -74,10 +79,10 @@ async def test_enter_pin_button_opens_a_modal_that_links(harness):
     reply = await submit.wait_for_message()
     assert reply.is_ephemeral
     assert "modal" in reply.text
-    assert (await harness.bot.store.get(alice.id)).imgur_username == "modal_user"
+    assert (await harness.stored_link(alice)).imgur_username == "modal_user"
 
 
-async def test_closed_dms_put_the_link_only_in_the_ephemeral_answer(harness):
+async def test_closed_dms_put_the_link_only_in_the_ephemeral_answer(harness: Harness) -> None:
     bob = harness.member("bob", dms_open=False)
     interaction = await harness.command(bob, "link")
     reply = await interaction.wait_for_message()
@@ -99,7 +104,9 @@ async def test_closed_dms_put_the_link_only_in_the_ephemeral_answer(harness):
         ("x" * 600, "too long"),
     ],
 )
-async def test_bad_pins_get_a_clear_private_message(harness, code, expected):
+async def test_bad_pins_get_a_clear_private_message(
+    harness: Harness, code: str, expected: str
+) -> None:
     alice = harness.member("alice")
     await (await harness.command(alice, "link")).wait_for_message()
     interaction = await harness.command(alice, "pin", {"code": code})
@@ -109,7 +116,7 @@ async def test_bad_pins_get_a_clear_private_message(harness, code, expected):
     assert await harness.bot.store.get(alice.id) is None
 
 
-async def test_pin_without_link_attempt_says_to_start_over(harness):
+async def test_pin_without_link_attempt_says_to_start_over(harness: Harness) -> None:
     alice = harness.member("alice")
     harness.imgur.add_account("a")
     interaction = await harness.command(alice, "pin", {"code": harness.imgur.issue_pin("a")})
@@ -120,7 +127,7 @@ async def test_pin_without_link_attempt_says_to_start_over(harness):
 
 
 @pytest.mark.parametrize("bot_settings", [{"imgur": {"response_type": "code"}}])
-async def test_someone_elses_redirect_url_does_not_link_them(harness):
+async def test_someone_elses_redirect_url_does_not_link_them(harness: Harness) -> None:
     alice, mallory = harness.member("alice"), harness.member("mallory")
     harness.imgur.add_account("alice_imgur")
     await (await harness.command(alice, "link")).wait_for_message()
@@ -133,7 +140,7 @@ async def test_someone_elses_redirect_url_does_not_link_them(harness):
     assert await harness.bot.store.get(mallory.id) is None
 
 
-async def test_commands_are_synced_again_only_when_they_changed(tmp_path):
+async def test_commands_are_synced_again_only_when_they_changed(tmp_path: Path) -> None:
     from tests.e2e.conftest import make_config, running_bot
     from tests.fakes.discord import FakeDiscord, point_discord_py_at
     from tests.fakes.imgur import FakeImgur

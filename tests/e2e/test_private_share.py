@@ -1,20 +1,29 @@
 """Private browsing (/imgur favorites private:true) and sharing one favorite publicly."""
 
+from __future__ import annotations
+
+from typing import Any
+
+from tests.e2e.conftest import Harness
 from tests.e2e.discord_native import (
     button_id,
     buttons,
     favorites,
+    find_share_select,
     footer,
     nsfw_first,
     share_select,
 )
+from tests.fakes.discord import FakeInteraction, FakeMessage, FakeUser
 
 
-async def browse_privately(harness, user, **kw):
+async def browse_privately(
+    harness: Harness, user: FakeUser, **kw: Any
+) -> tuple[FakeInteraction, FakeMessage]:
     return await favorites(harness, user, {"private": True}, **kw)
 
 
-async def test_private_browsing_is_ephemeral_and_pages_privately(harness):
+async def test_private_browsing_is_ephemeral_and_pages_privately(harness: Harness) -> None:
     discord = harness.discord
     alice = harness.member("alice")
     await harness.link(alice, "alice_imgur", favorites=12)
@@ -28,20 +37,22 @@ async def test_private_browsing_is_ephemeral_and_pages_privately(harness):
     press = await discord.press_button(alice, message, button_id(message, "Next"))
     await press.wait_for_message(lambda m: "6–10 of 12" in footer(m))
     assert message.is_ephemeral
-    assert share_select(message) is not None
+    assert find_share_select(message) is not None
     assert discord.channel_messages(discord.text_channel_id) == []
 
 
-async def test_public_browsing_has_no_share_menu(harness):
+async def test_public_browsing_has_no_share_menu(harness: Harness) -> None:
     alice = harness.member("alice")
     await harness.link(alice, "alice_imgur", favorites=12)
     _, message = await favorites(harness, alice)
     assert not message.is_ephemeral
-    assert share_select(message) is None
+    assert find_share_select(message) is None
     assert set(buttons(message)) == {"Previous", "Next", "Go to page…"}
 
 
-async def test_share_posts_that_one_favorite_publicly_marked_as_shared_by_the_member(harness):
+async def test_share_posts_that_one_favorite_publicly_marked_as_shared_by_the_member(
+    harness: Harness,
+) -> None:
     discord = harness.discord
     alice = harness.member("alice")
     await harness.link(alice, "alice_imgur", favorites=12)
@@ -63,7 +74,7 @@ async def test_share_posts_that_one_favorite_publicly_marked_as_shared_by_the_me
     assert len(message.embeds) == 5
 
 
-async def test_an_nsfw_favorite_cannot_be_shared_in_a_normal_channel(harness):
+async def test_an_nsfw_favorite_cannot_be_shared_in_a_normal_channel(harness: Harness) -> None:
     discord = harness.discord
     harness.imgur.add_account("spicy", favorites=nsfw_first())
     alice = harness.member("alice")
@@ -82,7 +93,7 @@ async def test_an_nsfw_favorite_cannot_be_shared_in_a_normal_channel(harness):
     assert discord.channel_messages(discord.text_channel_id) == []
 
 
-async def test_an_nsfw_favorite_can_be_shared_in_an_nsfw_channel(harness):
+async def test_an_nsfw_favorite_can_be_shared_in_an_nsfw_channel(harness: Harness) -> None:
     discord = harness.discord
     harness.imgur.add_account("spicy", favorites=nsfw_first())
     alice = harness.member("alice")
@@ -98,7 +109,7 @@ async def test_an_nsfw_favorite_can_be_shared_in_an_nsfw_channel(harness):
     assert "Hidden" not in posted.embeds[0]["title"]
 
 
-async def test_share_through_a_user_install_in_a_server_without_the_bot(harness):
+async def test_share_through_a_user_install_in_a_server_without_the_bot(harness: Harness) -> None:
     discord = harness.discord
     alice = harness.member("alice")
     await harness.link(alice, "alice_imgur", favorites=12)
@@ -116,7 +127,7 @@ async def test_share_through_a_user_install_in_a_server_without_the_bot(harness)
     )
 
 
-async def test_a_favorite_gone_from_imgur_is_not_shared(harness):
+async def test_a_favorite_gone_from_imgur_is_not_shared(harness: Harness) -> None:
     discord = harness.discord
     alice = harness.member("alice")
     await harness.link(alice, "alice_imgur", favorites=12)

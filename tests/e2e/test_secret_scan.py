@@ -19,8 +19,9 @@ import asyncio
 import io
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import aiohttp
@@ -30,10 +31,10 @@ from bot.imgur import ImgurError
 from bot.logs import setup_logging
 from cogs.views import PIN_BUTTON_ID
 from tests.e2e.conftest import Harness, make_config, running_bot
+from tests.e2e.discord_native import button_id
 from tests.e2e.test_bio_link import ask_code, code_of, press_check
-from tests.e2e.test_favorites import button_id
 from tests.e2e.test_link_flow import authorize_url
-from tests.fakes.discord import FakeDiscord, point_discord_py_at
+from tests.fakes.discord import FakeDiscord, FakeMessage, FakeUser, point_discord_py_at
 from tests.fakes.imgur import Failure, FakeImgur
 from tests.web.test_bot_wiring import free_port
 
@@ -51,17 +52,19 @@ class Secrets:
             imgur, "issue_tokens", lambda tokens: [tokens["access_token"], tokens["refresh_token"]]
         )
 
-    def _record(self, imgur: FakeImgur, name: str, secrets_of) -> None:
+    def _record(
+        self, imgur: FakeImgur, name: str, secrets_of: Callable[[Any], Iterable[str]]
+    ) -> None:
         original = getattr(imgur, name)
 
-        def recording(*args, **kwargs):
+        def recording(*args: Any, **kwargs: Any) -> Any:
             value = original(*args, **kwargs)
             self.values.update(secrets_of(value))
             return value
 
         setattr(imgur, name, recording)
 
-    def add_states_of(self, message) -> str:
+    def add_states_of(self, message: FakeMessage) -> str:
         url = authorize_url(message)
         state = parse_qs(urlsplit(url).query)["state"][0]
         self.values.add(state)
@@ -226,23 +229,26 @@ async def whole_run(h: Harness, secrets: Secrets, web_base: str) -> None:
         logging.getLogger("tests.secret_scan").debug("refused", exc_info=raised.value)
 
 
-def _first_dm(h: Harness, user):
+def _first_dm(h: Harness, user: FakeUser) -> FakeMessage:
     return h.discord.dms(user)[0]
 
 
-async def test_a_whole_run_at_debug_leaks_no_secret(tmp_path: Path, debug_logs) -> None:
+async def test_a_whole_run_at_debug_leaks_no_secret(
+    tmp_path: Path, debug_logs: tuple[io.StringIO, RawRecords]
+) -> None:
     stream, raw = debug_logs
     port = free_port()
     web_base = f"http://127.0.0.1:{port}"
     web = {"enabled": True, "host": "127.0.0.1", "port": port, "public_url": web_base}
     loop_errors: list[BaseException] = []
     loop = asyncio.get_running_loop()
-    loop.set_exception_handler(
-        lambda loop, context: (
-            loop_errors.append(context["exception"]) if "exception" in context else None,
-            loop.default_exception_handler(context),
-        )
-    )
+
+    def note_loop_error(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        if "exception" in context:
+            loop_errors.append(context["exception"])
+        loop.default_exception_handler(context)
+
+    loop.set_exception_handler(note_loop_error)
     try:
         async with FakeImgur() as imgur, FakeDiscord() as discord:
             secrets = Secrets(imgur, discord)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from bot.storage import generate_key
 from tests.e2e.shard_processes import bot_processes, process_sections, wait_for_shards
-from tests.fakes.discord import FakeDiscord
+from tests.fakes.discord import FakeDiscord, FakeInteraction
 from tests.fakes.imgur import FakeImgur
 
 SHARDS = 3
@@ -33,7 +33,7 @@ async def test_commands_reach_the_process_running_their_shard(tmp_path: Path) ->
         async with bot_processes(tmp_path, SHARDS, splits, sections) as processes:
             await wait_for_shards(discord, processes)
             alice = discord.add_user(name="alice")
-            asked = {
+            asked: dict[int | str, FakeInteraction] = {
                 shard: await discord.slash_command(alice, "imgur", "status", channel_id=channel)
                 for shard, channel in channels.items()
             }

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from cogs.replies import LINK_CANCELLED, NOT_LINKED
-from tests.e2e.test_account import custom_id
+from tests.e2e.conftest import Harness
+from tests.e2e.discord_native import button_id
 
 
-async def test_unlink_confirmed_during_a_pin_exchange_wins_and_both_are_told(harness):
+async def test_unlink_confirmed_during_a_pin_exchange_wins_and_both_are_told(
+    harness: Harness,
+) -> None:
     alice = harness.member("alice")
     harness.imgur.add_account("alice_imgur")
     await (await harness.command(alice, "link")).wait_for_message()
@@ -15,7 +18,7 @@ async def test_unlink_confirmed_during_a_pin_exchange_wins_and_both_are_told(har
     await hold.reached()
 
     question = await (await harness.command(alice, "unlink")).wait_for_message()
-    press = await harness.discord.press_button(alice, question, custom_id(question, "Unlink"))
+    press = await harness.discord.press_button(alice, question, button_id(question, "Unlink"))
     answer = await press.wait_for_message(lambda m: "Unlinked" in m.text)
     assert "deleted" in answer.text
     hold.release()
@@ -29,7 +32,7 @@ async def test_unlink_confirmed_during_a_pin_exchange_wins_and_both_are_told(har
     assert status.text == NOT_LINKED
 
 
-async def test_unlink_during_a_profile_check_wins(harness):
+async def test_unlink_during_a_profile_check_wins(harness: Harness) -> None:
     from cogs.replies import BIO_ATTEMPT_UNKNOWN
     from tests.e2e.test_bio_link import ask_code, check_button_id, code_of
 
@@ -42,7 +45,7 @@ async def test_unlink_during_a_profile_check_wins(harness):
     await hold.reached()
 
     question = await (await harness.command(alice, "unlink")).wait_for_message()
-    press = await harness.discord.press_button(alice, question, custom_id(question, "Unlink"))
+    press = await harness.discord.press_button(alice, question, button_id(question, "Unlink"))
     await press.wait_for_message(lambda m: "Unlinked" in m.text)
     hold.release()
 

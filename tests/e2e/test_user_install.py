@@ -1,8 +1,11 @@
 """User installs: /imgur works where the bot is not, through the interaction's webhook only."""
 
+from __future__ import annotations
+
 import aiohttp
 import pytest
 
+from tests.e2e.conftest import Harness
 from tests.e2e.discord_native import (
     button_id,
     favorites,
@@ -10,20 +13,25 @@ from tests.e2e.discord_native import (
     nsfw_first,
     rest_calls_during,
 )
+from tests.fakes.discord import RestCall
 from tests.fakes.discord_models import PERM_EMBED_LINKS, PERM_SEND_MESSAGES
 
 
-def webhook_only(calls) -> bool:
+def webhook_only(calls: list[RestCall]) -> bool:
     return all(c.path.startswith(("/interactions/", "/webhooks/")) for c in calls)
 
 
-async def test_the_commands_can_be_installed_by_members_and_used_everywhere(harness):
+async def test_the_commands_can_be_installed_by_members_and_used_everywhere(
+    harness: Harness,
+) -> None:
     (group,) = [c for c in harness.discord.commands if c["name"] == "imgur"]
     assert sorted(group["integration_types"]) == [0, 1]
     assert sorted(group["contexts"]) == [0, 1, 2]
 
 
-async def test_favorites_in_a_server_without_the_bot_go_through_the_webhook_only(harness):
+async def test_favorites_in_a_server_without_the_bot_go_through_the_webhook_only(
+    harness: Harness,
+) -> None:
     discord = harness.discord
     alice = harness.member("alice")
     await harness.link(alice, "alice_imgur", favorites=12)
@@ -42,7 +50,9 @@ async def test_favorites_in_a_server_without_the_bot_go_through_the_webhook_only
     assert len(interaction.followups) <= 5
 
 
-async def test_the_fake_refuses_a_sixth_follow_up_and_channel_endpoints_there(harness):
+async def test_the_fake_refuses_a_sixth_follow_up_and_channel_endpoints_there(
+    harness: Harness,
+) -> None:
     """What the bot must never meet: Discord's limits for apps outside their servers."""
     discord = harness.discord
     alice = harness.member("alice")
@@ -75,7 +85,9 @@ async def test_the_fake_refuses_a_sixth_follow_up_and_channel_endpoints_there(ha
         (PERM_EMBED_LINKS, "no Embed Links permission"),
     ],
 )
-async def test_a_member_who_may_not_post_or_embed_gets_everything_privately(harness, deny, note):
+async def test_a_member_who_may_not_post_or_embed_gets_everything_privately(
+    harness: Harness, deny: int, note: str
+) -> None:
     discord = harness.discord
     channel = discord.add_foreign_channel("read-only", deny=deny)
     alice = harness.member("alice")
@@ -90,7 +102,9 @@ async def test_a_member_who_may_not_post_or_embed_gets_everything_privately(harn
     assert interaction.rejected_callbacks == []
 
 
-async def test_a_server_that_turned_off_external_apps_gets_private_answers(harness):
+async def test_a_server_that_turned_off_external_apps_gets_private_answers(
+    harness: Harness,
+) -> None:
     discord = harness.discord
     discord.other_guild_external_apps = False
     alice = harness.member("alice")
@@ -101,7 +115,9 @@ async def test_a_server_that_turned_off_external_apps_gets_private_answers(harne
 
 
 @pytest.mark.parametrize(("where", "shown"), [("text", False), ("nsfw", True)])
-async def test_nsfw_gating_reads_the_channel_in_the_interaction(harness, where, shown):
+async def test_nsfw_gating_reads_the_channel_in_the_interaction(
+    harness: Harness, where: str, shown: bool
+) -> None:
     discord = harness.discord
     harness.imgur.add_account("spicy", favorites=nsfw_first())
     alice = harness.member("alice")
@@ -113,7 +129,7 @@ async def test_nsfw_gating_reads_the_channel_in_the_interaction(harness, where, 
     assert ("image" in first) is shown
 
 
-async def test_group_dms_count_as_not_age_restricted(harness):
+async def test_group_dms_count_as_not_age_restricted(harness: Harness) -> None:
     discord = harness.discord
     harness.imgur.add_account("spicy", favorites=nsfw_first())
     alice, bob, carol = harness.member("alice"), harness.member("bob"), harness.member("carol")
@@ -127,7 +143,7 @@ async def test_group_dms_count_as_not_age_restricted(harness):
     assert discord.refused_calls == []
 
 
-async def test_guild_install_is_unchanged(harness):
+async def test_guild_install_is_unchanged(harness: Harness) -> None:
     discord = harness.discord
     alice = harness.member("alice")
     await harness.link(alice, "alice_imgur", favorites=12)

@@ -28,18 +28,18 @@ of range or another count: stricter than Discord, which accepts any sufficient c
 go where Discord sends them: a guild's (GUILD_CREATE, messages, interactions) to shard
 ``(guild_id >> 22) % N``, DMs to shard 0. ``add_guild(name, shard=k)`` makes a guild on shard k;
 ``held_down_shards`` keeps shards out (their IDENTIFY and RESUME get op 9 Invalid Session).
-Pieces live in ``discord_models`` (value types), ``discord_world``
-(users, channels, stored messages), ``discord_rest``, ``discord_gateway``,
-``discord_interactions`` (slash commands, buttons, selects, modals) and ``discord_validation``.
+Pieces live in ``discord_models`` (value types), ``discord_state`` (everything the fake knows,
+one typed object), and the parts that hold that state: ``discord_world`` (users, channels,
+payloads, stored messages), ``discord_rest``, ``discord_gateway``, ``discord_interactions``
+(slash commands, buttons, selects, modals); ``discord_validation`` checks what the bot sends.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import time
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, Unpack
 
 import discord
 import discord.gateway
@@ -47,7 +47,7 @@ import discord.http
 import yarl
 from aiohttp import web
 
-from tests.fakes.discord_gateway import GatewayConnection, handle_gateway
+from tests.fakes.discord_gateway import Gateway, GatewayConnection
 from tests.fakes.discord_interactions import InteractionInjector
 from tests.fakes.discord_models import (
     FakeDiscordTimeout,
@@ -55,9 +55,9 @@ from tests.fakes.discord_models import (
     FakeMessage,
     FakeUser,
     RestCall,
-    Snowflakes,
 )
 from tests.fakes.discord_rest import API_PREFIX, RestApi
+from tests.fakes.discord_state import DiscordOptions, DiscordState
 from tests.fakes.discord_world import World
 
 __all__ = [
@@ -70,84 +70,50 @@ __all__ = [
     "point_discord_py_at",
 ]
 
-T = TypeVar("T")
-
 GUILD_EVENTS = {"GUILD_CREATE", "GUILD_UPDATE", "GUILD_DELETE"}  # the guild's id is "id"
 
 
-class FakeDiscord(World, RestApi, InteractionInjector):
+class FakeDiscord(DiscordState):
     """One application, one bot user, one guild with a text and an NSFW text channel.
 
     Also another guild the bot is not in (``other_guild_id``, channels from
     `add_foreign_channel`) and private channels (`add_private_channel`): there only a member's
     user install of the app can be used (``install="user"``), with Discord's limits.
+
+    The server is its `DiscordState` (``server.messages``, ``server.shards``...) served by
+    parts that each hold that state: ``world`` (users, channels, payloads, messages), ``rest``,
+    ``gateway_endpoint`` and ``injector`` (interactions). The methods tests use are the
+    server's own (``server.add_user`` is ``server.world.add_user``); the rest are reached
+    through the part (``server.world.channel_payload(id)``).
     """
 
-    def __init__(
-        self,
-        *,
-        token: str = "fake-discord-bot-token",
-        bot_name: str = "Imgur Link Bot",
-        ack_deadline: float | None = 3.0,
-        heartbeat_interval_ms: int = 41250,
-        gateway_compression: bool = True,
-        privileged_intents: int = 0,
-        message_events: bool = True,
-        shard_count: int = 1,
-    ) -> None:
-        if shard_count < 1:
-            raise ValueError("shard_count must be at least 1")
-        self.token = token
-        self.shard_count = shard_count
-        self.ack_deadline = ack_deadline
-        self.heartbeat_interval_ms = heartbeat_interval_ms
-        self.gateway_compression = gateway_compression
-        self.privileged_intents = privileged_intents
-        self.message_events = message_events
-        self.snowflakes = Snowflakes()
-        self.application_id = self.snowflakes.next()
-        self.application_flags = 1 << 23  # GATEWAY_MESSAGE_CONTENT_LIMITED
-        self.bot_user = FakeUser(id=self.application_id, name=bot_name, bot=True, in_guild=True)
-        self.guild_id = self.snowflakes.next_on_shard(0, shard_count)
-        self.guild_name = "Fake Guild"
-        self.guild_names: dict[int, str] = {self.guild_id: self.guild_name}
-        self.channels: dict[int, dict[str, Any]] = {}
+    def __init__(self, **options: Unpack[DiscordOptions]) -> None:
+        super().__init__(**options)
+        self.world = World(self)
+        self.rest = RestApi(self, self.world)
+        self.gateway_endpoint = Gateway(self, self.world)
+        self.injector = InteractionInjector(self, self.world)
+        world, injector = self.world, self.injector
+        self.add_user = world.add_user
+        self.add_guild = world.add_guild
+        self.add_text_channel = world.add_text_channel
+        self.add_foreign_channel = world.add_foreign_channel
+        self.add_private_channel = world.add_private_channel
+        self.guild_create_payload = world.guild_create_payload
+        self.channel_messages = world.channel_messages
+        self.dms = world.dms
+        self.slash_command = injector.slash_command
+        self.press_button = injector.press_button
+        self.select = injector.select
+        self.submit_modal = injector.submit_modal
+        self.dispatch_interaction = injector.dispatch_interaction
+        self.inject_error = self.rest.inject_error
         self.text_channel_id = self.add_text_channel("general")
         self.nsfw_channel_id = self.add_text_channel("nsfw-pics", nsfw=True)
-        # Another server whose members user-installed the app; the bot is not in it.
-        self.other_guild_id = self.snowflakes.next()
-        self.other_guild_external_apps = True  # False: the server turned off USE_EXTERNAL_APPS
-        self.foreign_channels: dict[int, dict[str, Any]] = {}
-        self.private_channels: dict[int, dict[str, Any]] = {}
-        self.refused_calls: list[RestCall] = []
         self.other_text_channel_id = self.add_foreign_channel("other-general")
         self.other_nsfw_channel_id = self.add_foreign_channel("other-nsfw", nsfw=True)
-        self.users: dict[int, FakeUser] = {}
-        self.dm_channels: dict[int, FakeUser] = {}
-        self.messages: dict[int, FakeMessage] = {}
-        self.interactions: dict[int, FakeInteraction] = {}
-        self.interactions_by_token: dict[str, FakeInteraction] = {}
-        self.modals: dict[str, FakeInteraction] = {}
-        self.commands: list[dict[str, Any]] = []
-        self.guild_commands: dict[int, list[dict[str, Any]]] = {}
-        self.command_syncs: list[tuple[int | None, Any]] = []
-        self.rest_calls: list[RestCall] = []
-        self.unknown_routes: list[RestCall] = []
-        self.shards: dict[int, GatewayConnection] = {}  # identified connection of each shard
-        self.held_down_shards: set[int] = set()  # IDENTIFY/RESUME get INVALID_SESSION (op 9)
-        self.gateway_connections: list[GatewayConnection] = []
-        self.gateway_queries: list[dict[str, str]] = []
-        self.sessions: dict[str, GatewayConnection] = {}
-        self.heartbeats = 0
-        self.identifies = 0
-        self.resumes = 0
-        self.presences: list[Any] = []
-        self.ready_sent = asyncio.Event()
-        self._injected: list[dict[str, Any]] = []
-        self._changed = asyncio.Event()
-        self._runner: web.AppRunner | None = None
-        self.port = 0
         self.owner = self.add_user(name="guild-owner")
+        self._runner: web.AppRunner | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -159,9 +125,9 @@ class FakeDiscord(World, RestApi, InteractionInjector):
         await self.close()
 
     async def start(self) -> None:
-        app = web.Application(middlewares=[self._middleware])
-        app.router.add_get("/gateway", self._gateway_handler)
-        app.router.add_routes(self._routes())
+        app = web.Application(middlewares=[self.rest.middleware])
+        app.router.add_get("/gateway", self.gateway_endpoint.handle)
+        app.router.add_routes(self.rest.routes())
         self._runner = web.AppRunner(app, handle_signals=False, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -176,22 +142,10 @@ class FakeDiscord(World, RestApi, InteractionInjector):
             await self._runner.cleanup()
             self._runner = None
 
-    async def _gateway_handler(self, request: web.Request) -> web.StreamResponse:
-        return await handle_gateway(self, request)
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
     @property
     def rest_base(self) -> str:
         """Value for ``discord.http.Route.BASE``."""
         return self.base_url + API_PREFIX
-
-    @property
-    def gateway_url(self) -> str:
-        """Value (as a yarl.URL) for ``discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY``."""
-        return f"ws://127.0.0.1:{self.port}/gateway"
 
     # -- gateway control ---------------------------------------------------------------------
 
@@ -199,14 +153,6 @@ class FakeDiscord(World, RestApi, InteractionInjector):
     def gateway(self) -> GatewayConnection | None:
         """The connection of shard 0 (the only one when the bot is not sharded)."""
         return self.shards.get(0)
-
-    def shard_for(self, guild_id: int | None) -> int:
-        """The shard Discord sends a guild's events to; DMs (no guild) go to shard 0."""
-        return 0 if guild_id is None else (guild_id >> 22) % self.shard_count
-
-    def connection_for(self, guild_id: int | None) -> GatewayConnection | None:
-        """The identified connection that gets the events of `guild_id` (None: DMs)."""
-        return self.shards.get(self.shard_for(guild_id))
 
     async def dispatch(self, event: str, data: Any) -> None:
         """Send any gateway event to the shard that owns it (its guild's, or shard 0)."""
@@ -229,70 +175,7 @@ class FakeDiscord(World, RestApi, InteractionInjector):
         """As if 15 minutes passed: follow-ups and edits now get 401/50027."""
         interaction.token_expired = True
 
-    def inject_error(
-        self,
-        method: str,
-        path: str,
-        status: int,
-        body: dict[str, Any] | None = None,
-        *,
-        times: int = 1,
-        headers: dict[str, str] | None = None,
-    ) -> None:
-        """Answer the next `times` calls to ``method path`` (path may end in ``*``) with an error.
-
-        A 429 needs ``{"retry_after": s}`` and a ``Via`` header for discord.py to retry; 5xx are
-        retried by discord.py after 1, 3, 5... seconds, so prefer 4xx in fast tests.
-        """
-        self._injected.append(
-            {
-                "method": method.upper(),
-                "path": path,
-                "status": status,
-                "body": body if body is not None else {"message": "injected", "code": 0},
-                "times": times,
-                "headers": headers or {},
-            }
-        )
-
-    def _take_injected_error(
-        self, method: str, path: str
-    ) -> tuple[int, dict[str, Any], dict[str, str]] | None:
-        for rule in self._injected:
-            pattern = rule["path"]
-            matches = path.startswith(pattern[:-1]) if pattern.endswith("*") else path == pattern
-            if rule["method"] == method and matches and rule["times"] > 0:
-                rule["times"] -= 1
-                return rule["status"], rule["body"], rule["headers"]
-        return None
-
     # -- observation -------------------------------------------------------------------------
-
-    def notify(self) -> None:
-        """Wake every `wait_for`: something changed."""
-        self._changed.set()
-        self._changed = asyncio.Event()
-
-    async def wait_for(
-        self,
-        check: Callable[[], T | None],
-        *,
-        timeout: float = 5.0,  # noqa: ASYNC109
-        what: str = "a condition",
-    ) -> T:
-        """Poll `check` on every change until it returns something truthy, or time out."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while True:
-            result = check()
-            if result:
-                return result
-            remaining = deadline - loop.time()
-            if remaining <= 0:
-                raise FakeDiscordTimeout(f"timed out after {timeout}s waiting for {what}")
-            changed = self._changed
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(changed.wait(), min(remaining, 0.05))
 
     async def wait_until_ready_sent(self, timeout: float = 5.0) -> None:  # noqa: ASYNC109
         """READY and GUILD_CREATE went out (on_ready follows `guild_ready_timeout` later)."""

@@ -1,4 +1,4 @@
-"""Interaction injection for the fake Discord (mixed into `FakeDiscord`).
+"""Interaction injection for the fake Discord.
 
 The helpers refuse (ValueError) what Discord's own client would not let a user send: options
 a synced command does not have, a missing required option, a guild-only command used in a DM,
@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import secrets
 import time
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from tests.fakes.discord_models import (
     CONTEXT_BOT_DM,
@@ -26,6 +27,10 @@ from tests.fakes.discord_models import (
     FakeMessage,
     FakeUser,
 )
+
+if TYPE_CHECKING:
+    from tests.fakes.discord_state import DiscordState
+    from tests.fakes.discord_world import World
 
 ATTACHMENT_SIZE_LIMIT = 10 * 1024 * 1024
 APP_PERMISSIONS = MEMBER_PERMISSIONS | (1 << 13) | (1 << 38)  # + manage messages, threads
@@ -49,10 +54,14 @@ def _option_type(value: Any) -> int:
 class InteractionInjector:
     """Builds INTERACTION_CREATE payloads the way Discord does and dispatches them."""
 
+    def __init__(self, state: DiscordState, world: World) -> None:
+        self.state = state
+        self.world = world
+
     # -- public helpers ----------------------------------------------------------------------
 
     async def slash_command(
-        self: Any,
+        self,
         user: FakeUser,
         name: str,
         subcommand: str | None = None,
@@ -73,10 +82,14 @@ class InteractionInjector:
         """
         channel_id, guild_id = self._resolve_channel(user, channel_id, dm)
         install = install or self._default_install(channel_id)
-        command = self.find_command(name, guild_id=guild_id)
+        command = self.world.find_command(name, guild_id=guild_id)
         if command is not None and check:
             self._check_installable(command, install, self._context_of(channel_id, guild_id))
-        if command is None and check and self.find_command(name, guild_id=self.guild_id):
+        if (
+            command is None
+            and check
+            and self.world.find_command(name, guild_id=self.state.guild_id)
+        ):
             raise ValueError(f"/{name} is a guild command: Discord does not offer it in DMs")
         if command is not None and check and guild_id is None and channel_id == user.dm_channel_id:
             contexts = command.get("contexts")
@@ -102,8 +115,8 @@ class InteractionInjector:
                 except ValueError:
                     if check:
                         raise ValueError(f"option {key!r}={value!r} is not a {otype=}") from None
-            if otype in (6, 9) and (isinstance(value, FakeUser) or int(value) in self.users):
-                target = value if isinstance(value, FakeUser) else self.users[int(value)]
+            if otype in (6, 9) and (isinstance(value, FakeUser) or int(value) in self.state.users):
+                target = value if isinstance(value, FakeUser) else self.state.users[int(value)]
                 resolved.setdefault("users", {})[str(target.id)] = target.payload()
                 if guild_id is not None and target.in_guild:
                     members = resolved.setdefault("members", {})
@@ -125,7 +138,7 @@ class InteractionInjector:
             if group is not None:
                 built = [{"name": group, "type": 2, "options": built}]
         data: dict[str, Any] = {
-            "id": command["id"] if command else str(self.snowflakes.next()),
+            "id": command["id"] if command else str(self.state.snowflakes.next()),
             "name": name,
             "type": 1,
             "options": built,
@@ -139,23 +152,16 @@ class InteractionInjector:
         )
 
     async def press_button(
-        self: Any, user: FakeUser, message: Any, custom_id: str, *, check: bool = True
+        self, user: FakeUser, message: Any, custom_id: str, *, check: bool = True
     ) -> FakeInteraction:
         """Press the button `custom_id` on `message` (a FakeMessage, discord.Message or id)."""
         msg, component = self._component_target(user, message, custom_id, check)
         component_type = component["type"] if component else 2
         data = {"custom_id": custom_id, "component_type": component_type}
-        return await self.dispatch_interaction(
-            user,
-            type=3,
-            data=data,
-            channel_id=msg.channel_id,
-            message=msg,
-            install=self._install_of(msg),
-        )
+        return await self._component_interaction(user, msg, data)
 
     async def select(
-        self: Any,
+        self,
         user: FakeUser,
         message: Any,
         custom_id: str,
@@ -177,20 +183,13 @@ class InteractionInjector:
             "component_type": component["type"] if component else 3,
             "values": list(values),
         }
-        return await self.dispatch_interaction(
-            user,
-            type=3,
-            data=data,
-            channel_id=msg.channel_id,
-            message=msg,
-            install=self._install_of(msg),
-        )
+        return await self._component_interaction(user, msg, data)
 
     async def submit_modal(
-        self: Any,
+        self,
         user: FakeUser,
         custom_id: str | FakeInteraction,
-        values: dict[str, str],
+        values: Mapping[str, str | Sequence[str]],
         message: Any = None,
         *,
         check: bool = True,
@@ -200,12 +199,13 @@ class InteractionInjector:
         `custom_id` is the modal's custom id or the interaction that opened it. The submit comes
         from the opener's channel, and carries the opener's message when a button opened it.
         """
+        opener: FakeInteraction | None
         if isinstance(custom_id, FakeInteraction):
-            opener: FakeInteraction | None = custom_id
-            if opener.modal is None:
-                raise ValueError(f"{opener!r} did not answer with a modal")
+            if custom_id.modal is None:
+                raise ValueError(f"{custom_id!r} did not answer with a modal")
+            opener = custom_id
         else:
-            opener = self.modals.get(custom_id)
+            opener = self.state.modals.get(custom_id)
         modal = opener.modal if opener is not None else None
         if modal is not None:
             components = _submitted_components(modal["components"], values, check)
@@ -234,7 +234,7 @@ class InteractionInjector:
         )
 
     async def dispatch_interaction(
-        self: Any,
+        self,
         user: FakeUser,
         *,
         type: int,
@@ -249,19 +249,19 @@ class InteractionInjector:
         install = install or self._default_install(channel_id)
         if install not in ("guild", "user"):
             raise ValueError(f"install must be 'guild' or 'user', not {install!r}")
-        bot_present = guild_id in self.guild_names or channel_id == user.dm_channel_id
+        bot_present = guild_id in self.state.guild_names or channel_id == user.dm_channel_id
         if install == "guild" and not bot_present:
             raise ValueError("the bot is not in that channel: only a user install can be used")
-        conn = self.connection_for(guild_id)  # the guild's shard; DMs: shard 0
+        conn = self.state.connection_for(guild_id)  # the guild's shard; DMs: shard 0
         if conn is None:
             raise RuntimeError(
-                f"no bot is connected to shard {self.shard_for(guild_id)} (IDENTIFY first)"
+                f"no bot is connected to shard {self.state.shard_for(guild_id)} (IDENTIFY first)"
             )
-        interaction_id = self.snowflakes.next()
+        interaction_id = self.state.snowflakes.next()
         token = "aW50ZXJhY3Rpb246" + secrets.token_urlsafe(48)
         payload: dict[str, Any] = {
             "id": str(interaction_id),
-            "application_id": str(self.application_id),
+            "application_id": str(self.state.application_id),
             "type": type,
             "data": data,
             "token": token,
@@ -272,13 +272,13 @@ class InteractionInjector:
             "entitlement_sku_ids": [],
             "attachment_size_limit": ATTACHMENT_SIZE_LIMIT,
             "channel_id": str(channel_id),
-            "channel": self.channel_payload(channel_id),
+            "channel": self.world.channel_payload(channel_id),
         }
         owners = {"0": str(guild_id or 0)} if install == "guild" else {"1": str(user.id)}
         permissions = MEMBER_PERMISSIONS
-        if guild_id == self.other_guild_id:
+        if guild_id == self.state.other_guild_id:
             # Held to the member's own permissions in a server the bot is not in.
-            permissions = self.member_permissions_in(user, channel_id)
+            permissions = self.world.member_permissions_in(user, channel_id)
             payload["app_permissions"] = str(permissions)
         if guild_id is not None:
             member = user.member_payload(permissions=True)
@@ -292,13 +292,13 @@ class InteractionInjector:
                 context=CONTEXT_GUILD,
             )
         else:
-            context = CONTEXT_PRIVATE_CHANNEL if channel_id in self.private_channels else 1
+            context = CONTEXT_PRIVATE_CHANNEL if channel_id in self.state.private_channels else 1
             payload.update(user=user.payload(), authorizing_integration_owners=owners)
             payload["context"] = context
         if message is not None:
             payload["message"] = message.payload()
         interaction = FakeInteraction(
-            self,
+            self.state,
             id=interaction_id,
             token=token,
             type=type,
@@ -316,49 +316,63 @@ class InteractionInjector:
             interaction.force_ephemeral = guild_id is not None and not (
                 permissions & PERM_USE_EXTERNAL_APPS
             )
-        self.interactions[interaction_id] = interaction
-        self.interactions_by_token[token] = interaction
+        self.state.interactions[interaction_id] = interaction
+        self.state.interactions_by_token[token] = interaction
         interaction.dispatched_at = time.monotonic()
         await conn.dispatch("INTERACTION_CREATE", payload)
-        self.notify()
+        self.state.notify()
         return interaction
 
     # -- internals ---------------------------------------------------------------------------
 
     def _resolve_channel(
-        self: Any, user: FakeUser, channel_id: int | None, dm: bool
+        self, user: FakeUser, channel_id: int | None, dm: bool
     ) -> tuple[int, int | None]:
         if dm:
             return user.dm_channel_id, None
         if channel_id is None:
-            return self.text_channel_id, self.guild_id
-        if channel_id in self.dm_channels:
-            if self.dm_channels[channel_id] is not user:
+            return self.state.text_channel_id, self.state.guild_id
+        if channel_id in self.state.dm_channels:
+            if self.state.dm_channels[channel_id] is not user:
                 raise ValueError(f"channel {channel_id} is another user's DM")
             return channel_id, None
-        if channel_id in self.channels:
-            return channel_id, self.guild_of(channel_id)
-        if channel_id in self.foreign_channels:
-            return channel_id, self.other_guild_id
-        if channel_id in self.private_channels:
-            members = {int(r["id"]) for r in self.private_channels[channel_id]["recipients"]}
+        if channel_id in self.state.channels:
+            return channel_id, self.world.guild_of(channel_id)
+        if channel_id in self.state.foreign_channels:
+            return channel_id, self.state.other_guild_id
+        if channel_id in self.state.private_channels:
+            members = {int(r["id"]) for r in self.state.private_channels[channel_id]["recipients"]}
             if user.id not in members:
                 raise ValueError(f"{user.name} is not in private channel {channel_id}")
             return channel_id, None
         raise ValueError(f"unknown channel {channel_id}")
 
-    def _default_install(self: Any, channel_id: int) -> str:
-        foreign = channel_id in self.foreign_channels or channel_id in self.private_channels
+    def _default_install(self, channel_id: int) -> str:
+        foreign = (
+            channel_id in self.state.foreign_channels or channel_id in self.state.private_channels
+        )
         return "user" if foreign else "guild"
 
-    def _context_of(self: Any, channel_id: int, guild_id: int | None) -> int:
+    def _context_of(self, channel_id: int, guild_id: int | None) -> int:
         if guild_id is not None:
             return CONTEXT_GUILD
-        return CONTEXT_PRIVATE_CHANNEL if channel_id in self.private_channels else CONTEXT_BOT_DM
+        return (
+            CONTEXT_PRIVATE_CHANNEL if channel_id in self.state.private_channels else CONTEXT_BOT_DM
+        )
 
-    def _install_of(self: Any, message: FakeMessage) -> str | None:
-        """A component press goes through the install that sent its message."""
-        return message.interaction.install if message.interaction is not None else None
+    async def _component_interaction(
+        self, user: FakeUser, message: FakeMessage, data: dict[str, Any]
+    ) -> FakeInteraction:
+        """A press or choice on `message`, through the install that sent the message."""
+        install = message.interaction.install if message.interaction is not None else None
+        return await self.dispatch_interaction(
+            user,
+            type=3,
+            data=data,
+            channel_id=message.channel_id,
+            message=message,
+            install=install,
+        )
 
     @staticmethod
     def _check_installable(command: dict[str, Any], install: str, context: int) -> None:
@@ -374,15 +388,15 @@ class InteractionInjector:
         if contexts is not None and context not in contexts:
             raise ValueError(f"/{command['name']} is not offered in context {context}")
 
-    def _message(self: Any, message: Any) -> FakeMessage:
+    def _message(self, message: Any) -> FakeMessage:
         message_id = message if isinstance(message, int) else message.id
-        found = self.messages.get(int(message_id))
+        found = self.state.messages.get(int(message_id))
         if found is None:
             raise ValueError(f"the fake Discord has no message {message_id}")
         return found
 
     def _component_target(
-        self: Any, user: FakeUser, message: Any, custom_id: str, check: bool
+        self, user: FakeUser, message: Any, custom_id: str, check: bool
     ) -> tuple[FakeMessage, dict[str, Any] | None]:
         msg = self._message(message)
         component = msg.component(custom_id)
@@ -419,7 +433,7 @@ def _leaf_definitions(
 
 
 def _submitted_components(
-    components: list[dict[str, Any]], values: dict[str, str], check: bool
+    components: list[dict[str, Any]], values: Mapping[str, str | Sequence[str]], check: bool
 ) -> list[dict[str, Any]]:
     """What Discord sends back for a modal: its inputs (rows or labels) with the user's values."""
     used: set[str] = set()
@@ -435,6 +449,8 @@ def _submitted_components(
         if component["type"] == 4:
             value = values.get(cid, component.get("value") or "")
             if check:
+                if not isinstance(value, str):
+                    raise ValueError(f"text input {cid!r} takes one string, not {value!r}")
                 _check_text_input(component, value)
             out["value"] = value
         else:

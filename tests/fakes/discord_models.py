@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from tests.fakes.discord import FakeDiscord
+    from tests.fakes.discord_state import DiscordState
 
 DISCORD_EPOCH_MS = 1420070400000
 # Message flags.
@@ -299,7 +299,7 @@ class FakeInteraction:
 
     def __init__(
         self,
-        server: FakeDiscord,
+        server: DiscordState,
         *,
         id: int,
         token: str,
@@ -355,7 +355,7 @@ class FakeInteraction:
 
     @property
     def callback_types(self) -> list[int]:
-        return [c.get("type") for c in self.callbacks]
+        return [c["type"] for c in self.callbacks]  # accepted callbacks all have one
 
     @property
     def original_message(self) -> FakeMessage | None:

@@ -1,4 +1,4 @@
-"""World of the fake Discord (mixed into `FakeDiscord`): users, channels, payloads, messages."""
+"""World of the fake Discord: users, channels, their payloads, stored messages."""
 
 from __future__ import annotations
 
@@ -15,15 +15,19 @@ from tests.fakes.discord_models import (
     FakeUser,
     iso,
 )
+from tests.fakes.discord_state import DiscordState
 
 
 class World:
-    """Users, the guild and its channels, stored messages. State comes from `FakeDiscord`."""
+    """Users, the guild and its channels, stored messages, kept in `state`."""
+
+    def __init__(self, state: DiscordState) -> None:
+        self.state = state
 
     # -- users and channels ------------------------------------------------------------------
 
     def add_user(
-        self: Any,
+        self,
         user_id: int | None = None,
         name: str = "user",
         *,
@@ -34,46 +38,46 @@ class World:
         locale: str = "en-US",
     ) -> FakeUser:
         user = FakeUser(
-            id=user_id or self.snowflakes.next(),
+            id=user_id or self.state.snowflakes.next(),
             name=name,
             global_name=global_name,
             dms_open=dms_open,
             in_guild=in_guild,
             roles=list(roles or []),
             locale=locale,
-            dm_channel_id=self.snowflakes.next(),
+            dm_channel_id=self.state.snowflakes.next(),
         )
-        self.users[user.id] = user
-        self.dm_channels[user.dm_channel_id] = user
+        self.state.users[user.id] = user
+        self.state.dm_channels[user.dm_channel_id] = user
         return user
 
-    def add_guild(self: Any, name: str, *, shard: int | None = None) -> int:
+    def add_guild(self, name: str, *, shard: int | None = None) -> int:
         """Another guild the bot is in, on `shard` if given; returns its id.
 
         Every user with ``in_guild`` is a member of every guild. Add guilds before the bot
         connects, or dispatch its GUILD_CREATE (``guild_create_payload(id)``) afterwards.
         """
-        if shard is not None and not 0 <= shard < self.shard_count:
-            raise ValueError(f"shard {shard} is not one of the fake's {self.shard_count}")
+        if shard is not None and not 0 <= shard < self.state.shard_count:
+            raise ValueError(f"shard {shard} is not one of the fake's {self.state.shard_count}")
         guild_id = (
-            self.snowflakes.next()
+            self.state.snowflakes.next()
             if shard is None
-            else self.snowflakes.next_on_shard(shard, self.shard_count)
+            else self.state.snowflakes.next_on_shard(shard, self.state.shard_count)
         )
-        self.guild_names[guild_id] = name
+        self.state.guild_names[guild_id] = name
         return guild_id
 
     def add_text_channel(
-        self: Any, name: str, *, nsfw: bool = False, guild_id: int | None = None
+        self, name: str, *, nsfw: bool = False, guild_id: int | None = None
     ) -> int:
         """A guild text channel (add before the bot connects: no CHANNEL_CREATE is sent)."""
-        channel_id = self.snowflakes.next()
-        self.channels[channel_id] = {
+        channel_id = self.state.snowflakes.next()
+        self.state.channels[channel_id] = {
             "id": str(channel_id),
             "type": 0,
-            "guild_id": str(guild_id or self.guild_id),
+            "guild_id": str(guild_id or self.state.guild_id),
             "name": name,
-            "position": len(self.channels),
+            "position": len(self.state.channels),
             "parent_id": None,
             "topic": None,
             "nsfw": nsfw,
@@ -84,19 +88,19 @@ class World:
         }
         return channel_id
 
-    def add_foreign_channel(self: Any, name: str, *, nsfw: bool = False, deny: int = 0) -> int:
+    def add_foreign_channel(self, name: str, *, nsfw: bool = False, deny: int = 0) -> int:
         """A text channel of ``other_guild_id``, a server the bot is not in.
 
         ``deny`` takes permission bits away from members there (``PERM_SEND_MESSAGES``: they may
         not post; ``PERM_EMBED_LINKS``: no embeds).
         """
-        channel_id = self.snowflakes.next()
-        self.foreign_channels[channel_id] = {
+        channel_id = self.state.snowflakes.next()
+        self.state.foreign_channels[channel_id] = {
             "id": str(channel_id),
             "type": 0,
-            "guild_id": str(self.other_guild_id),
+            "guild_id": str(self.state.other_guild_id),
             "name": name,
-            "position": len(self.foreign_channels),
+            "position": len(self.state.foreign_channels),
             "parent_id": None,
             "topic": None,
             "nsfw": nsfw,
@@ -107,9 +111,9 @@ class World:
         }
         return channel_id
 
-    def add_private_channel(self: Any, owner: FakeUser, *others: FakeUser) -> int:
+    def add_private_channel(self, owner: FakeUser, *others: FakeUser) -> int:
         """A group DM (several people) or a DM between two people; the bot is not in it."""
-        channel_id = self.snowflakes.next()
+        channel_id = self.state.snowflakes.next()
         recipients = [u.payload() for u in (owner, *others)]
         channel: dict[str, Any] = {
             "id": str(channel_id),
@@ -120,30 +124,30 @@ class World:
         }
         if channel["type"] == 3:
             channel.update(name=None, icon=None, owner_id=str(owner.id))
-        self.private_channels[channel_id] = channel
+        self.state.private_channels[channel_id] = channel
         return channel_id
 
-    def member_permissions_in(self: Any, user: FakeUser, channel_id: int) -> int:
+    def member_permissions_in(self, user: FakeUser, channel_id: int) -> int:
         """What a member may do in a channel of the other server (user installs)."""
-        channel = self.foreign_channels[channel_id]
+        channel = self.state.foreign_channels[channel_id]
         allowed = user.permissions & int(channel["permissions"])
-        if not self.other_guild_external_apps:
+        if not self.state.other_guild_external_apps:
             allowed &= ~PERM_USE_EXTERNAL_APPS
         return allowed
 
-    def channel_payload(self: Any, channel_id: int) -> dict[str, Any] | None:
-        if channel_id in self.channels:
-            return dict(self.channels[channel_id])
-        if channel_id in self.foreign_channels:
-            payload = dict(self.foreign_channels[channel_id])
+    def channel_payload(self, channel_id: int) -> dict[str, Any] | None:
+        if channel_id in self.state.channels:
+            return dict(self.state.channels[channel_id])
+        if channel_id in self.state.foreign_channels:
+            payload = dict(self.state.foreign_channels[channel_id])
             payload.pop("permissions")
             return payload
-        if channel_id in self.private_channels:
-            return dict(self.private_channels[channel_id])
-        user = self.dm_channels.get(channel_id)
+        if channel_id in self.state.private_channels:
+            return dict(self.state.private_channels[channel_id])
+        user = self.state.dm_channels.get(channel_id)
         return self.dm_channel_payload(user) if user is not None else None
 
-    def dm_channel_payload(self: Any, user: FakeUser) -> dict[str, Any]:
+    def dm_channel_payload(self, user: FakeUser) -> dict[str, Any]:
         return {
             "id": str(user.dm_channel_id),
             "type": 1,
@@ -152,9 +156,9 @@ class World:
             "flags": 0,
         }
 
-    def bot_user_payload(self: Any) -> dict[str, Any]:
+    def bot_user_payload(self) -> dict[str, Any]:
         return {
-            **self.bot_user.payload(),
+            **self.state.bot_user.payload(),
             "verified": True,
             "mfa_enabled": False,
             "locale": "en-US",
@@ -162,13 +166,13 @@ class World:
             "bio": "",
         }
 
-    def bot_member_payload(self: Any, *, with_user: bool = True) -> dict[str, Any]:
-        return self.bot_user.member_payload(with_user=with_user)
+    def bot_member_payload(self, *, with_user: bool = True) -> dict[str, Any]:
+        return self.state.bot_user.member_payload(with_user=with_user)
 
-    def application_payload(self: Any) -> dict[str, Any]:
+    def application_payload(self) -> dict[str, Any]:
         return {
-            "id": str(self.application_id),
-            "name": self.bot_user.name,
+            "id": str(self.state.application_id),
+            "name": self.state.bot_user.name,
             "icon": None,
             "description": "",
             "summary": "",
@@ -176,10 +180,10 @@ class World:
             "bot_public": True,
             "bot_require_code_grant": False,
             "verify_key": "0" * 64,
-            "owner": self.owner.payload(),
+            "owner": self.state.owner.payload(),
             "team": None,
-            "flags": self.application_flags,
-            "bot": self.bot_user.payload(),
+            "flags": self.state.application_flags,
+            "bot": self.state.bot_user.payload(),
             "redirect_uris": [],
             "interactions_endpoint_url": None,
             "install_params": None,
@@ -187,16 +191,16 @@ class World:
             "approximate_guild_count": 1,
         }
 
-    def guild_of(self: Any, channel_id: int) -> int | None:
+    def guild_of(self, channel_id: int) -> int | None:
         """The guild of a channel; None for a DM channel."""
-        channel = self.channels.get(channel_id)
+        channel = self.state.channels.get(channel_id)
         return int(channel["guild_id"]) if channel is not None else None
 
-    def guild_create_payload(self: Any, guild_id: int | None = None) -> dict[str, Any]:
-        guild_id = guild_id or self.guild_id
-        channels = [cid for cid in self.channels if self.guild_of(cid) == guild_id]
+    def guild_create_payload(self, guild_id: int | None = None) -> dict[str, Any]:
+        guild_id = guild_id or self.state.guild_id
+        channels = [cid for cid in self.state.channels if self.guild_of(cid) == guild_id]
         members = [self.bot_member_payload()]
-        members += [u.member_payload() for u in self.users.values() if u.in_guild]
+        members += [u.member_payload() for u in self.state.users.values() if u.in_guild]
         everyone = {
             "id": str(guild_id),
             "name": "@everyone",
@@ -213,13 +217,13 @@ class World:
         }
         return {
             "id": str(guild_id),
-            "name": self.guild_names[guild_id],
+            "name": self.state.guild_names[guild_id],
             "icon": None,
             "splash": None,
             "discovery_splash": None,
             "banner": None,
             "description": None,
-            "owner_id": str(self.owner.id),
+            "owner_id": str(self.state.owner.id),
             "afk_channel_id": None,
             "afk_timeout": 300,
             "verification_level": 0,
@@ -258,10 +262,10 @@ class World:
             "vanity_url_code": None,
         }
 
-    def find_command(self: Any, name: str, *, guild_id: int | None = None) -> dict[str, Any] | None:
+    def find_command(self, name: str, *, guild_id: int | None = None) -> dict[str, Any] | None:
         """The synced chat-input command `name`: guild commands first (when in a guild)."""
-        scopes = [self.guild_commands.get(guild_id, [])] if guild_id is not None else []
-        for commands in [*scopes, self.commands]:
+        scopes = [self.state.guild_commands.get(guild_id, [])] if guild_id is not None else []
+        for commands in [*scopes, self.state.commands]:
             for command in commands:
                 if command["name"] == name and command.get("type", 1) == 1:
                     return command
@@ -269,8 +273,8 @@ class World:
 
     # -- message storage ---------------------------------------------------------------------
 
-    def _new_message(
-        self: Any,
+    def new_message(
+        self,
         channel_id: int,
         body: dict[str, Any],
         *,
@@ -280,9 +284,9 @@ class World:
         files: list[dict[str, Any]] | None = None,
     ) -> FakeMessage:
         message = FakeMessage(
-            id=self.snowflakes.next(),
+            id=self.state.snowflakes.next(),
             channel_id=channel_id,
-            author=self.bot_user.payload(),
+            author=self.state.bot_user.payload(),
             content=body.get("content") or "",
             embeds=list(body.get("embeds") or []),
             components=list(body.get("components") or []),
@@ -293,22 +297,22 @@ class World:
         )
         message.attachments = self._attachments(message, body, files or [])
         if interaction is not None:
-            message.webhook_id = self.application_id
-            message.application_id = self.application_id
+            message.webhook_id = self.state.application_id
+            message.application_id = self.state.application_id
             if kind == "response" and interaction.type == 2:
                 message.type = 20
-        self.messages[message.id] = message
+        self.state.messages[message.id] = message
         return message
 
     def _attachments(
-        self: Any, message: FakeMessage, body: dict[str, Any], files: list[dict[str, Any]]
+        self, message: FakeMessage, body: dict[str, Any], files: list[dict[str, Any]]
     ) -> list[dict[str, Any]]:
         kept_ids = {str(a.get("id")) for a in body.get("attachments") or []}
         kept = [a for a in message.attachments if a["id"] in kept_ids]
         for upload in files:
             if not upload["name"].startswith("files["):
                 continue
-            aid = self.snowflakes.next()
+            aid = self.state.snowflakes.next()
             url = (
                 f"https://cdn.discordapp.com/attachments/{message.channel_id}/{aid}/"
                 f"{upload['filename']}"
@@ -325,8 +329,8 @@ class World:
             )
         return kept
 
-    def _apply_edit(
-        self: Any, message: FakeMessage, body: dict[str, Any], files: list[dict[str, Any]]
+    def apply_edit(
+        self, message: FakeMessage, body: dict[str, Any], files: list[dict[str, Any]]
     ) -> None:
         message.history.append(message.snapshot())
         if "content" in body:
@@ -343,10 +347,10 @@ class World:
         message.flags &= ~LOADING
         message.edited_timestamp = iso()
 
-    async def _emit_message(self: Any, event: str, message: FakeMessage) -> None:
+    async def emit_message(self, event: str, message: FakeMessage) -> None:
         """MESSAGE_* gateway events for non-ephemeral messages, when the intents ask for them."""
-        conn = self.connection_for(message.guild_id)
-        if not self.message_events or conn is None or message.is_ephemeral:
+        conn = self.state.connection_for(message.guild_id)
+        if not self.state.message_events or conn is None or message.is_ephemeral:
             return
         intent = INTENT_DIRECT_MESSAGES if message.guild_id is None else INTENT_GUILD_MESSAGES
         if not conn.intents & intent:
@@ -364,17 +368,17 @@ class World:
     # -- messages ----------------------------------------------------------------------------
 
     def channel_messages(
-        self: Any, channel_id: int, *, include_ephemeral: bool = False
+        self, channel_id: int, *, include_ephemeral: bool = False
     ) -> list[FakeMessage]:
         """Messages in a channel, oldest first; ephemeral ones only when asked for."""
         return [
             m
-            for m in self.messages.values()
+            for m in self.state.messages.values()
             if m.channel_id == channel_id
             and not m.deleted
             and (include_ephemeral or not m.is_ephemeral)
         ]
 
-    def dms(self: Any, user: FakeUser) -> list[FakeMessage]:
+    def dms(self, user: FakeUser) -> list[FakeMessage]:
         """Messages the bot sent to `user`'s DM channel (rejected DMs are not stored)."""
         return self.channel_messages(user.dm_channel_id)

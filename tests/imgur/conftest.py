@@ -9,6 +9,7 @@ import aiohttp
 import pytest
 
 from bot.imgur import ImgurClient
+from tests.clients import imgur_client
 from tests.fakes.imgur import FakeImgur
 
 
@@ -30,15 +31,7 @@ def session(http_session: aiohttp.ClientSession) -> aiohttp.ClientSession:
 @pytest.fixture
 def client(fake: FakeImgur, session: aiohttp.ClientSession) -> ImgurClient:
     """Retries without backoff, so retry tests stay fast."""
-    return ImgurClient(
-        session,
-        fake.client_id,
-        fake.client_secret,
-        api_base=fake.base_url,
-        timeout=2.0,
-        max_retries=2,
-        retry_backoff=0.0,
-    )
+    return imgur_client(session, fake, max_retries=2)
 
 
 @pytest.fixture

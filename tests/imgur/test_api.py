@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
 from typing import Any
 
 import aiohttp
@@ -20,20 +19,14 @@ from bot.imgur import (
     RateLimited,
     Sort,
 )
-from bot.imgur import client as client_module
+from tests.clients import imgur_client
 from tests.fakes.imgur import Failure, FakeImgur
+from tests.waiting import RecordedSleeps, eventually
 
 
 @pytest.fixture
 def token(alice_tokens: dict[str, Any]) -> str:
     return str(alice_tokens["access_token"])
-
-
-def quick_client(fake: FakeImgur, session: aiohttp.ClientSession, **kwargs: Any) -> ImgurClient:
-    options: dict[str, Any] = {"timeout": 0.2, "retry_backoff": 0.0, **kwargs}
-    return ImgurClient(
-        session, fake.client_id, fake.client_secret, api_base=fake.base_url, **options
-    )
 
 
 # --- account -------------------------------------------------------------------------------
@@ -368,46 +361,33 @@ async def test_one_server_error_is_absorbed_by_a_retry(
     assert fake.count("account") == 2
 
 
-class RecordedSleeps:
-    """Stands in for ``asyncio`` in ``bot.imgur.client``: ``sleep`` records its delay and
-    returns at once; everything else is the real module."""
-
-    def __init__(self) -> None:
-        self.delays: list[float] = []
-
-    async def sleep(self, delay: float) -> None:
-        self.delays.append(delay)
-        await _real_sleep(0)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(asyncio, name)
-
-
-class ScriptedRandom:
-    """Stands in for ``random`` in ``bot.imgur.client``: ``random()`` gives the scripted draws."""
+class ScriptedDraws:
+    """The client's ``jitter``: the scripted draws, in order."""
 
     def __init__(self, draws: list[float]) -> None:
         self._draws = list(draws)
 
-    def random(self) -> float:
+    def __call__(self) -> float:
         return self._draws.pop(0)
 
 
-_real_sleep = asyncio.sleep
-
-
 async def test_retries_back_off_exponentially_with_jitter(
-    fake: FakeImgur, session: aiohttp.ClientSession, token: str, monkeypatch: pytest.MonkeyPatch
+    fake: FakeImgur, session: aiohttp.ClientSession, token: str
 ) -> None:
     base = 0.25
-    sleeps = RecordedSleeps()
-    monkeypatch.setattr(client_module, "asyncio", sleeps)
-    client = quick_client(fake, session, max_retries=3, retry_backoff=base)
     draws = {"lowest": [0.0] * 3, "highest": [0.999] * 3, "mixed": [0.9, 0.1, 0.5]}
     delays: dict[str, list[float]] = {}
     for name, script in draws.items():
-        monkeypatch.setattr(client_module, "random", ScriptedRandom(script))
-        sleeps.delays.clear()
+        sleeps = RecordedSleeps()
+        client = imgur_client(
+            session,
+            fake,
+            timeout=0.2,
+            max_retries=3,
+            retry_backoff=base,
+            sleep=sleeps,
+            jitter=ScriptedDraws(script),
+        )
         fake.fail("account", Failure.SERVER_ERROR, times=3)
 
         account = await asyncio.wait_for(client.account(token), 10)
@@ -416,10 +396,9 @@ async def test_retries_back_off_exponentially_with_jitter(
         delays[name] = list(sleeps.delays)
 
     assert fake.count("account") == 3 * 4  # three retries each time
-    for run in delays.values():
-        assert len(run) == 3
-        for n, delay in enumerate(run):  # retry n+1 waits base × 2ⁿ, jittered by ±50 %
-            assert base * 2**n * 0.5 <= delay < base * 2**n * 1.5, (n, run)
+    for name, run in delays.items():  # retry n+1 waits base × 2ⁿ, jittered by ±50 %
+        expected = [base * 2**n * (0.5 + draw) for n, draw in enumerate(draws[name])]
+        assert run == pytest.approx(expected), name
     # The jitter moves every delay: callers that failed together do not retry together.
     for n in range(3):
         assert len({run[n] for run in delays.values()}) == 3, delays
@@ -428,7 +407,7 @@ async def test_retries_back_off_exponentially_with_jitter(
 async def test_no_retries_when_max_retries_is_zero(
     fake: FakeImgur, session: aiohttp.ClientSession, token: str
 ) -> None:
-    client = quick_client(fake, session, max_retries=0)
+    client = imgur_client(session, fake, timeout=0.2, max_retries=0)
     fake.fail("account", Failure.SERVER_ERROR)
 
     with pytest.raises(ImgurUnavailable):
@@ -450,7 +429,7 @@ async def test_non_5xx_unavailability_is_not_retried(
 async def test_hanging_request_times_out_as_unavailable(
     fake: FakeImgur, session: aiohttp.ClientSession, token: str
 ) -> None:
-    client = quick_client(fake, session, max_retries=0)
+    client = imgur_client(session, fake, timeout=0.2, max_retries=0)
     fake.fail("account", Failure.HANG)  # until the fake stops: only the timeout ends it
 
     with pytest.raises(ImgurUnavailable, match="in time"):
@@ -461,7 +440,7 @@ async def test_hanging_request_times_out_as_unavailable(
 async def test_hang_is_retried_and_the_retry_answers(
     fake: FakeImgur, session: aiohttp.ClientSession, token: str
 ) -> None:
-    client = quick_client(fake, session, max_retries=2)
+    client = imgur_client(session, fake, timeout=0.2, max_retries=2)
     fake.fail("favorites", Failure.HANG)
 
     favorites = await asyncio.wait_for(client.favorites(token), 10)
@@ -473,7 +452,7 @@ async def test_hang_is_retried_and_the_retry_answers(
 async def test_every_attempt_is_bounded_by_the_timeout(
     fake: FakeImgur, session: aiohttp.ClientSession, token: str
 ) -> None:
-    client = quick_client(fake, session, max_retries=2)
+    client = imgur_client(session, fake, timeout=0.2, max_retries=2)
     fake.fail("account", Failure.HANG, times=3)  # each until the fake stops
 
     with pytest.raises(ImgurUnavailable, match="in time"):
@@ -486,7 +465,7 @@ async def test_unreachable_imgur_is_unavailable(
 ) -> None:
     async with FakeImgur() as gone:
         base_url = gone.base_url
-    client = ImgurClient(session, "id", "secret", api_base=base_url, retry_backoff=0.0)
+    client = imgur_client(session, base_url)
 
     with pytest.raises(ImgurUnavailable, match="Could not reach Imgur"):
         await client.account(alice_tokens["access_token"])
@@ -495,11 +474,12 @@ async def test_unreachable_imgur_is_unavailable(
 async def test_latency_delays_answers(
     fake: FakeImgur, session: aiohttp.ClientSession, token: str
 ) -> None:
-    client = quick_client(fake, session, timeout=10.0, max_retries=0)
+    client = imgur_client(session, fake, timeout=10.0, max_retries=0)
     fake.latency = 1.0
     call = asyncio.create_task(client.account(token))
     try:
-        await wait_until(lambda: fake.count("account") == 1)  # recorded before the delay
+        # Recorded before the delay.
+        await eventually(lambda: fake.count("account") == 1, 10, "the request at the fake")
         with pytest.raises(TimeoutError):  # not answered yet: the fake holds it
             await asyncio.wait_for(asyncio.shield(call), 0.2)
         account = await asyncio.wait_for(call, 10)
@@ -509,11 +489,3 @@ async def test_latency_delays_answers(
 
     assert account.username == "alice"
     assert fake.count("account") == 1
-
-
-async def wait_until(condition: Callable[[], bool], within: float = 10.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    while not condition():
-        assert loop.time() < deadline, f"condition did not hold within {within} s"
-        await asyncio.sleep(0.01)

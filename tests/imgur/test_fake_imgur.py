@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 
 import aiohttp
 import pytest
 
 from tests.fakes.imgur import Failure, FakeImgur
+from tests.waiting import eventually
 
 
 async def test_stopping_is_not_slowed_by_a_hanging_request(
@@ -23,7 +23,7 @@ async def test_stopping_is_not_slowed_by_a_hanging_request(
             async with session.get(url, timeout=aiohttp.ClientTimeout(total=0.2)):
                 pass
         waiting = asyncio.create_task(get_status(session, url))  # one still waiting
-        await wait_until(lambda: fake.count("account") == 2)
+        await eventually(lambda: fake.count("account") == 2, 10, "the second request to hang")
     finally:
         # Stopping releases the hangs at once: the waiting client gets its answer, instead of
         # being cut off when aiohttp's shutdown timeout runs out.
@@ -34,14 +34,6 @@ async def test_stopping_is_not_slowed_by_a_hanging_request(
 async def get_status(session: aiohttp.ClientSession, url: str) -> int:
     async with session.get(url) as response:
         return response.status
-
-
-async def wait_until(condition: Callable[[], bool], within: float = 10.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    while not condition():
-        assert loop.time() < deadline, f"condition did not hold within {within} s"
-        await asyncio.sleep(0.01)
 
 
 async def test_hang_seconds_bounds_the_hang(session: aiohttp.ClientSession) -> None:

@@ -27,6 +27,7 @@ from bot.imgur.parse import (
     parse_favorites,
     parse_tokens,
 )
+from tests.clients import imgur_client
 from tests.fakes.imgur import FakeImgur
 
 # --- integers --------------------------------------------------------------------------------
@@ -155,15 +156,10 @@ def test_an_image_whose_only_link_is_unusable_is_skipped() -> None:
 # --- the shared request path: size cap, odd shapes -------------------------------------------
 
 
-def make_client(session: aiohttp.ClientSession, base_url: str, **kwargs: Any) -> ImgurClient:
-    options: dict[str, Any] = {"timeout": 2.0, "retry_backoff": 0.0, **kwargs}
-    return ImgurClient(session, "cid", "secret", api_base=base_url, **options)
-
-
 async def test_an_oversized_favorites_page_is_a_clear_error(
     fake: FakeImgur, session: aiohttp.ClientSession, alice_tokens: dict[str, Any]
 ) -> None:
-    client = make_client(session, fake.base_url, max_body_bytes=20_000)
+    client = imgur_client(session, fake.base_url, max_body_bytes=20_000)
     with pytest.raises(ImgurOddResponse, match=r"something odd.*over 20,000 bytes"):
         await client.favorites(alice_tokens["access_token"])
     assert fake.count("favorites") == 1  # not retried: the next answer would be as large
@@ -173,7 +169,7 @@ async def test_an_oversized_account_or_token_answer_is_a_clear_error(
     fake: FakeImgur, session: aiohttp.ClientSession, alice_tokens: dict[str, Any]
 ) -> None:
     fake.account("alice").username = "a" * 5000
-    client = make_client(session, fake.base_url, max_body_bytes=4000)
+    client = imgur_client(session, fake.base_url, max_body_bytes=4000)
     with pytest.raises(ImgurOddResponse, match="over 4,000 bytes"):
         await client.account(alice_tokens["access_token"])
 
@@ -219,7 +215,7 @@ async def test_a_chunked_body_without_length_is_cut_off_at_the_cap(
     server.chunked = True
     server.body = json.dumps({"data": [{"id": "x", "title": "t" * 100_000}]}).encode()
     with pytest.raises(ImgurOddResponse, match="over 10,000 bytes"):
-        await make_client(session, base, max_body_bytes=10_000).favorites("token")
+        await imgur_client(session, base, max_body_bytes=10_000).favorites("token")
 
 
 async def test_a_compressed_body_is_capped_after_decompression(
@@ -230,7 +226,7 @@ async def test_a_compressed_body_is_capped_after_decompression(
     server.headers = {"Content-Type": "application/json", "Content-Encoding": "gzip"}
     assert len(server.body) < 10_000
     with pytest.raises(ImgurOddResponse, match="over 100,000 bytes"):
-        await make_client(session, base, max_body_bytes=100_000).favorites("token")
+        await imgur_client(session, base, max_body_bytes=100_000).favorites("token")
 
 
 # Every call goes through the one request path: each gets the cap and the total parsing.
@@ -252,7 +248,7 @@ async def test_every_call_caps_the_body(
     server.chunked = True
     server.body = b'{"data": {"url": "' + b"x" * 50_000 + b'"}}'
     with pytest.raises(ImgurOddResponse, match="over 10,000 bytes"):
-        await ENDPOINTS[endpoint](make_client(session, base, max_body_bytes=10_000))
+        await ENDPOINTS[endpoint](imgur_client(session, base, max_body_bytes=10_000))
 
 
 @pytest.mark.parametrize("endpoint", sorted(ENDPOINTS))
@@ -267,7 +263,7 @@ async def test_odd_shapes_are_something_odd(
     server, base = odd_imgur
     server.body = body
     with pytest.raises(ImgurOddResponse, match="something odd"):
-        await ENDPOINTS[endpoint](make_client(session, base))
+        await ENDPOINTS[endpoint](imgur_client(session, base))
 
 
 @pytest.mark.parametrize("status", [10**30, -5, 0, 200, 999, "5xx", None, [500]])
@@ -278,5 +274,5 @@ async def test_a_refusal_with_an_odd_status_is_a_plain_refusal(
     envelope = {"data": {"error": "nope"}, "success": False, "status": status}
     server.body = json.dumps(envelope).encode()
     with pytest.raises(ImgurRequestFailed) as caught:
-        await make_client(session, base).favorites("token")
+        await imgur_client(session, base).favorites("token")
     assert caught.value.status == 400

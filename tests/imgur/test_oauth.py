@@ -18,6 +18,7 @@ from bot.imgur import (
     ResponseType,
     tokens_from_redirect,
 )
+from tests.clients import imgur_client
 from tests.fakes.imgur import Failure, FakeImgur
 
 
@@ -89,7 +90,7 @@ async def test_denied_authorization_redirects_with_access_denied(
 async def test_authorize_with_unknown_client_id_is_refused(
     fake: FakeImgur, session: aiohttp.ClientSession
 ) -> None:
-    other = ImgurClient(session, "0123456789abcde", "x", api_base=fake.base_url)
+    other = imgur_client(session, fake, client_id="0123456789abcde", client_secret="x")
     async with session.get(other.authorize_url(ResponseType.PIN, "s")) as response:
         assert response.status == 400
 
@@ -160,7 +161,7 @@ async def test_long_expires_in_is_kept_as_given(fake: FakeImgur, client: ImgurCl
 async def test_wrong_client_secret_is_a_request_failure_not_a_dead_grant(
     fake: FakeImgur, session: aiohttp.ClientSession, alice_tokens: dict[str, Any]
 ) -> None:
-    wrong = ImgurClient(session, fake.client_id, "f" * 40, api_base=fake.base_url)
+    wrong = imgur_client(session, fake, client_secret="f" * 40)
 
     with pytest.raises(ImgurRequestFailed) as caught:
         await wrong.refresh(alice_tokens["refresh_token"])
@@ -215,9 +216,7 @@ async def test_token_post_failure_is_mapped_and_never_retried(
 async def test_hanging_token_post_times_out_once_without_retry(
     fake: FakeImgur, session: aiohttp.ClientSession, alice_tokens: dict[str, Any]
 ) -> None:
-    client = ImgurClient(
-        session, fake.client_id, fake.client_secret, api_base=fake.base_url, timeout=0.2
-    )
+    client = imgur_client(session, fake, timeout=0.2)
     fake.fail("token", Failure.HANG, times=3)
 
     with pytest.raises(ImgurUnavailable):

@@ -16,6 +16,7 @@ from bot.imgur import (
     error_from_response,
     tokens_from_redirect,
 )
+from tests.clients import imgur_client
 from tests.fakes.imgur import Failure, FakeImgur
 from tests.fakes.imgur_data import error_envelope
 
@@ -45,7 +46,7 @@ def test_redirect_grant_repr_hides_code_state_and_tokens() -> None:
 
 
 async def test_client_repr_hides_the_client_secret(session: aiohttp.ClientSession) -> None:
-    client = ImgurClient(session, "0123456789abcde", REFRESH)
+    client = imgur_client(session, client_id="0123456789abcde", client_secret=REFRESH)
 
     assert REFRESH not in repr(client)
 
@@ -101,14 +102,7 @@ async def test_logs_of_a_whole_session_carry_no_secret(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    client = ImgurClient(
-        session,
-        fake.client_id,
-        fake.client_secret,
-        api_base=fake.base_url,
-        timeout=0.2,
-        retry_backoff=0.0,
-    )
+    client = imgur_client(session, fake, timeout=0.2)
     url = client.authorize_url(ResponseType.PIN, STATE)
     async with session.get(url) as response:
         pin = FakeImgur.pin_from_page(await response.text())

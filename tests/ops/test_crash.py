@@ -25,7 +25,8 @@ from cogs.refresh import BROKEN_NOTICE
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.imgur import FakeImgur
 from tests.ops.conftest import clean_env
-from tests.ops.test_shutdown import START_DEADLINE, wait_until
+from tests.ops.test_shutdown import START_DEADLINE
+from tests.waiting import eventually
 
 LINKS = 300
 CONCURRENCY = 8
@@ -127,7 +128,7 @@ async def test_a_bot_killed_mid_sweep_loses_no_link_beyond_those_in_flight(
         )
 
         async with bot_process(tmp_path, env, log) as process:
-            await wait_until(
+            await eventually(
                 lambda: _running(process, log) and imgur.count("token") >= KILL_AFTER_REFRESHES,
                 START_DEADLINE,
                 "the sweep to be under way",
@@ -135,11 +136,11 @@ async def test_a_bot_killed_mid_sweep_loses_no_link_beyond_those_in_flight(
             # The refreshes now in flight reach Imgur and wait there: the kill comes while
             # Imgur handles them, and it answers them (rotating refresh tokens) after.
             hold = imgur.hold("token")
-            await wait_until(lambda: hold.held == CONCURRENCY, 10, "every refresh to be in flight")
+            await eventually(lambda: hold.held == CONCURRENCY, 10, "every refresh to be in flight")
             process.kill()  # SIGKILL: no shutdown code runs
             await process.wait()
         hold.release()
-        await wait_until(lambda: hold.passed == hold.held, 10, "Imgur to answer the held refreshes")
+        await eventually(lambda: hold.passed == hold.held, 10, "Imgur to answer the held refreshes")
         assert imgur.count("token") < LINKS, "the sweep finished before the kill"
 
         with contextlib.closing(sqlite3.connect(database)) as db:
@@ -164,7 +165,7 @@ async def test_a_bot_killed_mid_sweep_loses_no_link_beyond_those_in_flight(
                     for link in links.values()
                 )
 
-            await poll_async(settled, SETTLE_DEADLINE)
+            await eventually(settled, SETTLE_DEADLINE, "every link refreshed or broken", every=0.2)
             final = await stored(database, key, user_ids)
             broken = {u for u, link in final.items() if link.status is LinkStatus.BROKEN}
             assert broken == dead
@@ -182,12 +183,3 @@ def _running(process: asyncio.subprocess.Process, log: Path) -> bool:
     if process.returncode is not None:
         raise AssertionError(f"the bot exited ({process.returncode}): {log.read_text()[-2000:]}")
     return True
-
-
-async def poll_async(condition, within: float) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    while not await condition():
-        if loop.time() > deadline:
-            raise AssertionError(f"{condition.__name__} did not hold within {within} s")
-        await asyncio.sleep(0.2)

@@ -208,7 +208,7 @@ def test_compose_rotates_the_logs() -> None:
 
 def test_compose_reads_secrets_from_the_env_file_only() -> None:
     bot = service()
-    assert bot["env_file"] in (".env", [".env"])
+    assert bot["env_file"] == ".env"
     for name, value in bot.get("environment", {}).items():
         if any(secret in name for secret in SECRET_NAMES):
             raise AssertionError(f"{name}={value!r} belongs in .env, not in the compose file")

@@ -15,6 +15,7 @@ from aiohttp import web
 
 from bot.heartbeat import Heartbeat, heartbeat_age
 from tests.ops.conftest import clean_env, run_cli, run_cli_async
+from tests.waiting import eventually
 
 
 def test_a_fresh_heartbeat_is_healthy(tmp_path: Path) -> None:
@@ -103,14 +104,6 @@ def test_with_the_web_server_down_it_is_unhealthy(tmp_path: Path) -> None:
     assert "did not answer" in result.stdout
 
 
-async def wait_until(condition, within: float = 5.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    while not condition():
-        assert loop.time() < deadline, "condition did not hold in time"
-        await asyncio.sleep(0.01)
-
-
 async def test_the_heartbeat_beats_only_while_connected(tmp_path: Path) -> None:
     path, connected = tmp_path / "bot.db.heartbeat", asyncio.Event()
     task = asyncio.create_task(Heartbeat(path, connected, interval=0.02).run())
@@ -120,14 +113,14 @@ async def test_the_heartbeat_beats_only_while_connected(tmp_path: Path) -> None:
             await asyncio.wait_for(asyncio.shield(task), 0.5)
         assert not path.exists()
         connected.set()
-        await wait_until(path.exists)
+        await eventually(path.exists, 5, "the heartbeat file")
         first = path.stat().st_mtime_ns
-        await wait_until(lambda: path.stat().st_mtime_ns > first)
+        await eventually(lambda: path.stat().st_mtime_ns > first, 5, "a second beat")
         connected.clear()
         # At its next beat it sees the gateway down and removes the file: unhealthy at once.
-        await wait_until(lambda: not path.exists())
+        await eventually(lambda: not path.exists(), 5, "the heartbeat file removed")
         connected.set()
-        await wait_until(path.exists)  # and beats again once reconnected
+        await eventually(path.exists, 5, "a beat once reconnected")
         assert (heartbeat_age(path) or 0) < 5
     finally:
         task.cancel()

@@ -8,7 +8,6 @@ import json
 import signal
 import sqlite3
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -20,18 +19,10 @@ from tests.e2e.conftest import make_config
 from tests.fakes.discord import FakeDiscord, point_discord_py_at
 from tests.fakes.imgur import Failure, FakeImgur
 from tests.ops.conftest import clean_env, read_links, run_cli_async, seed_links
+from tests.waiting import eventually
 
 START_DEADLINE = 30.0  # a cold interpreter importing discord.py on a slow machine
 STOP_DEADLINE = 15.0
-
-
-async def wait_until(condition: Callable[[], bool], within: float, what: str) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    while not condition():
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out after {within} s waiting for {what}")
-        await asyncio.sleep(0.05)
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=lambda s: s.name)
@@ -63,7 +54,7 @@ async def test_a_stop_signal_stops_the_bot_process_cleanly(
             )
             try:
                 await discord.wait_until_ready_sent(timeout=START_DEADLINE)
-                await wait_until(heartbeat.exists, START_DEADLINE, "the heartbeat file")
+                await eventually(heartbeat.exists, START_DEADLINE, "the heartbeat file")
                 running = await run_cli_async("healthcheck", env=env, cwd=tmp_path)
                 assert running.returncode == 0, running.stdout
 
@@ -107,7 +98,7 @@ async def test_a_command_still_waiting_for_imgur_is_told_the_bot_restarts(
                 imgur.fail("token", Failure.HANG)
                 pin = await discord.slash_command(alice, "imgur", "pin", {"code": "4071526398"})
                 await pin.wait_acknowledged()
-                await wait_until(lambda: imgur.count("token") == 1, 5, "the call to Imgur")
+                await eventually(lambda: imgur.count("token") == 1, 5, "the call to Imgur")
 
                 stop.set()
                 assert await asyncio.wait_for(bot, 10) == 0
@@ -140,7 +131,7 @@ async def test_commands_that_finish_within_the_grace_period_are_not_cut(
                 await pin.wait_acknowledged()
                 # The fake records the token request before its latency: the command is
                 # then still waiting for Imgur (and has the account call still to make).
-                await wait_until(lambda: imgur.count("token") == 1, 10, "the call to Imgur")
+                await eventually(lambda: imgur.count("token") == 1, 10, "the call to Imgur")
                 assert interaction_tasks(), "the command should still be talking to Imgur"
                 stop.set()
                 assert await asyncio.wait_for(bot, 15) == 0

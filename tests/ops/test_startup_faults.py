@@ -28,6 +28,7 @@ from bot.storage import generate_key
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.imgur import FakeImgur
 from tests.ops.conftest import clean_env, run_cli, run_cli_async
+from tests.waiting import eventually
 
 START_DEADLINE = 30.0  # a cold interpreter importing discord.py on a slow machine
 STOP_DEADLINE = 15.0
@@ -71,14 +72,17 @@ class BotProcess:
         return [line for line in self.output.splitlines() if needle in line]
 
     async def wait_for(self, what: str, condition: Callable[[], bool]) -> None:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + START_DEADLINE
-        while not condition():
-            if loop.time() > deadline:
-                raise AssertionError(f"timed out waiting for {what}; output:\n{self.output}")
+        def holds() -> bool:
+            if condition():
+                return True
             if self.process.returncode is not None:
                 raise AssertionError(f"the bot exited while waiting for {what}:\n{self.output}")
-            await asyncio.sleep(0.05)
+            return False
+
+        def told() -> str:
+            return f"{what}; output:\n{self.output}"
+
+        await eventually(holds, START_DEADLINE, told, every=0.05)
 
     async def stop(self) -> int:
         self.process.send_signal(signal.SIGTERM)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
@@ -11,7 +12,8 @@ from aiohttp import web
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.imgur import Account, ImgurClient, ImgurError, Tokens
+from bot.imgur import Account, ImgurError, Tokens
+from tests.clients import imgur_client
 from tests.property.strategies import accounts, favorites_data, json_values, token_payloads
 
 CALLS = ("favorites", "gallery_favorites", "account", "account_by_name", "account_by_id", "pin")
@@ -48,11 +50,11 @@ async def answer_every_call(body: bytes, status: int, content_type: str) -> list
     outcomes: list[object] = []
     try:
         async with aiohttp.ClientSession() as session:
-            client = ImgurClient(
-                session, "cid", "secret", api_base=f"http://{host}:{port}", timeout=5.0,
-                max_retries=0, max_body_bytes=64_000,
-            )  # fmt: skip
-            calls = {
+            base_url = f"http://{host}:{port}"
+            client = imgur_client(
+                session, base_url, timeout=5.0, max_retries=0, max_body_bytes=64_000
+            )
+            calls: dict[str, Callable[[], Awaitable[object]]] = {
                 "favorites": lambda: client.favorites("token"),
                 "gallery_favorites": lambda: client.gallery_favorites("alice"),
                 "account": lambda: client.account("token"),

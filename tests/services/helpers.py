@@ -1,11 +1,37 @@
-"""Links made the way Imgur would hand them out, for service tests."""
+"""For service tests: links made the way Imgur would hand them out, and the link service."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from urllib.parse import parse_qs, urlsplit
 
+from bot.clock import Clock
+from bot.imgur import ImgurClient, ResponseType
+from bot.linking import LinkService
 from bot.storage import Link, LinkStatus, LinkStore
 from tests.fakes.imgur import FakeImgur
+
+
+def link_service(
+    store: LinkStore,
+    imgur: ImgurClient,
+    clock: Clock,
+    response_type: ResponseType = ResponseType.PIN,
+    changes: list[int] | None = None,
+) -> LinkService:
+    """The service under test; each member whose link changed is appended to ``changes``."""
+    return LinkService(
+        store,
+        imgur,
+        response_type=response_type,
+        clock=clock,
+        on_change=(changes.append if changes is not None else None),
+    )
+
+
+def state_of(url: str) -> str:
+    """The OAuth state in an authorize (or confirmation) URL."""
+    return parse_qs(urlsplit(url).query)["state"][0]
 
 
 async def linked_member(

@@ -15,7 +15,9 @@ async def test_generated_key_file_is_private_reused_and_announced_once(
         await first.close()
         second = await open_store(config)
         try:
-            assert (await second.get(1)).access_token == link.access_token  # same key
+            stored = await second.get(1)
+            assert stored is not None
+            assert stored.access_token == link.access_token  # same key
         finally:
             await second.close()
     key_file = tmp_path / "bot.db.key"

@@ -10,23 +10,10 @@ from bot.errors import (
     UnknownState,
 )
 from bot.imgur import ImgurUnavailable, ResponseType
-from bot.linking import LinkService
 from bot.storage import LinkStatus
 from tests.fakes.imgur import Failure
-
-
-def service(link_store, imgur, clock, response_type=ResponseType.PIN, changes=None):
-    return LinkService(
-        link_store,
-        imgur,
-        response_type=response_type,
-        clock=clock,
-        on_change=(changes.append if changes is not None else None),
-    )
-
-
-def state_of(url):
-    return parse_qs(urlsplit(url).query)["state"][0]
+from tests.services.helpers import link_service as service
+from tests.services.helpers import state_of
 
 
 async def test_start_gives_an_authorize_url_with_a_fresh_state(
@@ -44,7 +31,7 @@ async def test_start_gives_an_authorize_url_with_a_fresh_state(
 
 async def test_pin_links_the_member_and_names_the_account(link_store, imgur, fake_imgur, clock):
     fake_imgur.add_account("alice")
-    changes = []
+    changes: list[int] = []
     links = service(link_store, imgur, clock, changes=changes)
     await links.start(1)
     link = await links.complete(1, fake_imgur.issue_pin("alice"))
@@ -179,7 +166,7 @@ async def test_relinking_replaces_the_old_link(link_store, imgur, fake_imgur, cl
 
 async def test_unlink_deletes_link_and_pending_attempts(link_store, imgur, fake_imgur, clock):
     fake_imgur.add_account("alice")
-    changes = []
+    changes: list[int] = []
     links = service(link_store, imgur, clock, changes=changes)
     await links.start(1)
     await links.complete(1, fake_imgur.issue_pin("alice"))

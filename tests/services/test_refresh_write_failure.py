@@ -6,17 +6,20 @@ the member's link at the next refresh.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import sqlite3
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
+from bot.clock import Clock
 from bot.errors import NotLinked
-from bot.storage import LinkStatus, StorageError
+from bot.storage import Link, LinkStatus, LinkStore, StorageError
 from bot.tokens import TokenManager
+from tests.fakes.imgur import FakeImgur
 from tests.services.helpers import linked_member
+from tests.waiting import eventually
 
 
 @pytest.fixture
@@ -29,20 +32,22 @@ def manager(link_store, imgur, clock):
 class FailingWrites:
     """A fault seam on ``LinkStore.update_tokens``: the next ``times`` writes fail."""
 
-    def __init__(self, store, monkeypatch, times):
+    def __init__(self, store: LinkStore, monkeypatch: pytest.MonkeyPatch, times: int) -> None:
         self.times = times
         self.failed = 0
         self._update = store.update_tokens
         monkeypatch.setattr(store, "update_tokens", self)
 
-    async def __call__(self, *args, **kwargs):
+    async def __call__(self, *args: Any, **kwargs: Any) -> None:
         if self.failed < self.times:
             self.failed += 1
             raise StorageError("database is locked")
         return await self._update(*args, **kwargs)
 
 
-async def due_link(link_store, fake_imgur, clock, user_id=1):
+async def due_link(
+    link_store: LinkStore, fake_imgur: FakeImgur, clock: Clock, user_id: int = 1
+) -> Link:
     return await linked_member(
         link_store, fake_imgur, f"m{user_id}", user_id=user_id, now=clock(), expires_in=timedelta(0)
     )
@@ -61,7 +66,7 @@ async def test_a_failed_write_is_retried_until_the_new_tokens_are_stored(
     async def written():
         return (await link_store.get(1)).refresh_token == refreshed.refresh_token
 
-    await poll_async(written)
+    await eventually(written, 5, "the refreshed tokens in the database")
     assert writes.failed == 3
     assert manager.unsaved == 0
     stored = await link_store.get(1)
@@ -81,7 +86,11 @@ async def test_the_next_refresh_uses_the_unwritten_refresh_token(
     assert second.refresh_token != first.refresh_token
     assert fake_imgur.count("token") == 2  # Imgur accepted the unwritten refresh token
     writes.times = 0  # the lock is gone
-    await poll_async(lambda: _stored_refresh_token_is(link_store, second.refresh_token))
+    await eventually(
+        lambda: _stored_refresh_token_is(link_store, second.refresh_token),
+        5,
+        "the second refresh token in the database",
+    )
     clock.advance(seconds=fake_imgur.expires_in)
     third = await manager.refresh(1)
     assert (await link_store.get(1)).refresh_token == third.refresh_token
@@ -102,7 +111,11 @@ async def test_a_real_database_lock_held_by_another_connection(
         assert manager.unsaved == 1
         assert (await link_store.get(1)).refresh_token == old.refresh_token
         other.execute("ROLLBACK")
-    await poll_async(lambda: _stored_refresh_token_is(link_store, refreshed.refresh_token))
+    await eventually(
+        lambda: _stored_refresh_token_is(link_store, refreshed.refresh_token),
+        5,
+        "the refreshed token in the database",
+    )
     clock.advance(seconds=fake_imgur.expires_in)
     await manager.refresh(1)  # with the written token: Imgur accepts it
     assert (await link_store.get(1)).status is LinkStatus.OK
@@ -117,7 +130,7 @@ async def test_a_sweep_whose_writes_fail_loses_no_link(
     result = await manager.sweep()
     assert result.refreshed == 6
     assert result.broken == []
-    await poll_async(lambda: _no_unsaved(manager))
+    await eventually(lambda: manager.unsaved == 0, 5, "no unsaved tokens")
     clock.advance(seconds=fake_imgur.expires_in)
     result = await manager.sweep()  # every stored refresh token is the live one
     assert result.refreshed == 6
@@ -134,7 +147,7 @@ async def test_unlink_drops_tokens_waiting_to_be_written(
     with pytest.raises(NotLinked):
         await manager.access_token_for(1)
     writes.times = 0
-    await poll_async(lambda: _no_unsaved(manager))
+    await eventually(lambda: manager.unsaved == 0, 5, "no unsaved tokens")
     assert await link_store.get(1) is None  # nothing written back
 
 
@@ -150,20 +163,9 @@ async def test_closing_writes_what_is_still_waiting(
     assert (await link_store.get(1)).refresh_token == refreshed.refresh_token
 
 
-async def _stored_refresh_token_is(link_store, token):
-    return (await link_store.get(1)).refresh_token == token
-
-
-async def _no_unsaved(manager):
-    return manager.unsaved == 0
-
-
-async def poll_async(condition, within=5.0):
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    while not await condition():
-        assert loop.time() < deadline, "condition did not hold in time"
-        await asyncio.sleep(0.01)
+async def _stored_refresh_token_is(link_store: LinkStore, token: str) -> bool:
+    link = await link_store.get(1)
+    return link is not None and link.refresh_token == token
 
 
 async def test_a_write_that_fails_twice_then_the_bot_stops_still_reaches_the_database(

@@ -9,6 +9,7 @@ from bot.storage import Link, LinkStatus
 from bot.tokens import SweepResult, TokenManager
 from tests.fakes.imgur import Failure
 from tests.services.helpers import linked_member
+from tests.waiting import eventually
 
 
 @pytest.fixture
@@ -348,21 +349,13 @@ async def test_closing_lets_a_refresh_under_way_reach_the_database(
         link_store, fake_imgur, "alice", user_id=1, now=clock(), expires_in=timedelta(0)
     )
     sweep = asyncio.create_task(manager.sweep())
-    await poll_until(lambda: fake_imgur.count("token") == 1)
+    await eventually(lambda: fake_imgur.count("token") == 1, 5, "the refresh to reach Imgur")
     sweep.cancel()  # the refresh loop is cancelled first at shutdown
     await asyncio.gather(sweep, return_exceptions=True)
     await manager.aclose(grace=5)
     stored = await link_store.get(1)
     assert stored.access_token != old.access_token
     assert stored.refresh_token != old.refresh_token
-
-
-async def poll_until(condition, within=5.0):
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    while not condition():
-        assert loop.time() < deadline, "condition did not hold in time"
-        await asyncio.sleep(0.01)
 
 
 async def test_a_sweep_never_spends_a_link_whose_lease_ran_out_and_was_taken_over(

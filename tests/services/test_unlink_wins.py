@@ -7,28 +7,31 @@ then nothing may be stored, no attempt may come back, and the completion says wh
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Coroutine
+from typing import Any
 
 import pytest
 
+from bot.clock import Clock
 from bot.errors import GrantRejected, LinkCancelled, UnknownState
 from bot.imgur import ResponseType
 from bot.linking import LinkService
-from tests.fakes.imgur import Failure
-from tests.services.test_linking import state_of
+from bot.storage import LinkStore
+from tests.fakes.imgur import Failure, FakeImgur
+from tests.services.helpers import link_service as service
+from tests.services.helpers import state_of
 
 MEMBER = 7
 
 
-def service(link_store, imgur, clock, response_type=ResponseType.PIN):
-    return LinkService(link_store, imgur, response_type=response_type, clock=clock)
-
-
-async def assert_nothing_left(link_store, clock):
+async def assert_nothing_left(link_store: LinkStore, clock: Clock) -> None:
     assert await link_store.get(MEMBER) is None
     assert (await link_store.stats(now=clock())).pending_states == 0
 
 
-async def unlink_while_held(links, fake_imgur, route, completion):
+async def unlink_while_held(
+    links: LinkService, fake_imgur: FakeImgur, route: str, completion: Coroutine[Any, Any, object]
+) -> None:
     hold = fake_imgur.hold(route)
     task = asyncio.create_task(completion)
     await hold.reached()

@@ -6,7 +6,8 @@ import secrets
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot.storage import Link
+from bot.storage import Link, LinkStore
+from bot.storage.sqlite import SqliteBackend
 
 NOW = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 
@@ -28,3 +29,17 @@ def make_link(discord_user_id: int = 111, **changes: Any) -> Link:
     }
     values.update(changes)
     return Link(**values)
+
+
+def tokens_of(link: Link) -> tuple[str, str]:
+    """The access and refresh tokens of an OAuth link (``make_link`` gives both)."""
+    assert link.access_token is not None
+    assert link.refresh_token is not None
+    return link.access_token, link.refresh_token
+
+
+def sqlite_backend(store: LinkStore) -> SqliteBackend:
+    """The store's backend, which the test knows is SQLite (to read its files and pragmas)."""
+    backend = store.backend
+    assert isinstance(backend, SqliteBackend)
+    return backend

@@ -9,7 +9,7 @@ import pytest
 
 from bot.storage import LinkStore, TokenCipher, TokenDecryptError, generate_key
 
-from .factories import NOW, make_link
+from .factories import NOW, make_link, sqlite_backend, tokens_of
 
 
 def wal_size(db_path: Path) -> int:
@@ -28,7 +28,7 @@ async def fill(store: LinkStore) -> list[str]:
     for user_id in range(1, 6):
         link = make_link(user_id)
         await store.save_link(link)
-        secrets += [link.access_token, link.refresh_token]
+        secrets += tokens_of(link)
         secrets.append((await store.create_state(user_id, "code")).state)
     await store.update_tokens(
         1,
@@ -57,7 +57,7 @@ async def test_database_holds_no_clear_tokens_or_states_after_a_checkpoint(
     store: LinkStore, db_path: Path
 ) -> None:
     secrets = await fill(store)
-    await store.backend.raw_rows("PRAGMA wal_checkpoint(TRUNCATE)")
+    await sqlite_backend(store).raw_rows("PRAGMA wal_checkpoint(TRUNCATE)")
     assert wal_size(db_path) == 0
     assert_no_secret_in(raw_bytes(db_path), secrets)  # the database file alone now
 
@@ -91,7 +91,7 @@ async def test_decrypt_failure_is_logged_without_secrets(
         with pytest.raises(TokenDecryptError):
             await store.get(1)
     assert "member 1" in caplog.text
-    for secret in (link.access_token, link.refresh_token, key, other_key):
+    for secret in (*tokens_of(link), key, other_key):
         assert secret not in caplog.text
 
 
@@ -100,17 +100,17 @@ async def save_links(db_path: Path, cipher: TokenCipher, count: int) -> dict[int
         links = [make_link(user_id) for user_id in range(1, count + 1)]
         for link in links:
             await store.save_link(link)
-    return {link.discord_user_id: link.access_token for link in links}
+    return {link.discord_user_id: tokens_of(link)[0] for link in links}
 
 
 async def access_tokens(db_path: Path, cipher: TokenCipher) -> dict[int, str]:
     async with await LinkStore.open(db_path, cipher) as store:
-        rows = await store.backend.raw_rows("SELECT discord_user_id FROM links")
+        rows = await sqlite_backend(store).raw_rows("SELECT discord_user_id FROM links")
         found = {}
         for (user_id,) in rows:
             link = await store.get(user_id)
             assert link is not None
-            found[user_id] = link.access_token
+            found[user_id] = tokens_of(link)[0]
         return found
 
 
@@ -189,7 +189,7 @@ async def access_tokens_of(store: LinkStore, expected: dict[int, str]) -> dict[i
     for user_id in expected:
         link = await store.get(user_id)
         assert link is not None
-        found[user_id] = link.access_token
+        found[user_id] = tokens_of(link)[0]
     return found
 
 

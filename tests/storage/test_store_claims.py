@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from datetime import timedelta
 
 import pytest
 
-from bot.storage import LinkStore, TokenCipher, generate_key
+from bot.storage import DueLink, LinkStore, TokenCipher, generate_key
 
 from .factories import NOW, make_link
 
@@ -26,7 +27,7 @@ async def save_due(store: LinkStore, *user_ids: int) -> None:
         )
 
 
-def ids(links: list) -> list[int]:
+def ids(links: Sequence[DueLink]) -> list[int]:
     return [link.discord_user_id for link in links]
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from bot.storage import LinkNotFoundError, LinkStatus, LinkStore
 
-from .factories import NOW, make_link, token
+from .factories import NOW, make_link, token, tokens_of
 
 
 @pytest.fixture
@@ -31,6 +31,7 @@ async def test_read_times_are_timezone_aware_utc(store: LinkStore) -> None:
     await store.save_link(make_link(1))
     link = await store.get(1)
     assert link is not None
+    assert link.expires_at is not None
     assert link.expires_at.tzinfo is UTC
     assert link.linked_at is not None
     assert link.linked_at.tzinfo is UTC
@@ -167,5 +168,5 @@ async def test_stats_counts_links_broken_links_and_unexpired_states(store: LinkS
 
 def test_link_repr_shows_no_tokens() -> None:
     link = make_link(1)
-    assert link.access_token not in repr(link)
-    assert link.refresh_token not in repr(link)
+    for secret in tokens_of(link):
+        assert secret not in repr(link)

@@ -10,7 +10,7 @@ import pytest
 
 from bot.storage import MEMORY, LinkStore, StorageError, TokenCipher
 
-from .factories import make_link
+from .factories import make_link, sqlite_backend
 
 
 def mode(path: Path) -> int:
@@ -22,7 +22,7 @@ def make_world_readable(path: Path) -> None:
 
 
 async def pragma(store: LinkStore, name: str) -> object:
-    rows = await store.backend.raw_rows(f"PRAGMA {name}")
+    rows = await sqlite_backend(store).raw_rows(f"PRAGMA {name}")
     return rows[0][0]
 
 

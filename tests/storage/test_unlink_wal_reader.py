@@ -8,13 +8,13 @@ files soon, not "at some later write".
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import sqlite3
 from pathlib import Path
 
 from bot.storage import LinkStore
-from tests.storage.factories import make_link
+from tests.storage.factories import make_link, sqlite_backend
+from tests.waiting import eventually
 
 NAME = b"very_unique_username_77"
 
@@ -33,16 +33,17 @@ async def test_unlink_while_another_connection_reads_leaves_nothing_once_it_is_g
     assert row is not None
     assert row.access_token is not None
     member = [NAME, row.access_token]
-    await store.backend.raw_rows("PRAGMA busy_timeout = 50")  # the reader stays: fail fast
+    await sqlite_backend(store).raw_rows("PRAGMA busy_timeout = 50")  # the reader stays: fail fast
     reader = sqlite3.connect(db_path, isolation_level=None)
     with contextlib.closing(reader):
         reader.execute("BEGIN")
         reader.execute("SELECT count(*) FROM links").fetchall()  # holds its snapshot
         assert await store.delete_member(1)
         reader.execute("COMMIT")
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + 10
-    while [secret for secret in member if secret in _files(db_path)]:
-        assert loop.time() < deadline, "the member's rows are still in the database files"
-        await asyncio.sleep(0.05)
+    await eventually(
+        lambda: not [secret for secret in member if secret in _files(db_path)],
+        10,
+        "the member's rows gone from the database files",
+        every=0.05,
+    )
     assert await store.get(2) is not None

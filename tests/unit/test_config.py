@@ -210,7 +210,10 @@ def test_bad_shard_settings_name_the_key(discord, message):
 
 
 def test_a_lease_must_outlast_the_imgur_call_it_covers():
-    raw = {"refresh": {"lease_seconds": 15}, "imgur": {"request_timeout_seconds": 10}}
+    raw: dict[str, dict[str, float]] = {
+        "refresh": {"lease_seconds": 15},
+        "imgur": {"request_timeout_seconds": 10},
+    }
     with pytest.raises(ConfigError, match=r"refresh.lease_seconds: must be at least twice imgur"):
         parse_config(raw, {})
     raw["imgur"]["request_timeout_seconds"] = 7.5

@@ -1,17 +1,24 @@
 from bot.favorites import FavoritesPage, FavoritesWindow, PageCache
-from bot.imgur.models import Sort
+from bot.imgur.models import FavoriteImage, Sort
 
 
 class Clock:
-    def __init__(self):
+    """A monotonic clock the test sets by hand."""
+
+    def __init__(self) -> None:
         self.now = 0.0
 
-    def __call__(self):
+    def __call__(self) -> float:
         return self.now
 
 
-def page(n):
+def page(n: int) -> FavoritesPage:
     return FavoritesPage(page=n, sort=Sort.NEWEST, items=())
+
+
+AN_IMAGE = FavoriteImage(
+    id="abc1234", title=None, description=None, link="https://i.imgur.com/a.jpg"
+)
 
 
 def test_page_is_served_until_its_time_is_up():
@@ -54,7 +61,9 @@ def test_zero_ttl_disables_the_cache():
 
 
 def test_a_later_window_has_previous_and_next():
-    window = FavoritesWindow(sort=Sort.OLDEST, page=1, offset=5, items=(None,) * 5, page_size=60)
+    window = FavoritesWindow(
+        sort=Sort.OLDEST, page=1, offset=5, items=(AN_IMAGE,) * 5, page_size=60
+    )
     assert window.has_previous
     assert window.has_next
 

@@ -37,7 +37,9 @@ def test_every_known_failure_has_a_short_message(error, expected):
 
 
 def test_rate_limit_with_a_known_wait_gives_a_discord_timestamp():
-    assert "<t:" in replies.describe(RateLimited("slow", retry_after=90))
+    text = replies.describe(RateLimited("slow", retry_after=90))
+    assert text is not None
+    assert "<t:" in text
 
 
 def test_wrapped_errors_are_unwrapped():

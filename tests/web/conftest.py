@@ -12,13 +12,17 @@ from urllib.parse import parse_qs, urlsplit
 
 import aiohttp
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.imgur import ResponseType
 from bot.linking import LinkService
 from bot.storage import LinkStore
-from bot.web import BadStatePenalty, create_app
+from bot.web import BadStatePenalty, WebDependencies, create_app
 from tests.fakes.imgur import FakeImgur
+
+# aiohttp's test client for the callback application.
+WebClient = TestClient[web.Request, web.Application]
 
 
 class Notifications:
@@ -125,13 +129,14 @@ def links(link_store: LinkStore, imgur, clock, response_type: ResponseType) -> L
 @pytest.fixture
 async def web_client(
     links: LinkService,
-    link_store: LinkStore,
     gateway: Gateway,
     notifications: Notifications,
     penalty: BadStatePenalty,
     fake_imgur: FakeImgur,
-) -> AsyncIterator[TestClient]:
-    app = create_app(links, link_store, is_connected=gateway, notify=notifications, penalty=penalty)
+) -> AsyncIterator[WebClient]:
+    app = create_app(
+        WebDependencies(links, is_connected=gateway, notify=notifications, penalty=penalty)
+    )
     async with TestClient(TestServer(app, host="127.0.0.1")) as client:
         fake_imgur.redirect_url = str(client.make_url("/oauth/callback"))
         fake_imgur.add_account("alice")

@@ -21,7 +21,7 @@ from bot.imgur import ImgurClient
 from bot.linking import LinkService
 from bot.logs import setup_logging
 from bot.storage import LinkStore, TokenCipher, generate_key
-from bot.web import CallbackServer
+from bot.web import CallbackServer, WebDependencies
 
 
 async def notify(_user: int, _text: str) -> None:
@@ -44,10 +44,7 @@ async def main(directory: Path, limit: int) -> None:
             max_connections=100_000,  # more than the descriptors allow: the server caps it
             header_timeout_seconds=120,
         ),
-        LinkService(store, imgur),
-        store,
-        is_connected=lambda: True,
-        notify=notify,
+        WebDependencies(LinkService(store, imgur), is_connected=lambda: True, notify=notify),
     )
     await server.start()
     print(f"port {server.port}", flush=True)

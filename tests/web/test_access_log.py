@@ -9,11 +9,13 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+from typing import Any
 
 import pytest
 
 from bot.config import WebConfig
-from bot.web import CallbackServer, printable
+from bot.linking import LinkService
+from bot.web import CallbackServer, WebDependencies, printable
 
 FORGED = "/oauth/callback%0a2026-12-03 12:00:00 INFO bot.linking: member 1 linked%0d%0a"
 
@@ -30,15 +32,18 @@ async def raw_get(port: int, target: bytes) -> bytes:
         writer.close()
 
 
-async def access_lines(links, link_store, caplog, targets: list[bytes], **web: object) -> list[str]:
+async def access_lines(
+    links: LinkService, caplog: pytest.LogCaptureFixture, targets: list[bytes], **web: Any
+) -> list[str]:
     config = dataclasses.replace(
         WebConfig(enabled=True, host="127.0.0.1", port=0, public_url="https://bot.example"),
         **web,
     )
-    server = CallbackServer(config, links, link_store, is_connected=lambda: True, notify=_none)
+    server = CallbackServer(config, WebDependencies(links, is_connected=lambda: True, notify=_none))
     caplog.set_level(logging.INFO, logger="aiohttp.access")
     caplog.set_level(logging.DEBUG, logger="aiohttp.server")
     await server.start()
+    assert server.port is not None
     try:
         for target in targets:
             answer = await raw_get(server.port, target)
@@ -52,23 +57,23 @@ async def _none(_user: int, _text: str) -> None:
     return None
 
 
-async def test_a_path_with_encoded_newlines_stays_one_line_as_sent(links, link_store, caplog):
+async def test_a_path_with_encoded_newlines_stays_one_line_as_sent(links, caplog):
     target = FORGED.replace(" ", "%20").encode()
-    (line,) = await access_lines(links, link_store, caplog, [target])
+    (line,) = await access_lines(links, caplog, [target])
     assert "\n" not in line
     assert "\r" not in line
     assert "%0a2026-12-03%2012:00:00%20INFO" in line  # as sent, not decoded
     assert '"GET /oauth/callback%0a' in line
 
 
-async def test_raw_control_and_separator_characters_are_escaped(links, link_store, caplog):
+async def test_raw_control_and_separator_characters_are_escaped(links, caplog):
     targets = [
         b"/\x1b[31mred",  # aiohttp's parser refuses this one (400)
         "/line\u2028separator".encode(),
         b'/quote"and\\backslash',
         b"/oauth/callback?code=abc&state=\x01",
     ]
-    lines = await access_lines(links, link_store, caplog, targets)
+    lines = await access_lines(links, caplog, targets)
     assert len(lines) == len(targets), lines
     text = "\n".join(record.getMessage() for record in caplog.records)
     assert "\x1b" not in text
@@ -85,12 +90,12 @@ async def test_raw_control_and_separator_characters_are_escaped(links, link_stor
     assert "127.0.0.1" not in text
 
 
-async def test_no_client_address_is_logged_unless_configured(links, link_store, caplog):
-    (line,) = await access_lines(links, link_store, caplog, [b"/healthz"])
+async def test_no_client_address_is_logged_unless_configured(links, caplog):
+    (line,) = await access_lines(links, caplog, [b"/healthz"])
     assert "127.0.0.1" not in line
     assert line.startswith('- "GET /healthz" 200 ')
     caplog.clear()
-    (line,) = await access_lines(links, link_store, caplog, [b"/healthz"], log_client_ips=True)
+    (line,) = await access_lines(links, caplog, [b"/healthz"], log_client_ips=True)
     assert line.startswith('127.0.0.1 "GET /healthz" 200 ')
 
 

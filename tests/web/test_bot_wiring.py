@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import socket
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import aiohttp
 import pytest
 
+from bot.config import Config
 from tests.e2e.conftest import make_config, running_bot
 from tests.e2e.test_link_flow import authorize_url, custom_ids
 from tests.fakes.discord import FakeDiscord, point_discord_py_at
@@ -23,7 +25,9 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def web_bot_config(tmp_path, discord, imgur, port, response_type):
+def web_bot_config(
+    tmp_path: Path, discord: FakeDiscord, imgur: FakeImgur, port: int, response_type: str
+) -> Config:
     """The bot's config with its callback server on ``port`` of this machine."""
     base = f"http://127.0.0.1:{port}"
     return make_config(
@@ -61,7 +65,9 @@ async def test_bot_serves_the_callback_links_by_one_click_and_stops_it(tmp_path,
                     assert "alice_imgur" in await done.text()
                 dm = await discord.wait_for_dm(alice, lambda m: "Linked as" in m.text)
                 assert "alice\\_imgur" in dm.text
-                assert (await bot.store.get(alice.id)).imgur_username == "alice_imgur"
+                link = await bot.store.get(alice.id)
+                assert link is not None
+                assert link.imgur_username == "alice_imgur"
             with pytest.raises(aiohttp.ClientConnectionError):
                 async with http_session.get(base + "/healthz"):
                     pass
@@ -90,7 +96,7 @@ async def test_when_imgur_redirects_to_the_bot_the_dm_has_no_pin_button(
     assert query["state"] == parse_qs(urlsplit(url).query)["state"]
 
 
-async def healthz_status(session: aiohttp.ClientSession, url: str) -> tuple[int, dict]:
+async def healthz_status(session: aiohttp.ClientSession, url: str) -> tuple[int, dict[str, Any]]:
     async with session.get(url) as response:
         return response.status, await response.json()
 

@@ -18,7 +18,7 @@ import pytest
 
 from bot.config import WebConfig
 from bot.imgur import ResponseType
-from bot.web import CallbackServer
+from bot.web import CallbackServer, WebDependencies
 
 MEMBER = 31337
 DISPLAY_NAME = "Alice <b>&</b> (@alice)"  # markup in a display name stays text
@@ -75,11 +75,9 @@ async def test_browser_links_through_the_token_redirect_and_keeps_no_token_in_th
 
     server = CallbackServer(
         WebConfig(enabled=True, host="127.0.0.1", port=0, public_url="http://127.0.0.1"),
-        links,
-        link_store,
-        is_connected=lambda: True,
-        notify=notifications,
-        member_name=member_name,
+        WebDependencies(
+            links, is_connected=lambda: True, notify=notifications, member_name=member_name
+        ),
     )
     await server.start()
     callback_url = f"http://127.0.0.1:{server.port}/oauth/callback"

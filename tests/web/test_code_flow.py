@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import aiohttp
+
+from bot.linking import LinkService, LinkStart
 from tests.fakes.imgur import Failure
-from tests.web.conftest import follow_authorize, path_and_query, state_of
+from tests.web.conftest import WebClient, follow_authorize, path_and_query, state_of
 
 MEMBER = 4242
 
 
-async def redirect_for(web_client, links, http_session):
+async def redirect_for(
+    web_client: WebClient, links: LinkService, http_session: aiohttp.ClientSession
+) -> tuple[str, LinkStart]:
     start = await links.start(MEMBER)
     return path_and_query(await follow_authorize(http_session, start.url)), start
 

@@ -17,8 +17,14 @@ from aiohttp.test_utils import TestClient, TestServer
 from bot.config import WebConfig
 from bot.imgur import ResponseType
 from bot.linking import LinkService
-from bot.web import CONFIRM_PATH, CallbackServer, create_app
-from tests.web.conftest import continue_link, follow_authorize, path_and_query, state_of
+from bot.web import CONFIRM_PATH, CallbackServer, WebDependencies, create_app
+from tests.web.conftest import (
+    WebClient,
+    continue_link,
+    follow_authorize,
+    path_and_query,
+    state_of,
+)
 
 MEMBER = 4242
 
@@ -45,15 +51,12 @@ def names() -> Names:
 
 @pytest.fixture
 async def client(
-    links: LinkService, link_store, gateway, notifications, penalty, fake_imgur, names
-) -> AsyncIterator[TestClient]:
+    links: LinkService, gateway, notifications, penalty, fake_imgur, names
+) -> AsyncIterator[WebClient]:
     app = create_app(
-        links,
-        link_store,
-        is_connected=gateway,
-        notify=notifications,
-        penalty=penalty,
-        member_name=names,
+        WebDependencies(
+            links, is_connected=gateway, notify=notifications, penalty=penalty, member_name=names
+        )
     )
     async with TestClient(TestServer(app, host="127.0.0.1")) as test_client:
         links.confirm_url = str(test_client.make_url(CONFIRM_PATH))
@@ -63,7 +66,7 @@ async def client(
         yield test_client
 
 
-async def confirm_page(client: TestClient, url: str) -> tuple[int, str]:
+async def confirm_page(client: WebClient, url: str) -> tuple[int, str]:
     response = await client.get(path_and_query(url))
     return response.status, await response.text()
 
@@ -144,16 +147,12 @@ async def test_pin_links_still_go_straight_to_imgur(client, links, response_type
 
 
 async def test_the_page_keeps_the_state_out_of_logs_and_referrers(
-    links, link_store, names, http_session, caplog
+    links, names, http_session, caplog
 ):
     # The real server (its own access log), at DEBUG.
     server = CallbackServer(
         WebConfig(enabled=True, host="127.0.0.1", port=0, public_url="https://bot.example"),
-        links,
-        link_store,
-        is_connected=lambda: True,
-        notify=_no_notify,
-        member_name=names,
+        WebDependencies(links, is_connected=lambda: True, notify=_no_notify, member_name=names),
     )
     caplog.set_level(logging.DEBUG)
     await server.start()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from bot.web import BadStatePenalty
@@ -16,10 +18,10 @@ class Ticks:
         return self.now
 
 
-def make_penalty(**options):
+def make_penalty(**options: Any) -> tuple[BadStatePenalty, Ticks, RecordedSleeps]:
     ticks = Ticks()
     sleeps = RecordedSleeps()
-    settings = {"free": 2, "step": 0.5, "max_delay": 2.0, "window": 60.0} | options
+    settings: dict[str, Any] = {"free": 2, "step": 0.5, "max_delay": 2.0, "window": 60.0} | options
     return BadStatePenalty(sleep=sleeps, monotonic=ticks, **settings), ticks, sleeps
 
 

@@ -29,7 +29,7 @@ from bot.config import WebConfig
 from bot.imgur import ImgurClient, ResponseType
 from bot.linking import LinkService
 from bot.storage import LinkStore, TokenCipher, generate_key
-from bot.web import BadStatePenalty, CallbackServer
+from bot.web import BadStatePenalty, CallbackServer, WebDependencies
 from tests.fakes.imgur import FakeImgur
 
 T = TypeVar("T")
@@ -86,12 +86,13 @@ class ServerThread:
 
         server = CallbackServer(
             WebConfig(enabled=True, host="127.0.0.1", port=0, public_url="https://bot.example"),
-            self.links,
-            store,
-            is_connected=lambda: True,
-            notify=notify,
-            penalty=BadStatePenalty(sleep=no_sleep),
-            member_name=member_name,
+            WebDependencies(
+                self.links,
+                is_connected=lambda: True,
+                notify=notify,
+                penalty=BadStatePenalty(sleep=no_sleep),
+                member_name=member_name,
+            ),
         )
         await server.start()
         stack.push_async_callback(server.stop)
@@ -173,7 +174,7 @@ VALUES = st.one_of(
 )
 QUERIES = st.lists(st.tuples(KEYS, VALUES), max_size=5)
 RAW_QUERIES = st.text(
-    alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=80
+    alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=80
 ).map(lambda text: quote(text, safe="=&;%+"))
 PROPERTIES = settings(
     max_examples=120,

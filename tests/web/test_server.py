@@ -11,7 +11,7 @@ import aiohttp
 import pytest
 
 from bot.config import ConfigError, WebConfig
-from bot.web import CallbackServer
+from bot.web import CallbackServer, WebDependencies
 from tests.web.conftest import follow_authorize, state_of
 
 MEMBER = 99
@@ -22,11 +22,10 @@ def web_config(port: int = 0) -> WebConfig:
 
 
 @pytest.fixture
-async def server(
-    links, link_store, gateway, notifications, penalty
-) -> AsyncIterator[CallbackServer]:
+async def server(links, gateway, notifications, penalty) -> AsyncIterator[CallbackServer]:
     callback_server = CallbackServer(
-        web_config(), links, link_store, is_connected=gateway, notify=notifications, penalty=penalty
+        web_config(),
+        WebDependencies(links, is_connected=gateway, notify=notifications, penalty=penalty),
     )
     await callback_server.start()
     try:
@@ -51,9 +50,11 @@ async def test_serves_between_start_and_stop(server, http_session):
     await server.stop()  # twice is fine
 
 
-def test_callback_url_is_the_public_url_plus_the_callback_path(links, link_store):
+def test_callback_url_is_the_public_url_plus_the_callback_path(links):
     config = WebConfig(enabled=True, public_url="https://bot.example/imgur")
-    server = CallbackServer(config, links, link_store, is_connected=lambda: True, notify=_no_notify)
+    server = CallbackServer(
+        config, WebDependencies(links, is_connected=lambda: True, notify=_no_notify)
+    )
     assert server.callback_url == "https://bot.example/imgur/oauth/callback"
 
 
@@ -61,13 +62,13 @@ async def _no_notify(_user: int, _text: str) -> None:
     return None
 
 
-async def test_a_port_in_use_is_a_config_error_naming_web_port(links, link_store):
+async def test_a_port_in_use_is_a_config_error_naming_web_port(links):
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
         server = CallbackServer(
-            web_config(port), links, link_store, is_connected=lambda: True, notify=_no_notify
+            web_config(port), WebDependencies(links, is_connected=lambda: True, notify=_no_notify)
         )
         with pytest.raises(ConfigError, match=r"^web\.port: cannot listen on 127\.0\.0\.1:"):
             await server.start()
@@ -95,7 +96,7 @@ async def test_logs_hold_no_code_state_or_token(
         assert secret not in caplog.text
 
 
-async def test_stop_lets_a_dm_being_sent_finish(links, link_store, fake_imgur, http_session):
+async def test_stop_lets_a_dm_being_sent_finish(links, fake_imgur, http_session):
     release = asyncio.Event()
     started = asyncio.Event()
     delivered = []
@@ -106,7 +107,7 @@ async def test_stop_lets_a_dm_being_sent_finish(links, link_store, fake_imgur, h
         delivered.append(user_id)
 
     server = CallbackServer(
-        web_config(), links, link_store, is_connected=lambda: True, notify=slow_notify
+        web_config(), WebDependencies(links, is_connected=lambda: True, notify=slow_notify)
     )
     await server.start()
     stopping: asyncio.Task[None] | None = None
@@ -141,7 +142,7 @@ async def test_a_failing_dm_does_not_fail_the_link(
         raise RuntimeError("discord is down")
 
     server = CallbackServer(
-        web_config(), links, link_store, is_connected=lambda: True, notify=broken_notify
+        web_config(), WebDependencies(links, is_connected=lambda: True, notify=broken_notify)
     )
     await server.start()
     try:

@@ -13,20 +13,23 @@ import dataclasses
 import io
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any, TypeVar
 
 import aiohttp
 import pytest
 
 from bot.config import WebConfig
 from bot.logs import setup_logging
-from bot.web import BadStatePenalty, CallbackServer
-from bot.web_guard import ConnectionLimits, listen_backlog
+from bot.web import BadStatePenalty, CallbackServer, WebDependencies
+from bot.web.guard import ConnectionLimits, listen_backlog
 from tests.web.conftest import follow_authorize, path_and_query
+
+T = TypeVar("T")
 
 PARTIAL_HEADERS = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: "
 
 
-def web_config(**limits: float) -> WebConfig:
+def web_config(**limits: Any) -> WebConfig:
     config = WebConfig(enabled=True, host="127.0.0.1", port=0, public_url="https://bot.example")
     return dataclasses.replace(config, **limits)
 
@@ -37,16 +40,10 @@ def limits() -> dict[str, float]:
 
 
 @pytest.fixture
-async def server(
-    links, link_store, gateway, notifications, penalty, limits
-) -> AsyncIterator[CallbackServer]:
+async def server(links, gateway, notifications, penalty, limits) -> AsyncIterator[CallbackServer]:
     callback_server = CallbackServer(
         web_config(**limits),
-        links,
-        link_store,
-        is_connected=gateway,
-        notify=notifications,
-        penalty=penalty,
+        WebDependencies(links, is_connected=gateway, notify=notifications, penalty=penalty),
     )
     await callback_server.start()
     try:
@@ -75,6 +72,12 @@ class SlowClient:
         self.closed_at = asyncio.get_running_loop().time()
         return received
 
+    @property
+    def held(self) -> float:
+        """Seconds from before connecting until the server closed the connection."""
+        assert self.closed_at is not None, "the server has not closed it"
+        return self.closed_at - self.opened_at
+
     def is_open(self) -> bool:
         return not self.reader.at_eof() and self.reader.exception() is None
 
@@ -100,7 +103,7 @@ async def until(condition: Callable[[], bool], what: str, timeout: float = 10.0)
         await asyncio.sleep(0.01)
 
 
-async def within(awaitable: Awaitable[object], seconds: float, what: str) -> object:
+async def within(awaitable: Awaitable[T], seconds: float, what: str) -> T:
     try:
         return await asyncio.wait_for(awaitable, seconds)
     except TimeoutError:
@@ -136,7 +139,7 @@ async def test_healthz_answers_under_300_slow_clients_and_the_deadline_drops_the
             15,
             "the server closing all 300 slow connections",
         )
-        held = [client.closed_at - client.opened_at for client in slow]
+        held = [client.held for client in slow]
         assert min(held) >= 3.0 - 0.05, "closed before the header deadline"
         guard = server.guard
         await until(lambda: guard.open_connections == 0, "the guard forgets them")
@@ -160,7 +163,7 @@ async def test_a_body_that_never_arrives_gets_408_and_the_connection_closed(serv
         client.close()
     assert answer.startswith(b"HTTP/1.1 408 "), answer[:200]
     assert b"took too long" in answer
-    assert client.closed_at - client.opened_at >= 0.5 - 0.05
+    assert client.held >= 0.5 - 0.05
 
 
 @pytest.mark.parametrize(
@@ -222,25 +225,24 @@ async def test_at_the_cap_a_body_that_dawdles_makes_room_for_healthz(server):
 
 @pytest.mark.parametrize("limits", [{"max_connections": 8, "header_timeout_seconds": 60}])
 async def test_at_the_cap_a_request_only_waiting_out_its_penalty_makes_room(
-    links, link_store, gateway, notifications, limits
+    links, gateway, notifications, limits
 ):
     # Bad states are answered after a penalty; a client waiting it out must not hold the
     # server's connections: the cap would then refuse /healthz and every member's callback.
     penalty = BadStatePenalty(free=0, step=60.0, max_delay=60.0)
     server = CallbackServer(
         web_config(**limits),
-        links,
-        link_store,
-        is_connected=gateway,
-        notify=notifications,
-        penalty=penalty,
+        WebDependencies(links, is_connected=gateway, notify=notifications, penalty=penalty),
     )
     await server.start()
+    port, guard = server.port, server.guard
+    assert port is not None
+    assert guard is not None
     bad = b"GET /oauth/callback?code=x&state=guessed HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
-    waiting = [await open_slow(server.port, bad) for _ in range(8)]
+    waiting = [await open_slow(port, bad) for _ in range(8)]
     try:
         await until(
-            lambda: server.guard.open_connections == 8 and server.guard.idle_connections == 0,
+            lambda: guard.open_connections == 8 and guard.idle_connections == 0,
             "8 requests are waiting out their penalty",
         )
         assert await within(healthz(server), 5, "/healthz answering at the cap") == 200

@@ -6,11 +6,20 @@ import base64
 import hashlib
 import re
 
+import aiohttp
 import pytest
+from aiohttp import ClientResponse
 
 from bot.imgur import ResponseType
+from bot.linking import LinkService
 from tests.fakes.imgur import Failure
-from tests.web.conftest import follow_authorize, fragment_params, path_and_query, state_of
+from tests.web.conftest import (
+    WebClient,
+    follow_authorize,
+    fragment_params,
+    path_and_query,
+    state_of,
+)
 
 MEMBER = 777
 
@@ -20,7 +29,9 @@ def response_type():
     return ResponseType.TOKEN
 
 
-async def token_redirect(links, http_session):
+async def token_redirect(
+    links: LinkService, http_session: aiohttp.ClientSession
+) -> tuple[str, dict[str, str]]:
     """The address Imgur sends the browser to, and what the page's script would post."""
     start = await links.start(MEMBER)
     location = await follow_authorize(http_session, start.url)
@@ -29,7 +40,7 @@ async def token_redirect(links, http_session):
     return location, {**params, "state": state_of(location)}
 
 
-async def post_fragment(web_client, params):
+async def post_fragment(web_client: WebClient, params: dict[str, str]) -> ClientResponse:
     return await web_client.post("/oauth/token", json=params)
 
 

@@ -18,7 +18,7 @@ outgoing call down with it.
 
 The guard learns that a request began (its headers were read) and ended from
 ``ConnectionGuard.middleware``, which the application installs first. A body that arrives
-too slowly is the route's to bound (``body_timeout`` in ``bot.web``).
+too slowly is the route's to bound (``body_timeout`` in ``bot.web.handlers``).
 """
 
 from __future__ import annotations
@@ -27,11 +27,12 @@ import asyncio
 import contextlib
 import logging
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Final
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 __all__ = ["ConnectionGuard", "ConnectionLimits", "descriptor_limit", "listen_backlog"]
 
@@ -140,9 +141,6 @@ class _GuardedProtocol(asyncio.Protocol):
     def close(self) -> None:
         if self.transport is not None:
             self.transport.abort()
-
-
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 class ConnectionGuard:

@@ -23,6 +23,7 @@ from cogs.refresh import RefreshLoop
 from tests.fakes.discord import FakeDiscord, FakeInteraction, FakeUser, point_discord_py_at
 from tests.fakes.imgur import FakeImgur
 from tests.postgres import fresh_schema
+from tests.waiting import eventually
 
 
 @dataclass
@@ -146,6 +147,15 @@ async def running_bot(
             await runner
 
 
+@contextlib.asynccontextmanager
+async def running_harness(
+    config: Config, discord: FakeDiscord, imgur: FakeImgur
+) -> AsyncIterator[Harness]:
+    """`running_bot` with the fakes it talks to, as the `harness` fixture gives them."""
+    async with running_bot(config, discord) as bot:
+        yield Harness(bot=bot, discord=discord, imgur=imgur, config=config)
+
+
 @pytest.fixture
 def bot_settings() -> dict[str, Any]:
     """Override per test with ``@pytest.mark.parametrize`` or by redefining the fixture."""
@@ -172,19 +182,14 @@ async def harness(
     async with FakeImgur() as imgur, FakeDiscord() as discord:
         with point_discord_py_at(discord):
             config = make_config(tmp_path, discord, imgur, **settings)
-            async with running_bot(config, discord) as bot:
-                yield Harness(bot=bot, discord=discord, imgur=imgur, config=config)
+            async with running_harness(config, discord, imgur) as harness:
+                yield harness
         discord.assert_all_acknowledged(within=3.0)
 
 
 async def poll(condition: Callable[[], Awaitable[bool]], within: float = 10.0) -> None:
-    """Wait until ``await condition()`` is true, checking every 50 ms, failing after ``within``."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    while not await condition():
-        if loop.time() > deadline:
-            raise AssertionError(f"{condition.__name__} did not hold within {within} s")
-        await asyncio.sleep(0.05)
+    """``eventually`` for an e2e test's named async condition (its name says what is awaited)."""
+    await eventually(condition, within, condition.__name__.replace("_", " "), every=0.05)
 
 
 @pytest.fixture(autouse=True)

@@ -20,8 +20,8 @@ import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
 from .backend import CLAIMED, BioCodeRow, DueKey, DueRow, LinkRow, StateRow, TokenRow
-from .errors import DatabaseUnavailableError, MigrationError, SchemaTooNewError, StorageError
-from .migrate import Migration, in_order, load_migrations
+from .errors import DatabaseUnavailableError, MigrationError, StorageError
+from .migrate import Migration, in_order, load_migrations, pending_migrations
 from .sql import (
     BIO_COLUMNS,
     CLAIM_NEWEST_STATE,
@@ -117,7 +117,6 @@ async def apply_postgres_migrations(
         ordered = await asyncio.to_thread(load_migrations, MIGRATIONS_FOLDER)
     else:
         ordered = in_order(migrations)
-    latest = ordered[-1].version if ordered else 0
     async with connection.transaction():
         await connection.execute(
             f"SELECT pg_advisory_xact_lock({_LOCK_NAMESPACE}, {_MIGRATION_LOCK})"
@@ -129,12 +128,7 @@ async def apply_postgres_migrations(
         current = await connection.fetchval(
             "SELECT coalesce(max(version), 0) FROM schema_migrations"
         )
-        if current > latest:
-            raise SchemaTooNewError(
-                f"the database schema is version {current}, newer than this bot supports "
-                f"(up to {latest}); run a newer version of the bot or restore a backup"
-            )
-        pending = [m for m in ordered if m.version > current]
+        pending = pending_migrations(ordered, current)
         for migration in pending:
             try:
                 await connection.execute(migration.sql)

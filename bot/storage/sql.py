@@ -20,35 +20,17 @@ from typing import Any, Protocol
 from .backend import CLAIMED, BioCodeRow, DueRow, LinkRow, StateRow, TokenRow
 from .models import StoreStats
 
-LINK_FIELDS = (
-    "discord_user_id",
-    "kind",
-    "imgur_account_id",
-    "imgur_username",
-    "access_token",
-    "refresh_token",
-    "expires_at",
-    "status",
-    "linked_at",
-    "refreshed_at",
-    "last_error",
-    "refresh_after",
+LINK_COLUMNS = (
+    "discord_user_id, kind, imgur_account_id, imgur_username, access_token, refresh_token,"
+    " expires_at, status, linked_at, refreshed_at, last_error, refresh_after"
 )
-STATE_FIELDS = ("state_digest", "discord_user_id", "response_type", "created_at", "expires_at")
-BIO_FIELDS = (
-    "attempt",
-    "code_digest",
-    "discord_user_id",
-    "imgur_username",
-    "created_at",
-    "expires_at",
-)
-DUE_FIELDS = ("discord_user_id", "expires_at", "linked_at", "refreshed_at", "refresh_after")
-
-LINK_COLUMNS = ", ".join(LINK_FIELDS)
-STATE_COLUMNS = ", ".join(STATE_FIELDS)
-BIO_COLUMNS = ", ".join(BIO_FIELDS)
-DUE_COLUMNS = ", ".join(DUE_FIELDS)
+STATE_COLUMNS = "state_digest, discord_user_id, response_type, created_at, expires_at"
+BIO_COLUMNS = "attempt, code_digest, discord_user_id, imgur_username, created_at, expires_at"
+DUE_COLUMNS = "discord_user_id, expires_at, linked_at, refreshed_at, refresh_after"
+LINK_FIELDS = tuple(LINK_COLUMNS.split(", "))
+STATE_FIELDS = tuple(STATE_COLUMNS.split(", "))
+BIO_FIELDS = tuple(BIO_COLUMNS.split(", "))
+DUE_FIELDS = tuple(DUE_COLUMNS.split(", "))
 
 
 def _marks(count: int) -> str:

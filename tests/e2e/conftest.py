@@ -146,6 +146,15 @@ async def running_bot(
             await runner
 
 
+@contextlib.asynccontextmanager
+async def running_harness(
+    config: Config, discord: FakeDiscord, imgur: FakeImgur
+) -> AsyncIterator[Harness]:
+    """`running_bot` with the fakes it talks to, as the `harness` fixture gives them."""
+    async with running_bot(config, discord) as bot:
+        yield Harness(bot=bot, discord=discord, imgur=imgur, config=config)
+
+
 @pytest.fixture
 def bot_settings() -> dict[str, Any]:
     """Override per test with ``@pytest.mark.parametrize`` or by redefining the fixture."""
@@ -172,8 +181,8 @@ async def harness(
     async with FakeImgur() as imgur, FakeDiscord() as discord:
         with point_discord_py_at(discord):
             config = make_config(tmp_path, discord, imgur, **settings)
-            async with running_bot(config, discord) as bot:
-                yield Harness(bot=bot, discord=discord, imgur=imgur, config=config)
+            async with running_harness(config, discord, imgur) as harness:
+                yield harness
         discord.assert_all_acknowledged(within=3.0)
 
 

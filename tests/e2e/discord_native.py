@@ -49,6 +49,16 @@ def footer_has(text: str) -> Callable[[FakeMessage], bool]:
     return lambda message: text in footer(message)
 
 
+def where_options(harness: Harness, where: str) -> dict[str, Any]:
+    """The command options that run it in the guild's "text" or "nsfw" channel, or a "dm"."""
+    places: dict[str, dict[str, Any]] = {
+        "text": {},
+        "nsfw": {"channel_id": harness.discord.nsfw_channel_id},
+        "dm": {"dm": True},
+    }
+    return places[where]
+
+
 def nsfw_first(count: int = 8) -> list[dict[str, Any]]:
     """Favorites whose first item is NSFW and the others are not."""
     items = make_favorites(count, "nsfw")

@@ -10,7 +10,7 @@ import pytest
 from bot.bio import ACCOUNT_GONE_NOTICE
 from bot.storage import LinkStatus
 from cogs.replies import ACCOUNT_GONE
-from tests.e2e.conftest import Harness, poll
+from tests.e2e.conftest import Harness, poll, running_harness
 from tests.e2e.discord_native import footer, footer_has
 from tests.e2e.test_bio_link import link_by_bio
 from tests.fakes.imgur_data import make_favorites
@@ -252,7 +252,7 @@ async def test_unlink_drops_a_pending_code_so_a_later_check_links_nothing(
 async def test_a_name_given_up_by_a_rename_and_taken_by_someone_else_is_not_followed(
     tmp_path: Any,
 ) -> None:
-    from tests.e2e.conftest import make_config, running_bot
+    from tests.e2e.conftest import make_config
     from tests.fakes.discord import FakeDiscord, point_discord_py_at
     from tests.fakes.imgur import FakeImgur
 
@@ -260,8 +260,7 @@ async def test_a_name_given_up_by_a_rename_and_taken_by_someone_else_is_not_foll
         with point_discord_py_at(discord):
             config = make_config(tmp_path, discord, imgur)
             alice = discord.add_user(name="alice")
-            async with running_bot(config, discord) as bot:
-                harness = Harness(bot=bot, discord=discord, imgur=imgur, config=config)
+            async with running_harness(config, discord, imgur) as harness:
                 items = make_favorites(5, "a")
                 for item in items:
                     item["nsfw"] = False  # an unknown flag is hidden in a public channel
@@ -269,8 +268,7 @@ async def test_a_name_given_up_by_a_rename_and_taken_by_someone_else_is_not_foll
             mine = [item["id"] for item in imgur.account("popular_name").favorites]
             imgur.rename("popular_name", "alice_now")
             imgur.add_account("popular_name", favorites=make_favorites(5, "stranger"))
-            async with running_bot(config, discord) as bot:
-                harness = Harness(bot=bot, discord=discord, imgur=imgur, config=config)
+            async with running_harness(config, discord, imgur) as harness:
                 calls = len(imgur.requests)
                 message = await show_favorites(harness, alice)
                 shown = [embed["url"].rsplit("/", 1)[1] for embed in message.embeds]
@@ -278,7 +276,7 @@ async def test_a_name_given_up_by_a_rename_and_taken_by_someone_else_is_not_foll
                 # the name was confirmed by the account id first: 1 call more, once
                 assert len(imgur.requests) == calls + 2
                 assert imgur.requests[calls].query.get("account_id")
-                link = await bot.store.get(alice.id)
+                link = await harness.bot.store.get(alice.id)
                 assert link is not None
                 assert link.imgur_username == "alice_now"
                 await show_favorites(harness, alice, {"page": 2})

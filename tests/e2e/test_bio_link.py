@@ -10,15 +10,18 @@ import pytest
 from bot.bio import CODE_ALPHABET
 from bot.storage import LinkKind, LinkStatus
 from cogs.bio_views import NOT_YOUR_CHECK, VERIFY_BUTTON_ID
-from tests.e2e.conftest import Harness, make_config, running_bot
-from tests.fakes.discord import FakeDiscord, FakeMessage, FakeUser, point_discord_py_at
+from tests.e2e.conftest import Harness, make_config, running_harness
+from tests.e2e.discord_native import components
+from tests.fakes.discord import (
+    FakeDiscord,
+    FakeInteraction,
+    FakeMessage,
+    FakeUser,
+    point_discord_py_at,
+)
 from tests.fakes.imgur import FakeImgur
 
 CODE = re.compile(r"imgur-link-[A-Z0-9]{4}-[A-Z0-9]{4}")
-
-
-def components(message: FakeMessage) -> list[dict[str, Any]]:
-    return [c for row in message.components for c in row.get("components", [])]
 
 
 def check_button_id(message: FakeMessage) -> str:
@@ -52,6 +55,18 @@ async def ask_code(harness: Harness, user: FakeUser, username: str) -> FakeMessa
             user, lambda m: m.id not in earlier and bool(CODE.search(str(m.embeds)))
         )
     return reply
+
+
+async def open_username_form(
+    harness: Harness, user: FakeUser
+) -> tuple[FakeMessage, FakeInteraction, dict[str, Any]]:
+    """/imgur link, then the DM's profile button: the DM, the press, the form's one field."""
+    await (await harness.command(user, "link")).wait_for_message()
+    dm = await harness.discord.wait_for_dm(user)
+    press = await harness.discord.press_button(user, dm, VERIFY_BUTTON_ID)
+    modal = await press.wait_for_modal()
+    (field,) = [c for row in modal["components"] for c in row["components"]]
+    return dm, press, field
 
 
 async def press_check(harness: Harness, user: FakeUser, message: FakeMessage) -> FakeMessage:
@@ -136,11 +151,7 @@ async def test_with_oauth_alone_there_is_no_profile_button(harness: Harness) -> 
 
 async def test_the_profile_button_opens_a_modal_whose_answer_is_the_code(harness: Harness) -> None:
     alice = harness.member("alice")
-    await (await harness.command(alice, "link")).wait_for_message()
-    dm = await harness.discord.wait_for_dm(alice)
-    press = await harness.discord.press_button(alice, dm, VERIFY_BUTTON_ID)
-    modal = await press.wait_for_modal()
-    (field,) = [c for row in modal["components"] for c in row["components"]]
+    dm, press, field = await open_username_form(harness, alice)
     assert field["label"] == "Your Imgur username"
     submit = await harness.discord.submit_modal(alice, press, {field["custom_id"]: "Alice_Imgur"})
     message = await submit.wait_for_message()
@@ -164,11 +175,7 @@ async def test_the_profile_button_opens_a_modal_whose_answer_is_the_code(harness
 
 async def test_a_bad_username_in_the_modal_gets_a_short_private_answer(harness: Harness) -> None:
     alice = harness.member("alice")
-    await (await harness.command(alice, "link")).wait_for_message()
-    dm = await harness.discord.wait_for_dm(alice)
-    press = await harness.discord.press_button(alice, dm, VERIFY_BUTTON_ID)
-    modal = await press.wait_for_modal()
-    (field,) = [c for row in modal["components"] for c in row["components"]]
+    _, press, field = await open_username_form(harness, alice)
     submit = await harness.discord.submit_modal(alice, press, {field["custom_id"]: "not a name!"})
     answer = await submit.wait_for_message()
     assert answer.is_ephemeral
@@ -386,15 +393,13 @@ async def test_the_check_button_works_after_a_restart(tmp_path: Any) -> None:
             config = make_config(tmp_path, discord, imgur)
             alice = discord.add_user(name="alice")
             imgur.add_account("alice_imgur")
-            async with running_bot(config, discord) as bot:
-                harness = Harness(bot=bot, discord=discord, imgur=imgur, config=config)
+            async with running_harness(config, discord, imgur) as harness:
                 message = await ask_code(harness, alice, "alice_imgur")
             imgur.account("alice_imgur").bio = code_of(message)
-            async with running_bot(config, discord) as bot:
-                harness = Harness(bot=bot, discord=discord, imgur=imgur, config=config)
+            async with running_harness(config, discord, imgur) as harness:
                 answer = await press_check(harness, alice, message)
                 assert "verified by your profile" in answer.text
-                link = await bot.store.get(alice.id)
+                link = await harness.bot.store.get(alice.id)
                 assert link is not None
                 assert link.kind is LinkKind.BIO
         discord.assert_all_acknowledged(within=3.0)

@@ -7,7 +7,13 @@ import pytest
 from bot.render import MESSAGE_TOTAL_LIMIT, embed_length
 from bot.storage import LinkStatus
 from tests.e2e.conftest import Harness
-from tests.e2e.discord_native import button_id, buttons, favorites, footer_has
+from tests.e2e.discord_native import (
+    button_id,
+    buttons,
+    favorites,
+    footer_has,
+    where_options,
+)
 from tests.fakes.imgur import Failure
 from tests.fakes.imgur_data import make_favorites
 
@@ -106,13 +112,7 @@ async def test_nsfw_items_only_show_in_dms_and_nsfw_channels(
     harness.imgur.add_account("spicy", favorites=nsfw_first())
     alice = harness.member("alice")
     await harness.link(alice, "spicy")
-    places: dict[str, dict[str, Any]] = {
-        "text": {},
-        "nsfw": {"channel_id": harness.discord.nsfw_channel_id},
-        "dm": {"dm": True},
-    }
-    kwargs = places[where]
-    _, message = await favorites(harness, alice, **kwargs)
+    _, message = await favorites(harness, alice, **where_options(harness, where))
     first = message.embeds[0]
     if shown:
         assert "NSFW" not in first["title"]

@@ -9,6 +9,7 @@ import pytest
 
 from bot.render import MESSAGE_TOTAL_LIMIT, embed_length
 from tests.e2e.conftest import Harness, poll
+from tests.e2e.discord_native import where_options
 from tests.fakes.discord import FakeMessage, FakeUser
 from tests.fakes.imgur_data import make_favorites
 
@@ -115,13 +116,7 @@ async def test_an_unknown_nsfw_flag_is_hidden_where_nsfw_is_not_allowed(
     harness.imgur.add_account("unsure", favorites=items)
     alice = harness.member("alice")
     await harness.link(alice, "unsure")
-    places: dict[str, dict[str, Any]] = {
-        "text": {},
-        "nsfw": {"channel_id": harness.discord.nsfw_channel_id},
-        "dm": {"dm": True},
-    }
-    kwargs = places[where]
-    message = await show_favorites(harness, alice, **kwargs)
+    message = await show_favorites(harness, alice, **where_options(harness, where))
     first, second = message.embeds
     if shown:
         assert first["title"] == "maybe spicy"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from tests.e2e.conftest import Harness, make_config, running_bot
+from tests.e2e.conftest import Harness, make_config, running_bot, running_harness
 from tests.e2e.discord_native import (
     button_id,
     buttons,
@@ -64,8 +64,7 @@ async def test_a_button_of_a_message_sent_before_a_restart_still_works(tmp_path:
     async with FakeImgur() as imgur, FakeDiscord() as discord:
         with point_discord_py_at(discord):
             config = make_config(tmp_path, discord, imgur)
-            async with running_bot(config, discord) as bot:
-                harness = Harness(bot=bot, discord=discord, imgur=imgur, config=config)
+            async with running_harness(config, discord, imgur) as harness:
                 alice = harness.member("alice")
                 await harness.link(alice, "alice_imgur", favorites=12)
                 _, public = await favorites(harness, alice)

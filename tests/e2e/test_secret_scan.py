@@ -30,7 +30,7 @@ import pytest
 from bot.imgur import ImgurError
 from bot.logs import setup_logging
 from cogs.views import PIN_BUTTON_ID
-from tests.e2e.conftest import Harness, make_config, running_bot
+from tests.e2e.conftest import Harness, make_config, running_harness
 from tests.e2e.discord_native import button_id
 from tests.e2e.test_bio_link import ask_code, code_of, press_check
 from tests.e2e.test_link_flow import authorize_url
@@ -254,8 +254,7 @@ async def test_a_whole_run_at_debug_leaks_no_secret(
             secrets = Secrets(imgur, discord)
             with point_discord_py_at(discord):
                 config = make_config(tmp_path, discord, imgur, logging={"level": "DEBUG"}, web=web)
-                async with running_bot(config, discord) as bot:
-                    harness = Harness(bot=bot, discord=discord, imgur=imgur, config=config)
+                async with running_harness(config, discord, imgur) as harness:
                     await whole_run(harness, secrets, web_base)
             discord.assert_all_acknowledged(within=3.0)
     finally:

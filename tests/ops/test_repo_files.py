@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
+import yaml  # type: ignore[import-untyped]  # no types-PyYAML in the lock files yet
 
 ROOT = Path(__file__).resolve().parents[2]
 

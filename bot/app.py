@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-__all__ = ["COMMAND_SYNC_SETTING", "ImgurBot", "open_store", "point_discord_at"]
+__all__ = ["COMMAND_SYNC_SETTING", "ImgurBot", "point_discord_at"]
 
 EXTENSIONS = ("cogs.imgur",)
 # The hash of the command tree last synced, in the database: every process sees it.

@@ -1,6 +1,6 @@
 """Opening the configured store: its keys, the running bot's lock, an unfinished key rotation.
 
-Used by the bot at start (``bot.app``) and by the operator commands (``bot.admin``).
+Used by the bot at start (``bot.app``) and by the operator commands (``bot.cli``).
 """
 
 from __future__ import annotations

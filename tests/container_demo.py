@@ -31,6 +31,7 @@ from pathlib import Path
 from tests.demo import TRANSCRIPT_SHOWS, play
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.imgur import FakeImgur
+from tests.waiting import NotInTime, eventually
 
 READY_DEADLINE = 120.0  # a cold container on a busy 2-core machine
 HEALTH_DEADLINE = 120.0
@@ -111,15 +112,18 @@ class Container:
 
     async def wait_for_health(self, wanted: str, since: float) -> float:
         """Seconds from ``since`` until Docker reports ``wanted``."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + HEALTH_DEADLINE
         seen: list[str] = []
-        while (status := await self.health()) != wanted:
+
+        async def reached() -> bool:
+            status = await self.health()
             if not seen or seen[-1] != status:
                 seen.append(status)
-            if loop.time() > deadline:
-                raise ContainerFailed(f"not {wanted} after {HEALTH_DEADLINE:g} s (was: {seen})")
-            await asyncio.sleep(0.25)
+            return status == wanted
+
+        try:
+            await eventually(reached, HEALTH_DEADLINE, f"Docker to say {wanted}", every=0.25)
+        except NotInTime as exc:
+            raise ContainerFailed(f"{exc} (was: {seen})") from None
         return time.monotonic() - since
 
     async def logs(self) -> str:

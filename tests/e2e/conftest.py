@@ -23,6 +23,7 @@ from cogs.refresh import RefreshLoop
 from tests.fakes.discord import FakeDiscord, FakeInteraction, FakeUser, point_discord_py_at
 from tests.fakes.imgur import FakeImgur
 from tests.postgres import fresh_schema
+from tests.waiting import eventually
 
 
 @dataclass
@@ -187,13 +188,8 @@ async def harness(
 
 
 async def poll(condition: Callable[[], Awaitable[bool]], within: float = 10.0) -> None:
-    """Wait until ``await condition()`` is true, checking every 50 ms, failing after ``within``."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    while not await condition():
-        if loop.time() > deadline:
-            raise AssertionError(f"{condition.__name__} did not hold within {within} s")
-        await asyncio.sleep(0.05)
+    """``eventually`` for an e2e test's named async condition (its name says what is awaited)."""
+    await eventually(condition, within, condition.__name__.replace("_", " "), every=0.05)
 
 
 @pytest.fixture(autouse=True)

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tests.fakes.discord import FakeDiscord, FakeDiscordTimeout
+from tests.fakes.discord import FakeDiscord
 from tests.fakes.imgur import FakeImgur
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -173,18 +173,21 @@ async def wait_for_shards(
     timeout: float = START_TIMEOUT,  # noqa: ASYNC109
 ) -> None:
     """Until every shard is identified at the fake gateway; a process that died says why."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
     wanted = {shard for bot in processes for shard in bot.shard_ids}
-    while not wanted <= set(discord.shards):
+
+    def all_up() -> bool:
+        if wanted <= set(discord.shards):
+            return True
         for bot in processes:
             if bot.process.returncode is not None and not bot.stopped:
                 raise AssertionError(
                     f"bot process for shards {bot.shard_ids} exited "
                     f"({bot.process.returncode}):\n{bot.log()[-3000:]}"
                 )
-        if loop.time() > deadline:
-            logs = "\n".join(f"--- shards {b.shard_ids}:\n{b.log()[-1500:]}" for b in processes)
-            raise AssertionError(f"shards {sorted(wanted - set(discord.shards))} not up:\n{logs}")
-        with contextlib.suppress(FakeDiscordTimeout):
-            await discord.wait_for(lambda: wanted <= set(discord.shards), timeout=0.2)
+        return False
+
+    def missing() -> str:
+        logs = "\n".join(f"--- shards {b.shard_ids}:\n{b.log()[-1500:]}" for b in processes)
+        return f"shards {sorted(wanted - set(discord.shards))} up:\n{logs}"
+
+    await discord.wait_for(all_up, timeout=timeout, what=missing)

@@ -59,7 +59,7 @@ async def test_link_then_pin_links_the_member(harness: Harness) -> None:
     done = await harness.command(alice, "pin", {"code": harness.imgur.issue_pin("alice_imgur")})
     reply = await done.wait_for_message()
     assert reply.is_ephemeral
-    assert "alice\\_imgur" in reply.text or "alice_imgur" in reply.text
+    assert "**alice\\_imgur**" in reply.text  # escaped for Discord markdown
     link = await harness.stored_link(alice)
     assert link.imgur_username == "alice_imgur"
     assert link.status is LinkStatus.OK

@@ -74,7 +74,8 @@ async def test_the_fake_refuses_a_sixth_follow_up_and_channel_endpoints_there(
         async with session.post(channel, json={"content": "hi"}, headers=headers) as response:
             refused = (response.status, (await response.json())["code"])
     assert statuses[-1] == (400, 40094)
-    assert all(status == 200 or status == 204 for status, _ in statuses[:-1])
+    # Without ?wait=true Discord answers an accepted follow-up with 204 and no body.
+    assert statuses[:-1] == [(204, None)] * (len(statuses) - 1)
     assert refused == (403, 50001)
 
 

@@ -4,7 +4,6 @@ interaction injection) hold and change, and the change signal that its waits pol
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
 
@@ -16,6 +15,7 @@ from tests.fakes.discord_models import (
     RestCall,
     Snowflakes,
 )
+from tests.waiting import NotInTime, eventually
 
 if TYPE_CHECKING:
     from tests.fakes.discord_gateway import GatewayConnection
@@ -152,18 +152,14 @@ class DiscordState:
         check: Callable[[], T | None],
         *,
         timeout: float = 5.0,  # noqa: ASYNC109
-        what: str = "a condition",
+        what: str | Callable[[], str] = "a condition",
     ) -> T:
         """Poll `check` on every change until it returns something truthy, or time out."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while True:
-            result = check()
-            if result:
-                return result
-            remaining = deadline - loop.time()
-            if remaining <= 0:
-                raise FakeDiscordTimeout(f"timed out after {timeout}s waiting for {what}")
-            changed = self._changed
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(changed.wait(), min(remaining, 0.05))
+        try:
+            result = await eventually(
+                check, timeout, what, every=0.05, woken_by=lambda: self._changed
+            )
+        except NotInTime as exc:
+            raise FakeDiscordTimeout(str(exc)) from None
+        assert result is not None  # eventually returns only a truthy value
+        return result

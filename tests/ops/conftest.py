@@ -57,8 +57,9 @@ async def run_cli_async(*args: str, env: Mapping[str, str], cwd: Path) -> Result
     return await asyncio.to_thread(run_cli, *args, env=env, cwd=cwd)
 
 
-async def seed_links(database: Path, keys: list[str], count: int = 3) -> list[Link]:
-    """Store ``count`` links encrypted under ``keys[0]``; returns them.
+async def seed_links(database: Path | str, keys: list[str], count: int = 3) -> list[Link]:
+    """Store ``count`` links encrypted under ``keys[0]`` in ``database`` (a SQLite file or a
+    PostgreSQL URL); returns them.
 
     They expire in 60 days, so a bot started on the database has nothing to refresh.
     """
@@ -73,7 +74,9 @@ async def seed_links(database: Path, keys: list[str], count: int = 3) -> list[Li
     return links
 
 
-async def read_links(database: Path, keys: list[str], user_ids: list[int]) -> list[Link | None]:
+async def read_links(
+    database: Path | str, keys: list[str], user_ids: list[int]
+) -> list[Link | None]:
     """The stored links of ``user_ids``, decrypted with ``keys`` (raises if they cannot be)."""
     store = await LinkStore.open(database, TokenCipher(keys))
     try:

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from cryptography.fernet import Fernet
 
-from bot.__main__ import main
-from bot.storage import TokenDecryptError, generate_key
+from bot.cli import main
+from bot.storage import Link, TokenDecryptError, generate_key
 from tests.ops.conftest import clean_env, read_links, run_cli, seed_links
 
 SUBCOMMANDS = [
@@ -91,6 +91,7 @@ def test_stats_counts_links_broken_links_and_pending_states(
     assert "pending link attempts: 2" in out
     assert "links verified by profile: 0; pending profile codes: 1" in out
     for link in links:  # nothing secret, not even the usernames
+        assert link.access_token is not None
         assert link.access_token not in out
         assert link.imgur_username not in out
     assert key not in out
@@ -193,7 +194,7 @@ def test_backup_never_overwrites_the_database_itself(tmp_path: Path) -> None:
 # -- rotate-key -----------------------------------------------------------------------------
 
 
-def user_ids(links: list) -> list[int]:
+def user_ids(links: list[Link]) -> list[int]:
     return [link.discord_user_id for link in links]
 
 

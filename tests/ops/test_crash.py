@@ -97,6 +97,11 @@ async def stored(database: Path, key: str, user_ids: list[int]) -> dict[int, Lin
     return {user_id: link for user_id, link in links.items() if link is not None}
 
 
+def refresh_token_of(link: Link) -> str:
+    assert link.refresh_token is not None, f"the OAuth link of {link.discord_user_id} has none"
+    return link.refresh_token
+
+
 @pytest.mark.parametrize("rotating", [True, False], ids=["imgur-rotates", "imgur-keeps"])
 async def test_a_bot_killed_mid_sweep_loses_no_link_beyond_those_in_flight(
     tmp_path: Path, rotating: bool
@@ -115,6 +120,7 @@ async def test_a_bot_killed_mid_sweep_loses_no_link_beyond_those_in_flight(
         imgur.latency = 0.02  # a sweep of LINKS takes a while: long enough to be killed in
         user_ids = await seed_due_links(database, key, imgur, discord)
         seeded = (await stored(database, key, user_ids[:1]))[user_ids[0]].refreshed_at
+        assert seeded is not None
         env = clean_env(
             DISCORD_TOKEN=discord.token,
             DISCORD_API_BASE=discord.rest_base,
@@ -150,7 +156,7 @@ async def test_a_bot_killed_mid_sweep_loses_no_link_beyond_those_in_flight(
         dead = {
             u
             for u, link in after_kill.items()
-            if not imgur.accepts_refresh_token(link.refresh_token)
+            if not imgur.accepts_refresh_token(refresh_token_of(link))
         }
         # Only the refreshes in flight at the kill, and only where Imgur rotated the token.
         assert len(dead) == (CONCURRENCY if rotating else 0)
@@ -161,7 +167,8 @@ async def test_a_bot_killed_mid_sweep_loses_no_link_beyond_those_in_flight(
                 _running(restarted, log)
                 links = await stored(database, key, user_ids)
                 return all(
-                    link.status is LinkStatus.BROKEN or link.refreshed_at > seeded
+                    link.status is LinkStatus.BROKEN
+                    or (link.refreshed_at is not None and link.refreshed_at > seeded)
                     for link in links.values()
                 )
 
@@ -174,7 +181,7 @@ async def test_a_bot_killed_mid_sweep_loses_no_link_beyond_those_in_flight(
                 await discord.wait_for_dm(member, lambda m: m.text == BROKEN_NOTICE, timeout=10)
         for user_id, link in final.items():
             if user_id not in broken:
-                assert imgur.accepts_refresh_token(link.refresh_token)
+                assert imgur.accepts_refresh_token(refresh_token_of(link))
         with contextlib.closing(sqlite3.connect(database)) as db:
             assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.__main__ import main
+from bot.cli import main
 from bot.config import Config, parse_config
 from bot.database import open_store
 from bot.storage import LinkStore, StorageError, TokenCipher, TokenDecryptError, generate_key

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.__main__ import main
-from bot.storage import LinkKind, LinkStore, TokenCipher, generate_key
+from bot.cli import main
+from bot.storage import Link, LinkKind, LinkStore, TokenCipher, generate_key
 from bot.storage.postgres import PostgresBackend
 from bot.storage.sqlite import SqliteBackend
 from tests.ops.conftest import read_links, seed_links
@@ -30,7 +30,7 @@ async def copy(database: Path, url: str, **env: str) -> int:
     )
 
 
-async def seed_everything(database: Path, key: str) -> list:
+async def seed_everything(database: Path, key: str) -> list[Link]:
     links = await seed_links(database, [key], count=25)
     async with await LinkStore.open(database, TokenCipher([key])) as store:
         await store.save_link(

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.__main__ import run
+from bot.cli.run import run
 from bot.shutdown import RESTARTING_NOTICE, interaction_tasks
 from bot.storage import generate_key
 from tests.e2e.conftest import make_config

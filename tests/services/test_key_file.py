@@ -1,7 +1,7 @@
 import logging
 
-from bot.app import open_store
 from bot.config import parse_config
+from bot.database import open_store
 from tests.services.helpers import linked_member
 
 

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import html
 import re
-import time
 from collections.abc import AsyncIterator
 from urllib.parse import parse_qs, urlsplit
 
@@ -20,6 +17,7 @@ from bot.linking import LinkService
 from bot.storage import LinkStore
 from bot.web import BadStatePenalty, WebDependencies, create_app
 from tests.fakes.imgur import FakeImgur
+from tests.waiting import RecordedSleeps, eventually
 
 # aiohttp's test client for the callback application.
 WebClient = TestClient[web.Request, web.Application]
@@ -30,21 +28,14 @@ class Notifications:
 
     def __init__(self) -> None:
         self.sent: list[tuple[int, str]] = []
-        self._changed = asyncio.Event()
 
     async def __call__(self, discord_user_id: int, text: str) -> None:
         self.sent.append((discord_user_id, text))
-        self._changed.set()
 
     async def wait_for(self, count: int = 1, timeout: float = 5.0) -> list[tuple[int, str]]:  # noqa: ASYNC109
-        deadline = time.monotonic() + timeout
-        while len(self.sent) < count:
-            self._changed.clear()
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise AssertionError(f"expected {count} DMs, got {self.sent!r}")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._changed.wait(), remaining)
+        await eventually(
+            lambda: len(self.sent) >= count, timeout, lambda: f"{count} DMs (sent: {self.sent!r})"
+        )
         return self.sent
 
 
@@ -56,16 +47,6 @@ class Gateway:
 
     def __call__(self) -> bool:
         return self.connected
-
-
-class RecordedSleeps:
-    """The penalty's sleep: records each delay and returns at once."""
-
-    def __init__(self) -> None:
-        self.delays: list[float] = []
-
-    async def __call__(self, seconds: float) -> None:
-        self.delays.append(seconds)
 
 
 def continue_link(page: str) -> str:

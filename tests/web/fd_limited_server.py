@@ -17,11 +17,11 @@ from pathlib import Path
 import aiohttp
 
 from bot.config import WebConfig
-from bot.imgur import ImgurClient
 from bot.linking import LinkService
 from bot.logs import setup_logging
 from bot.storage import LinkStore, TokenCipher, generate_key
 from bot.web import CallbackServer, WebDependencies
+from tests.clients import imgur_client
 
 
 async def notify(_user: int, _text: str) -> None:
@@ -34,7 +34,7 @@ async def main(directory: Path, limit: int) -> None:
     setup_logging("INFO", "text")
     store = await LinkStore.open(directory / "bot.db", TokenCipher([generate_key()]))
     session = aiohttp.ClientSession()
-    imgur = ImgurClient(session, "client-id", "secret", api_base="http://127.0.0.1:9")
+    imgur = imgur_client(session)  # never called: no request in this test reaches Imgur
     server = CallbackServer(
         WebConfig(
             enabled=True,

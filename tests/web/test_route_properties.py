@@ -26,10 +26,11 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from bot.config import WebConfig
-from bot.imgur import ImgurClient, ResponseType
+from bot.imgur import ResponseType
 from bot.linking import LinkService
 from bot.storage import LinkStore, TokenCipher, generate_key
 from bot.web import BadStatePenalty, CallbackServer, WebDependencies
+from tests.clients import imgur_client
 from tests.fakes.imgur import FakeImgur
 
 T = TypeVar("T")
@@ -63,14 +64,7 @@ class ServerThread:
         stack = self._stack
         imgur = await stack.enter_async_context(FakeImgur())
         session = await stack.enter_async_context(aiohttp.ClientSession())
-        client = ImgurClient(
-            session,
-            imgur.client_id,
-            imgur.client_secret,
-            api_base=imgur.base_url,
-            timeout=1.0,
-            retry_backoff=0.01,
-        )
+        client = imgur_client(session, imgur, timeout=1.0, retry_backoff=0.01)
         store = await LinkStore.open(self._tmp_path / "bot.db", TokenCipher([generate_key()]))
         stack.push_async_callback(store.close)
         self.links = LinkService(store, client, response_type=ResponseType.CODE)

@@ -12,7 +12,7 @@ import asyncio
 import dataclasses
 import io
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable
 from typing import Any, TypeVar
 
 import aiohttp
@@ -22,6 +22,7 @@ from bot.config import WebConfig
 from bot.logs import setup_logging
 from bot.web import BadStatePenalty, CallbackServer, WebDependencies
 from bot.web.guard import ConnectionLimits, listen_backlog
+from tests.waiting import eventually
 from tests.web.conftest import follow_authorize, path_and_query
 
 T = TypeVar("T")
@@ -95,14 +96,6 @@ async def open_slow(port: int, sent: bytes = PARTIAL_HEADERS) -> SlowClient:
     return SlowClient(reader, writer, started)
 
 
-async def until(condition: Callable[[], bool], what: str, timeout: float = 10.0) -> None:  # noqa: ASYNC109
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        assert loop.time() < deadline, f"timed out waiting until {what}"
-        await asyncio.sleep(0.01)
-
-
 async def within(awaitable: Awaitable[T], seconds: float, what: str) -> T:
     try:
         return await asyncio.wait_for(awaitable, seconds)
@@ -142,7 +135,7 @@ async def test_healthz_answers_under_300_slow_clients_and_the_deadline_drops_the
         held = [client.held for client in slow]
         assert min(held) >= 3.0 - 0.05, "closed before the header deadline"
         guard = server.guard
-        await until(lambda: guard.open_connections == 0, "the guard forgets them")
+        await eventually(lambda: guard.open_connections == 0, 10, "the guard forgets them")
         assert guard.timed_out == 300
         assert await healthz(server) == 200
     finally:
@@ -184,7 +177,7 @@ async def test_an_idle_keep_alive_connection_is_closed_after_the_keepalive_timeo
 async def test_past_the_cap_the_longest_idle_connection_makes_room(server):
     slow = [await open_slow(server.port) for _ in range(8)]
     try:
-        await until(lambda: server.guard.open_connections == 8, "8 connections are open")
+        await eventually(lambda: server.guard.open_connections == 8, 10, "8 connections open")
         assert await within(healthz(server), 5, "/healthz answering at the cap") == 200
         await within(slow[0].wait_closed_by_server(), 5, "closing the longest idle connection")
         assert all(client.is_open() for client in slow[1:])
@@ -210,8 +203,9 @@ async def test_at_the_cap_a_body_that_dawdles_makes_room_for_healthz(server):
     # its body a byte at a time. Such a connection is as slow as one without headers.
     slow = [await open_slow(server.port, SLOW_BODY) for _ in range(8)]
     try:
-        await until(
+        await eventually(
             lambda: server.guard.open_connections == 8 and server.guard.idle_connections == 0,
+            10,
             "8 connections are waiting for their bodies",
         )
         assert await within(healthz(server), 5, "/healthz answering at the cap") == 200
@@ -241,8 +235,9 @@ async def test_at_the_cap_a_request_only_waiting_out_its_penalty_makes_room(
     bad = b"GET /oauth/callback?code=x&state=guessed HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
     waiting = [await open_slow(port, bad) for _ in range(8)]
     try:
-        await until(
+        await eventually(
             lambda: guard.open_connections == 8 and guard.idle_connections == 0,
+            10,
             "8 requests are waiting out their penalty",
         )
         assert await within(healthz(server), 5, "/healthz answering at the cap") == 200
@@ -269,8 +264,9 @@ async def test_when_every_connection_is_busy_a_new_one_is_closed_at_once(
         request = f"GET {target} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode()
         busy.append(await open_slow(server.port, request))
     try:
-        await until(
+        await eventually(
             lambda: server.guard.open_connections == 8 and server.guard.idle_connections == 0,
+            10,
             "8 connections are busy with requests",
         )
         extra = await open_slow(server.port)

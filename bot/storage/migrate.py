@@ -21,7 +21,14 @@ import aiosqlite
 
 from .errors import MigrationError, SchemaTooNewError
 
-__all__ = ["Migration", "apply_migrations", "in_order", "load_migrations", "split_statements"]
+__all__ = [
+    "Migration",
+    "apply_migrations",
+    "in_order",
+    "load_migrations",
+    "pending_migrations",
+    "split_statements",
+]
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +89,18 @@ def in_order(migrations: Sequence[Migration]) -> list[Migration]:
     return ordered
 
 
+def pending_migrations(ordered: Sequence[Migration], current: int) -> list[Migration]:
+    """The migrations after schema version ``current``; ``SchemaTooNewError`` if the database
+    is newer than the newest of them (both SQLite's and PostgreSQL's)."""
+    latest = ordered[-1].version if ordered else 0
+    if current > latest:
+        raise SchemaTooNewError(
+            f"the database schema is version {current}, newer than this bot supports "
+            f"(up to {latest}); run a newer version of the bot or restore a backup"
+        )
+    return [m for m in ordered if m.version > current]
+
+
 async def _user_version(db: aiosqlite.Connection) -> int:
     async with db.execute("PRAGMA user_version") as cursor:
         row = await cursor.fetchone()
@@ -100,18 +119,11 @@ async def apply_migrations(
         ordered = await asyncio.to_thread(load_migrations)
     else:
         ordered = in_order(migrations)
-    latest = ordered[-1].version if ordered else 0
 
     # IMMEDIATE: two bots starting at once must not both apply the same migration.
     await db.execute("BEGIN IMMEDIATE")
     try:
-        current = await _user_version(db)
-        if current > latest:
-            raise SchemaTooNewError(
-                f"the database schema is version {current}, newer than this bot supports "
-                f"(up to {latest}); run a newer version of the bot or restore a backup"
-            )
-        pending = [m for m in ordered if m.version > current]
+        pending = pending_migrations(ordered, await _user_version(db))
         for migration in pending:
             try:
                 for statement in split_statements(migration.sql):

@@ -25,7 +25,31 @@ import aiosqlite
 from .backend import CLAIMED, BioCodeRow, DueKey, DueRow, LinkRow, StateRow, TokenRow
 from .errors import StorageError
 from .migrate import apply_migrations
-from .models import StoreStats
+from .sql import (
+    BIO_COLUMNS,
+    CLAIM_NEWEST_STATE,
+    DELETE_CLAIMED_STATE,
+    DELETE_MEMBER,
+    DUE_COLUMNS,
+    IMPORT_BIO_CODE,
+    IMPORT_LINK,
+    IMPORT_SETTING,
+    IMPORT_STATE,
+    INSERT_BIO_CODE,
+    INSERT_STATE,
+    PRUNE_BIO_CODES,
+    PRUNE_STATES,
+    UPSERT_LINK,
+    WRITE_CIPHERTEXT,
+    SqlBackend,
+    bio_row,
+    bio_values,
+    due_row,
+    link_values,
+    prune_params,
+    state_row,
+    state_values,
+)
 
 __all__ = ["DUE_FOR_REFRESH_SQL", "MEMORY", "SqliteBackend", "lock_path"]
 
@@ -33,15 +57,6 @@ log = logging.getLogger(__name__)
 
 MEMORY = ":memory:"
 _BUSY_TIMEOUT_MS = 5000
-_LINK_COLUMNS = (
-    "discord_user_id, kind, imgur_account_id, imgur_username, access_token, refresh_token,"
-    " expires_at, status, linked_at, refreshed_at, last_error, refresh_after"
-)
-_LINK_MARKS = ", ".join("?" * 12)
-_BIO_COLUMNS = "attempt, code_digest, discord_user_id, imgur_username, created_at, expires_at"
-_STATE_COLUMNS = "state_digest, discord_user_id, response_type, created_at, expires_at"
-_DUE_COLUMNS = "discord_user_id, expires_at, linked_at, refreshed_at, refresh_after"
-
 # The sweep's query: links whose stored refresh time (the refresh rule's, bot/storage/refresh.py)
 # has come, in the order of the index links_refresh_after, paged by its key. The row value
 # comparison is a seek in that index, so a page costs O(limit) however many links are stored.
@@ -52,17 +67,22 @@ _DUE_WHERE = (
 )
 _DUE_ORDER = " ORDER BY refresh_after, expires_at, discord_user_id LIMIT :limit"
 DUE_FOR_REFRESH_SQL = (
-    f"SELECT {_DUE_COLUMNS} FROM links INDEXED BY links_refresh_after WHERE {_DUE_WHERE}"
+    f"SELECT {DUE_COLUMNS} FROM links INDEXED BY links_refresh_after WHERE {_DUE_WHERE}"
     + _DUE_ORDER
 )
 _UNLEASED = " AND (lease_until IS NULL OR lease_until <= :now)"
 CLAIM_DUE_SQL = (
     "UPDATE links SET lease_owner = :owner, lease_until = :until WHERE discord_user_id IN ("
     f"SELECT discord_user_id FROM links INDEXED BY links_refresh_after WHERE {_DUE_WHERE}"
-    f"{_UNLEASED}{_DUE_ORDER}) RETURNING {_DUE_COLUMNS}"
+    f"{_UNLEASED}{_DUE_ORDER}) RETURNING {DUE_COLUMNS}"
 )
+# Kept as they were while the claim/lease code changes (see sql.py for the shared statements).
 _SAME_LINK = " AND (? IS NULL OR linked_at = ?)"
 _NO_LEASE = "lease_owner = NULL, lease_until = NULL"
+# SQLite orders a member's rows by rowid.
+_PRUNE_STATES = PRUNE_STATES.format(seq="rowid")
+_PRUNE_BIO_CODES = PRUNE_BIO_CODES.format(seq="rowid")
+_CLAIM_NEWEST_STATE = CLAIM_NEWEST_STATE.format(seq="rowid", lock="")
 
 
 def lock_path(database: str | Path) -> Path:
@@ -111,96 +131,6 @@ def _lock_file(path: Path, exclusive: bool) -> IO[bytes] | None:
     return file
 
 
-def _link_row(row: sqlite3.Row) -> LinkRow:
-    return LinkRow(
-        discord_user_id=row["discord_user_id"],
-        kind=row["kind"],
-        imgur_account_id=row["imgur_account_id"],
-        imgur_username=row["imgur_username"],
-        access_token=_blob(row["access_token"]),
-        refresh_token=_blob(row["refresh_token"]),
-        expires_at=row["expires_at"],
-        status=row["status"],
-        linked_at=row["linked_at"],
-        refreshed_at=row["refreshed_at"],
-        last_error=row["last_error"],
-        refresh_after=row["refresh_after"],
-    )
-
-
-def _blob(value: bytes | None) -> bytes | None:
-    return None if value is None else bytes(value)
-
-
-def _bio_row(row: sqlite3.Row) -> BioCodeRow:
-    return BioCodeRow(
-        attempt=row["attempt"],
-        code_digest=row["code_digest"],
-        discord_user_id=row["discord_user_id"],
-        imgur_username=row["imgur_username"],
-        created_at=row["created_at"],
-        expires_at=row["expires_at"],
-    )
-
-
-def _bio_values(row: BioCodeRow) -> tuple[Any, ...]:
-    return (
-        row.attempt,
-        row.code_digest,
-        row.discord_user_id,
-        row.imgur_username,
-        row.created_at,
-        row.expires_at,
-    )
-
-
-def _due_row(row: sqlite3.Row) -> DueRow:
-    return DueRow(
-        discord_user_id=row["discord_user_id"],
-        expires_at=row["expires_at"],
-        linked_at=row["linked_at"],
-        refreshed_at=row["refreshed_at"],
-        refresh_after=row["refresh_after"],
-    )
-
-
-def _state_row(row: sqlite3.Row) -> StateRow:
-    return StateRow(
-        state_digest=str(row["state_digest"]).removeprefix(CLAIMED),
-        discord_user_id=row["discord_user_id"],
-        response_type=row["response_type"],
-        created_at=row["created_at"],
-        expires_at=row["expires_at"],
-    )
-
-
-def _link_values(row: LinkRow) -> tuple[Any, ...]:
-    return (
-        row.discord_user_id,
-        row.kind,
-        row.imgur_account_id,
-        row.imgur_username,
-        row.access_token,
-        row.refresh_token,
-        row.expires_at,
-        row.status,
-        row.linked_at,
-        row.refreshed_at,
-        row.last_error,
-        row.refresh_after,
-    )
-
-
-def _state_values(row: StateRow) -> tuple[Any, ...]:
-    return (
-        row.state_digest,
-        row.discord_user_id,
-        row.response_type,
-        row.created_at,
-        row.expires_at,
-    )
-
-
 def _due_params(now: int, before: int, limit: int, after: DueKey) -> dict[str, int]:
     return {
         "now": now,
@@ -212,7 +142,7 @@ def _due_params(now: int, before: int, limit: int, after: DueKey) -> dict[str, i
     }
 
 
-class SqliteBackend:
+class SqliteBackend(SqlBackend):
     """A SQLite database file (or ``":memory:"``). Create with ``await SqliteBackend.open()``."""
 
     def __init__(self, db: aiosqlite.Connection, location: str) -> None:
@@ -331,33 +261,14 @@ class SqliteBackend:
             return False
         return bool(rows) and rows[0][0] == 1
 
-    async def get(self, discord_user_id: int) -> LinkRow | None:
-        rows = await self._query(
-            f"SELECT {_LINK_COLUMNS} FROM links WHERE discord_user_id = ?", (discord_user_id,)
-        )
-        return _link_row(rows[0]) if rows else None
-
     async def save_link(self, row: LinkRow, attempt_digest: str | None = None) -> bool:
         async with self._lock, self._transaction():
             if attempt_digest is not None and not await self._run(
-                "DELETE FROM auth_states WHERE state_digest = ? AND discord_user_id = ?",
-                (CLAIMED + attempt_digest, row.discord_user_id),
+                DELETE_CLAIMED_STATE, (CLAIMED + attempt_digest, row.discord_user_id)
             ):
                 return False
-            await self._run(
-                f"INSERT OR REPLACE INTO links ({_LINK_COLUMNS}) VALUES ({_LINK_MARKS})",
-                _link_values(row),
-            )
+            await self._run(UPSERT_LINK, link_values(row))
         return True
-
-    async def rename_account(
-        self, discord_user_id: int, imgur_username: str, linked_at: int | None
-    ) -> bool:
-        changed = await self._change(
-            f"UPDATE links SET imgur_username = ? WHERE discord_user_id = ?{_SAME_LINK}",
-            (imgur_username, discord_user_id, linked_at, linked_at),
-        )
-        return changed > 0
 
     async def update_tokens(
         self,
@@ -405,15 +316,9 @@ class SqliteBackend:
     async def delete_member(self, discord_user_id: int) -> bool:
         async with self._lock:
             async with self._transaction():
-                deleted = await self._run(
-                    "DELETE FROM links WHERE discord_user_id = ?", (discord_user_id,)
-                )
-                deleted += await self._run(
-                    "DELETE FROM auth_states WHERE discord_user_id = ?", (discord_user_id,)
-                )
-                deleted += await self._run(
-                    "DELETE FROM bio_codes WHERE discord_user_id = ?", (discord_user_id,)
-                )
+                deleted = 0
+                for statement in DELETE_MEMBER:
+                    deleted += await self._run(statement, (discord_user_id,))
             if deleted and self._location != MEMORY and not await self._empty_wal():
                 # secure_delete overwrote the rows in the database pages; the WAL still holds
                 # the pages as they were before. Another connection reading (an operator's
@@ -455,7 +360,7 @@ class SqliteBackend:
 
     async def due(self, now: int, before: int, limit: int, after: DueKey) -> list[DueRow]:
         rows = await self._query(DUE_FOR_REFRESH_SQL, _due_params(now, before, limit, after))
-        return [_due_row(row) for row in rows]
+        return [due_row(row) for row in rows]
 
     async def claim_due(
         self, now: int, before: int, limit: int, after: DueKey, owner: str, until: int
@@ -463,7 +368,7 @@ class SqliteBackend:
         # One statement, and one writer at a time in SQLite: two claims never overlap.
         params: dict[str, Any] = _due_params(now, before, limit, after)
         params.update(owner=owner, until=until)
-        rows = [_due_row(row) for row in await self._query(CLAIM_DUE_SQL, params)]
+        rows = [due_row(row) for row in await self._query(CLAIM_DUE_SQL, params)]
         return sorted(rows, key=lambda r: (r.refresh_after, r.expires_at, r.discord_user_id))
 
     async def claim(self, discord_user_id: int, owner: str, now: int, until: int) -> bool:
@@ -484,84 +389,23 @@ class SqliteBackend:
 
     async def create_state(self, row: StateRow, keep_per_member: int) -> None:
         async with self._lock, self._transaction():
+            await self._run(INSERT_STATE, state_values(row))
             await self._run(
-                f"INSERT INTO auth_states ({_STATE_COLUMNS}) VALUES (?, ?, ?, ?, ?)",
-                _state_values(row),
+                _PRUNE_STATES, prune_params(row.discord_user_id, row.created_at, keep_per_member)
             )
-            await self._run(
-                "DELETE FROM auth_states WHERE discord_user_id = ?"
-                " AND state_digest NOT LIKE 'claimed:%'"
-                " AND (expires_at <= ? OR rowid NOT IN (SELECT rowid FROM auth_states"
-                " WHERE discord_user_id = ? AND state_digest NOT LIKE 'claimed:%'"
-                " ORDER BY created_at DESC, rowid DESC LIMIT ?))",
-                (row.discord_user_id, row.created_at, row.discord_user_id, keep_per_member),
-            )
-
-    async def _claim(self, claim_sql: str, params: Iterable[Any]) -> StateRow | None:
-        # One UPDATE ... RETURNING: a state cannot be claimed twice, even concurrently (a
-        # claimed key no longer matches a digest, nor the pending ones).
-        rows = await self._query(claim_sql + " RETURNING " + _STATE_COLUMNS, params)
-        return _state_row(rows[0]) if rows else None
 
     async def claim_newest_state(self, discord_user_id: int, now: int) -> StateRow | None:
-        return await self._claim(
-            "UPDATE auth_states SET state_digest = 'claimed:' || state_digest"
-            " WHERE rowid = (SELECT rowid FROM auth_states WHERE discord_user_id = ?"
-            " AND expires_at > ? AND state_digest NOT LIKE 'claimed:%'"
-            " ORDER BY created_at DESC, rowid DESC LIMIT 1)",
-            (discord_user_id, now),
-        )
-
-    async def claim_state(
-        self, state_digest: str, discord_user_id: int | None, now: int
-    ) -> StateRow | None:
-        return await self._claim(
-            "UPDATE auth_states SET state_digest = 'claimed:' || state_digest"
-            " WHERE state_digest = ? AND (? IS NULL OR discord_user_id = ?) AND expires_at > ?",
-            (state_digest, discord_user_id, discord_user_id, now),
-        )
-
-    async def restore_state(self, state_digest: str) -> bool:
-        changed = await self._change(
-            "UPDATE auth_states SET state_digest = ? WHERE state_digest = ?",
-            (state_digest, CLAIMED + state_digest),
-        )
-        return changed > 0
-
-    async def drop_state(self, state_digest: str) -> None:
-        await self._change(
-            "DELETE FROM auth_states WHERE state_digest = ?", (CLAIMED + state_digest,)
-        )
-
-    async def purge_expired_states(self, now: int, claim_grace: int) -> int:
-        return await self._change(
-            "DELETE FROM auth_states WHERE expires_at <= ?"
-            " AND (state_digest NOT LIKE 'claimed:%' OR expires_at <= ?)",
-            (now, now - claim_grace),
-        )
+        rows = await self._query(_CLAIM_NEWEST_STATE, (discord_user_id, now))
+        return state_row(rows[0]) if rows else None
 
     # -- profile (bio) codes ------------------------------------------------------------------
 
     async def create_bio_code(self, row: BioCodeRow, keep_per_member: int) -> None:
         async with self._lock, self._transaction():
+            await self._run(INSERT_BIO_CODE, bio_values(row))
             await self._run(
-                f"INSERT INTO bio_codes ({_BIO_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
-                _bio_values(row),
+                _PRUNE_BIO_CODES, prune_params(row.discord_user_id, row.created_at, keep_per_member)
             )
-            await self._run(
-                "DELETE FROM bio_codes WHERE discord_user_id = ? AND (expires_at <= ?"
-                " OR rowid NOT IN (SELECT rowid FROM bio_codes WHERE discord_user_id = ?"
-                " ORDER BY created_at DESC, rowid DESC LIMIT ?))",
-                (row.discord_user_id, row.created_at, row.discord_user_id, keep_per_member),
-            )
-
-    async def get_bio_code(self, discord_user_id: int, attempt: str, now: int) -> BioCodeRow | None:
-        rows = await self._query(
-            f"SELECT {_BIO_COLUMNS} FROM bio_codes"
-            " WHERE attempt = ? AND discord_user_id = ? AND expires_at > ?",
-            (attempt, discord_user_id, now),
-        )
-        return _bio_row(rows[0]) if rows else None
 
     async def complete_bio_link(
         self, row: LinkRow, attempt: str, now: int, digests: Sequence[str]
@@ -573,79 +417,25 @@ class SqliteBackend:
             taken = await self._rows(
                 "DELETE FROM bio_codes WHERE attempt = ? AND discord_user_id = ?"
                 " AND expires_at > ? AND code_digest IN (SELECT value FROM json_each(?))"
-                f" RETURNING {_BIO_COLUMNS}",
+                f" RETURNING {BIO_COLUMNS}",
                 (attempt, row.discord_user_id, now, json.dumps(list(digests))),
             )
             if not taken:
                 return None
-            await self._run(
-                f"INSERT OR REPLACE INTO links ({_LINK_COLUMNS}) VALUES ({_LINK_MARKS})",
-                _link_values(row),
-            )
-        return _bio_row(taken[0])
+            await self._run(UPSERT_LINK, link_values(row))
+        return bio_row(taken[0])
 
     async def purge_expired_bio_codes(self, now: int) -> int:
         return await self._change("DELETE FROM bio_codes WHERE expires_at <= ?", (now,))
 
-    # -- settings -----------------------------------------------------------------------------
-
-    async def get_setting(self, name: str) -> str | None:
-        rows = await self._query("SELECT value FROM settings WHERE name = ?", (name,))
-        return str(rows[0][0]) if rows else None
-
-    async def set_setting(self, name: str, value: str | None) -> None:
-        if value is None:
-            await self._change("DELETE FROM settings WHERE name = ?", (name,))
-        else:
-            await self._change(
-                "INSERT INTO settings (name, value) VALUES (?, ?)"
-                " ON CONFLICT (name) DO UPDATE SET value = excluded.value",
-                (name, value),
-            )
-
     # -- operations ---------------------------------------------------------------------------
-
-    async def stats(self, now: int) -> StoreStats:
-        rows = await self._query(
-            "SELECT (SELECT count(*) FROM links),"
-            " (SELECT count(*) FROM links WHERE status = 'broken'),"
-            " (SELECT count(*) FROM auth_states WHERE expires_at > ?),"
-            " (SELECT count(*) FROM bio_codes WHERE expires_at > ?),"
-            " (SELECT count(*) FROM links WHERE kind = 'bio')",
-            (now, now),
-        )
-        links, broken, pending, bio_codes, bio_links = rows[0]
-        return StoreStats(
-            links=links,
-            broken_links=broken,
-            pending_states=pending,
-            pending_bio_codes=bio_codes,
-            bio_links=bio_links,
-        )
-
-    async def token_rows(self, after: int, limit: int) -> list[TokenRow]:
-        rows = await self._query(
-            "SELECT discord_user_id, access_token, refresh_token FROM links"
-            " WHERE discord_user_id > ? AND access_token IS NOT NULL"
-            " ORDER BY discord_user_id LIMIT ?",
-            (after, limit),
-        )
-        return [TokenRow(r[0], bytes(r[1]), bytes(r[2])) for r in rows]
 
     async def write_token_rows(self, rows: Sequence[TokenRow]) -> None:
         async with self._lock, self._transaction():
             await self._conn().executemany(
-                "UPDATE links SET access_token = ?, refresh_token = ? WHERE discord_user_id = ?",
+                WRITE_CIPHERTEXT,
                 [(r.access_token, r.refresh_token, r.discord_user_id) for r in rows],
             )
-
-    async def link_rows(self, after: int, limit: int) -> list[LinkRow]:
-        rows = await self._query(
-            f"SELECT {_LINK_COLUMNS} FROM links WHERE discord_user_id > ?"
-            " ORDER BY discord_user_id LIMIT ?",
-            (after, limit),
-        )
-        return [_link_row(row) for row in rows]
 
     async def set_refresh_after(self, values: Sequence[tuple[int, int | None]]) -> None:
         async with self._lock, self._transaction():
@@ -653,19 +443,6 @@ class SqliteBackend:
                 "UPDATE links SET refresh_after = ? WHERE discord_user_id = ?",
                 [(refresh_after, user_id) for user_id, refresh_after in values],
             )
-
-    async def state_rows(self) -> list[StateRow]:
-        # Pending ones only: a claimed state belongs to a completion under way in this database.
-        rows = await self._query(
-            f"SELECT {_STATE_COLUMNS} FROM auth_states WHERE state_digest NOT LIKE 'claimed:%'"
-        )
-        return [_state_row(r) for r in rows]
-
-    async def bio_code_rows(self) -> list[BioCodeRow]:
-        return [_bio_row(r) for r in await self._query(f"SELECT {_BIO_COLUMNS} FROM bio_codes")]
-
-    async def settings(self) -> dict[str, str]:
-        return {str(r[0]): str(r[1]) for r in await self._query("SELECT name, value FROM settings")}
 
     async def import_rows(
         self,
@@ -676,21 +453,10 @@ class SqliteBackend:
     ) -> None:
         async with self._lock, self._transaction():
             db = self._conn()
-            await db.executemany(
-                f"INSERT OR IGNORE INTO links ({_LINK_COLUMNS}) VALUES ({_LINK_MARKS})",
-                [_link_values(row) for row in links],
-            )
-            await db.executemany(
-                f"INSERT OR IGNORE INTO auth_states ({_STATE_COLUMNS}) VALUES (?, ?, ?, ?, ?)",
-                [_state_values(row) for row in states],
-            )
-            await db.executemany(
-                f"INSERT OR IGNORE INTO bio_codes ({_BIO_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
-                [_bio_values(row) for row in bio_codes],
-            )
-            await db.executemany(
-                "INSERT OR IGNORE INTO settings (name, value) VALUES (?, ?)", list(settings.items())
-            )
+            await db.executemany(IMPORT_LINK, [link_values(row) for row in links])
+            await db.executemany(IMPORT_STATE, [state_values(row) for row in states])
+            await db.executemany(IMPORT_BIO_CODE, [bio_values(row) for row in bio_codes])
+            await db.executemany(IMPORT_SETTING, list(settings.items()))
 
     async def count_present(self, discord_user_ids: Sequence[int]) -> int:
         """How many of these members have a link here (to verify a copy)."""

@@ -181,13 +181,6 @@ class PostgresBackend(SqlBackend):
         """Several bot processes share the database."""
         return True
 
-    @property
-    def location(self) -> str:
-        return self._location
-
-    def __repr__(self) -> str:
-        return f"PostgresBackend({self._location!r})"
-
     async def close(self) -> None:
         pool, self._pool = self._pool, None
         lock, self._lock_connection = self._lock_connection, None

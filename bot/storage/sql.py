@@ -211,6 +211,15 @@ def bio_values(row: BioCodeRow) -> tuple[Any, ...]:
 class SqlBackend:
     """What both backends do in one statement, over their ``_query`` and ``_change``."""
 
+    _location: str  # where the database is, for messages (no password)
+
+    @property
+    def location(self) -> str:
+        return self._location
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._location!r})"
+
     async def _query(self, sql: str, params: Iterable[Any] = ()) -> Sequence[Row]:
         """The rows ``sql`` (``?`` style) returns."""
         raise NotImplementedError

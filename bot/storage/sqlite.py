@@ -174,13 +174,6 @@ class SqliteBackend(SqlBackend):
         """Meant for one bot process (SQLite has one writer at a time)."""
         return False
 
-    @property
-    def location(self) -> str:
-        return self._location
-
-    def __repr__(self) -> str:
-        return f"SqliteBackend({self._location!r})"
-
     async def close(self) -> None:
         scrub, self._scrub = self._scrub, None
         if scrub is not None:

@@ -37,8 +37,8 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(PY) -m ruff check .
-	$(PY) -m ruff format --check bot cogs
-	$(PY) -m mypy --strict bot cogs
+	$(PY) -m ruff format --check bot cogs bench
+	$(PY) -m mypy --strict bot cogs bench
 
 clean:
 	rm -rf $(VENV) $(LOCK_TOOLS) .mypy_cache .pytest_cache .ruff_cache

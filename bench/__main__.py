@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
-import os
 import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench.common import ROOT, Report, machine, report_from_json
+from bench.children import output_lines, spawn
+from bench.procfs import machine
+from bench.report import Report
 
 BENCHMARKS = (
     ("1", "bench.clients", 240.0),
@@ -33,30 +33,19 @@ BENCHMARKS = (
 
 async def run_benchmark(module: str, quick: bool, timeout: float) -> Report:  # noqa: ASYNC109
     """Run one benchmark script, echoing its output; its report from the JSON line."""
-    args = [sys.executable, "-m", module, "--json", *(["--quick"] if quick else [])]
-    process = await asyncio.create_subprocess_exec(
-        *args,
-        cwd=ROOT,
-        stdout=asyncio.subprocess.PIPE,
-        env=dict(os.environ, PYTHONUNBUFFERED="1"),
-    )
-    assert process.stdout is not None
+    process = await spawn(module, "--json", *(["--quick"] if quick else []))
     found: Report | None = None
-    deadline = time.monotonic() + timeout
+    started = time.monotonic()
     try:
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise TimeoutError(f"{module} took longer than {timeout:.0f} s")
-            line = await asyncio.wait_for(process.stdout.readline(), remaining)
-            if not line:
-                break
-            text = line.decode().rstrip("\n")
-            if text.startswith('{"report"'):
-                found = report_from_json(json.loads(text)["report"])
+        async for text in output_lines(
+            process, timeout, f"{module} took longer than {timeout:.0f} s"
+        ):
+            if Report.is_json_line(text):
+                found = Report.from_json_line(text)
             else:
                 print(text, flush=True)
-        code = await asyncio.wait_for(process.wait(), max(1.0, deadline - time.monotonic()))
+        remaining = timeout - (time.monotonic() - started)
+        code = await asyncio.wait_for(process.wait(), max(1.0, remaining))
     finally:
         if process.returncode is None:
             process.kill()

@@ -22,9 +22,13 @@ import contextlib  # noqa: E402
 import gc  # noqa: E402
 import json  # noqa: E402
 from pathlib import Path  # noqa: E402
-from typing import Any  # noqa: E402
+from typing import TYPE_CHECKING, Any  # noqa: E402
 
-from bench.common import announce, rss_bytes, wait_for_stdin_close_or_signal  # noqa: E402
+from bench.children import announce, wait_for_stdin_close_or_signal  # noqa: E402
+from bench.procfs import rss_bytes  # noqa: E402
+
+if TYPE_CHECKING:
+    from discord.ext import commands
 
 STATS_FILE = ""  # --stats-file: garbage-collector figures written here at the end
 
@@ -83,7 +87,7 @@ class GcWatch:
         }
 
 
-async def _run(bot: Any, token: str, imported: float) -> None:
+async def _run(bot: commands.Bot, token: str, imported: float) -> None:
     setup_done: list[float] = []
     original_setup = bot.setup_hook
 
@@ -91,7 +95,7 @@ async def _run(bot: Any, token: str, imported: float) -> None:
         await original_setup()
         setup_done.append(time.monotonic())
 
-    bot.setup_hook = timed_setup_hook
+    bot.setup_hook = timed_setup_hook  # type: ignore[method-assign]  # timed in place
     runner = asyncio.create_task(bot.start(token))
     try:
         ready = asyncio.create_task(bot.wait_until_ready())

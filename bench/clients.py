@@ -29,7 +29,11 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from bench.common import Report, child, cli, cpu_seconds, mb, run_child
+from bench.children import child, run_child
+from bench.cli import cli
+from bench.figures import mb
+from bench.procfs import cpu_seconds
+from bench.report import Report
 
 LATENCY = 0.02
 CONCURRENCY = 50
@@ -46,12 +50,13 @@ QUICK_DIVISOR = 10
 RUN_TIMEOUT = 240.0
 
 Fetch = Callable[[], Awaitable[int]]
+Close = Callable[[], Awaitable[None]]
 
 
 # --- the clients (run inside the child process) -------------------------------------------
 
 
-async def make_bare(server: dict[str, Any]) -> tuple[Fetch, Callable[[], Awaitable[None]]]:
+async def make_bare(server: dict[str, Any]) -> tuple[Fetch, Close]:
     import aiohttp
 
     session = aiohttp.ClientSession()
@@ -69,7 +74,7 @@ async def make_bare(server: dict[str, Any]) -> tuple[Fetch, Callable[[], Awaitab
     return fetch, session.close
 
 
-async def make_ours(server: dict[str, Any]) -> tuple[Fetch, Callable[[], Awaitable[None]]]:
+async def make_ours(server: dict[str, Any]) -> tuple[Fetch, Close]:
     import aiohttp
 
     from bot.imgur import ImgurClient, Sort
@@ -97,7 +102,7 @@ async def make_ours(server: dict[str, Any]) -> tuple[Fetch, Callable[[], Awaitab
     return fetch, close
 
 
-async def make_aioimgur(server: dict[str, Any]) -> tuple[Fetch, Callable[[], Awaitable[None]]]:
+async def make_aioimgur(server: dict[str, Any]) -> tuple[Fetch, Close]:
     import aioimgur.client
 
     aioimgur.client.API_URL = server["base_url"] + "/"  # no base-URL setting: monkeypatched
@@ -117,7 +122,7 @@ async def make_aioimgur(server: dict[str, Any]) -> tuple[Fetch, Callable[[], Awa
     return fetch, close
 
 
-async def make_pyimgur(server: dict[str, Any]) -> tuple[Fetch, Callable[[], Awaitable[None]]]:
+async def make_pyimgur(server: dict[str, Any]) -> tuple[Fetch, Close]:
     import pyimgur
 
     imgur = pyimgur.Imgur(
@@ -138,7 +143,7 @@ async def make_pyimgur(server: dict[str, Any]) -> tuple[Fetch, Callable[[], Awai
     return fetch, close
 
 
-async def make_client(name: str, server: dict[str, Any]) -> tuple[Fetch, Any]:
+async def make_client(name: str, server: dict[str, Any]) -> tuple[Fetch, Close]:
     if name == "bare":
         return await make_bare(server)
     if name == "ours":

@@ -26,22 +26,20 @@ import json
 import statistics
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from bench.common import (
-    Report,
-    bot_config,
-    child,
-    cli,
-    cpu_seconds,
-    create_database,
-    insert_links,
-    member_id,
-    ms,
-    percentile,
-    rss_bytes,
-)
+from bench.bot_config import bot_config
+from bench.children import child
+from bench.cli import cli
+from bench.figures import ms, percentile
+from bench.identities import member_id
+from bench.procfs import cpu_seconds, rss_bytes
+from bench.report import Report
+from bench.seeding import create_database, insert_links
+from bench.timed_discord import TimedDiscord
+from tests.fakes.discord_models import FakeInteraction, FakeUser
 
 IMGUR_LATENCY = 0.2
 RATE = 100.0
@@ -51,27 +49,6 @@ WARMUP = 300  # commands before the measured load; the bot's memory when idle is
 DRAIN_TIMEOUT = 15.0
 ACK_DEADLINE = 3.0
 RSS_GROWTH_TARGET = 15e6  # issue 13: 3,000 commands' pagers must not grow the bot by more
-
-
-def timed_discord(**options: Any) -> Any:
-    """The test suite's FakeDiscord, noting when each interaction's first follow-up landed
-    (and calling ``on_completed(interaction_id)`` then, when set)."""
-    from tests.fakes.discord import FakeDiscord, FakeInteraction
-
-    class TimedDiscord(FakeDiscord):
-        def __init__(self) -> None:
-            super().__init__(**options)
-            self.completed_at: dict[int, float] = {}
-            self.on_completed: Any = None
-            self.on_followup = self._note_followup
-
-        def _note_followup(self, inter: FakeInteraction) -> None:
-            if inter.id not in self.completed_at:
-                self.completed_at[inter.id] = time.monotonic()
-                if self.on_completed is not None:
-                    self.on_completed(inter.id)
-
-    return TimedDiscord()
 
 
 async def imgur_round_trip(base_url: str, token: str, count: int = 20) -> float:
@@ -89,12 +66,14 @@ async def imgur_round_trip(base_url: str, token: str, count: int = 20) -> float:
     return statistics.median(times)
 
 
-async def send_at_rate(discord: Any, users: list[Any], rate: float) -> tuple[list[Any], float]:
+async def send_at_rate(
+    discord: TimedDiscord, users: Sequence[FakeUser], rate: float
+) -> tuple[list[FakeInteraction], float]:
     """One ``/imgur favorites`` per user, ``rate`` a second; returns the interactions and the
     rate actually achieved."""
     loop = asyncio.get_running_loop()
     start = loop.time()
-    interactions = []
+    interactions: list[FakeInteraction] = []
     for number, user in enumerate(users):
         delay = start + number / rate - loop.time()
         if delay > 0:
@@ -102,15 +81,6 @@ async def send_at_rate(discord: Any, users: list[Any], rate: float) -> tuple[lis
         interactions.append(await discord.slash_command(user, "imgur", "favorites", {}))
     elapsed = loop.time() - start
     return interactions, (len(users) - 1) / elapsed if elapsed > 0 else float("nan")
-
-
-async def wait_done(discord: Any, interactions: list[Any], timeout: float) -> None:  # noqa: ASYNC109
-    """Until every interaction completed, or ``timeout`` passed (polled every 50 ms)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if all(i.id in discord.completed_at for i in interactions):
-            return
-        await asyncio.sleep(0.05)
 
 
 async def load_run(
@@ -128,18 +98,14 @@ async def load_run(
         insert_links(
             tmp / "bot.db", key, WARMUP + count, expires_at=now + 30 * 86400, linked_at=now
         )
-        async with (
-            child("bench.imgur_server", "--latency", str(IMGUR_LATENCY)) as imgur,
-            timed_discord() as discord,
-        ):
+        discord = TimedDiscord()
+        async with child("bench.imgur_server", "--latency", str(IMGUR_LATENCY)) as imgur, discord:
             round_trip = await imgur_round_trip(
                 imgur.hello["base_url"], imgur.hello["access_token"]
             )
             raw = bot_config(
                 tmp,
-                discord_rest=discord.rest_base,
-                discord_gateway=discord.gateway_url,
-                discord_token=discord.token,
+                discord,
                 imgur_base=imgur.hello["base_url"],
                 key=key,
                 refresh={"interval_seconds": 86400},
@@ -161,7 +127,7 @@ async def load_run(
                 ]
                 bot_rss_ready = rss_bytes(bot.pid)  # READY, no command yet
                 warm, _ = await send_at_rate(discord, users[:WARMUP], 50.0)
-                await wait_done(discord, warm, DRAIN_TIMEOUT)
+                await discord.wait_completed(warm, DRAIN_TIMEOUT)
                 bot_rss_idle = rss_bytes(bot.pid)  # warmed up, before the load
                 bot_cpu0, own_cpu0, imgur_cpu0 = (
                     cpu_seconds(bot.pid),
@@ -170,7 +136,7 @@ async def load_run(
                 )
                 wall0 = time.monotonic()
                 interactions, achieved = await send_at_rate(discord, users[WARMUP:], rate)
-                await wait_done(discord, interactions, DRAIN_TIMEOUT)
+                await discord.wait_completed(interactions, DRAIN_TIMEOUT)
                 wall = time.monotonic() - wall0
                 bot_cpu = cpu_seconds(bot.pid) - bot_cpu0
                 own_cpu = cpu_seconds() - own_cpu0
@@ -180,18 +146,19 @@ async def load_run(
             gc_stats = json.loads((tmp / "gc.json").read_text(encoding="utf-8"))
 
     acks = [i.acknowledged_after for i in interactions if i.acknowledged_after is not None]
-    completed = [i for i in interactions if i.id in discord.completed_at]
+    completions = [t for t in map(discord.completion, interactions) if t is not None]
+    after_ack = [
+        t - i.acknowledged_after
+        for i in interactions
+        if (t := discord.completion(i)) is not None and i.acknowledged_after is not None
+    ]
     return {
         "count": count,
         "achieved": achieved,
         "round_trip": round_trip,
         "acks": acks,
-        "completions": [discord.completed_at[i.id] - i.dispatched_at for i in completed],
-        "after_ack": [
-            discord.completed_at[i.id] - i.dispatched_at - i.acknowledged_after
-            for i in completed
-            if i.acknowledged_after is not None
-        ],
+        "completions": completions,
+        "after_ack": after_ack,
         "wall": wall,
         "bot_cpu": bot_cpu,
         "own_cpu": own_cpu,

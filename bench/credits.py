@@ -26,26 +26,20 @@ import logging
 import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bench.common import Report, cli
+from bench.cli import cli
+from bench.messages import button_id, footer, profile_code
+from bench.report import Report
+
+if TYPE_CHECKING:
+    from tests.e2e.conftest import Harness
+    from tests.fakes.discord_models import FakeMessage, FakeUser
+    from tests.fakes.imgur import FakeImgur
 
 ROUTES = ("favorites", "account", "token", "public_account", "gallery_favorites")
-BIO_CODE = r"imgur-link-[A-Z0-9]{4}-[A-Z0-9]{4}"
 MEMBERS = 10
 PRESS_TIMEOUT = 10.0
-
-
-def _footer(message: Any) -> str:
-    return str(message.embeds[-1]["footer"]["text"]) if message.embeds else ""
-
-
-def _button(message: Any, label: str) -> str:
-    for row in message.components:
-        for component in row.get("components", []):
-            if component.get("label") == label:
-                return str(component["custom_id"])
-    raise LookupError(label)
 
 
 def windows(page_sizes: list[int], per_message: int) -> list[tuple[int, int]]:
@@ -58,7 +52,7 @@ def windows(page_sizes: list[int], per_message: int) -> list[tuple[int, int]]:
 
 
 @contextlib.asynccontextmanager
-async def harness(workdir: Path, cache: bool, page_size: int) -> AsyncIterator[Any]:
+async def harness(workdir: Path, cache: bool, page_size: int) -> AsyncIterator[Harness]:
     from bot.storage import generate_key
     from tests.e2e.conftest import Harness, make_config, running_bot
     from tests.fakes.discord import FakeDiscord, point_discord_py_at
@@ -82,7 +76,7 @@ async def harness(workdir: Path, cache: bool, page_size: int) -> AsyncIterator[A
 class Counter:
     """Imgur calls per route since the last ``take``."""
 
-    def __init__(self, imgur: Any) -> None:
+    def __init__(self, imgur: FakeImgur) -> None:
         self.imgur = imgur
         self.last = {route: imgur.count(route) for route in ROUTES}
 
@@ -93,12 +87,26 @@ class Counter:
         return delta
 
 
-async def press(h: Any, user: Any, message: Any, label: str, expect: tuple[int, int]) -> None:
+async def press(
+    h: Harness, user: FakeUser, message: FakeMessage, label: str, expect: tuple[int, int]
+) -> None:
     """Press ``label`` on ``message`` and wait until it shows window ``expect``."""
     page, offset = expect
     prefix = f"Imgur page {page + 1} · {offset + 1}–"
-    pressed = await h.discord.press_button(user, message, _button(message, label))
-    await pressed.wait_for_message(lambda m: _footer(m).startswith(prefix), timeout=PRESS_TIMEOUT)
+    pressed = await h.discord.press_button(user, message, button_id(message, label))
+    await pressed.wait_for_message(lambda m: footer(m).startswith(prefix), timeout=PRESS_TIMEOUT)
+
+
+async def page_through(
+    h: Harness, user: FakeUser, message: FakeMessage, sequence: list[tuple[int, int]]
+) -> int:
+    """Next from the first window of ``sequence`` to the last, Previous back to the first;
+    the messages shown (the first one included)."""
+    for expect in sequence[1:]:
+        await press(h, user, message, "Next", expect)
+    for expect in reversed(sequence[:-1]):
+        await press(h, user, message, "Previous", expect)
+    return 1 + 2 * (len(sequence) - 1)
 
 
 async def per_command(workdir: Path, page_sizes: list[int], per_message: int) -> dict[str, Any]:
@@ -136,7 +144,7 @@ async def per_command(workdir: Path, page_sizes: list[int], per_message: int) ->
         counts["/imgur status"] = count.take()
         ask = await h.command(user, "unlink")
         question = await ask.wait_for_message()
-        confirm = await h.discord.press_button(user, question, _button(question, "Unlink"))
+        confirm = await h.discord.press_button(user, question, button_id(question, "Unlink"))
         await confirm.wait_for_message(lambda m: "Unlinked" in m.content)
         counts["/imgur unlink + confirm"] = count.take()
     return counts
@@ -155,17 +163,9 @@ async def paging(
             users.append(user)
         count = Counter(h.imgur)
 
-        async def browse(user: Any) -> int:
+        async def browse(user: FakeUser) -> int:
             shown = await h.command(user, "favorites", {})
-            message = await shown.wait_for_message()
-            messages = 1
-            for expect in sequence[1:]:
-                await press(h, user, message, "Next", expect)
-                messages += 1
-            for expect in reversed(sequence[:-1]):
-                await press(h, user, message, "Previous", expect)
-                messages += 1
-            return messages
+            return await page_through(h, user, await shown.wait_for_message(), sequence)
 
         async with asyncio.timeout(300):
             shown = await asyncio.gather(*(browse(user) for user in users))
@@ -177,8 +177,6 @@ async def paging(
 async def bio_member(workdir: Path, page_sizes: list[int], per_message: int) -> dict[str, Any]:
     """One member links by profile code (one check before the code is there, one after) and
     pages their public gallery favorites forward through every window and back, cache on."""
-    import re
-
     sequence = windows(page_sizes, per_message)
     async with harness(workdir, cache=True, page_size=page_sizes[0]) as h:
         h.imgur.add_account("bio_imgur", favorites=sum(page_sizes))
@@ -186,26 +184,19 @@ async def bio_member(workdir: Path, page_sizes: list[int], per_message: int) -> 
         count = Counter(h.imgur)
         started = await h.command(user, "link", {"username": "bio_imgur"})
         await started.wait_for_message()
-        dm = await h.discord.wait_for_dm(user, lambda m: bool(re.search(BIO_CODE, str(m.embeds))))
-        found = re.search(BIO_CODE, str(dm.embeds))
-        assert found is not None
+        dm = await h.discord.wait_for_dm(user, lambda m: profile_code(m) is not None)
+        code = profile_code(dm)
+        assert code is not None
         start = count.take()
         checks = 0
-        for bio in ("no code yet", f"hello {found.group(0)}"):
+        for bio in ("no code yet", f"hello {code}"):
             h.imgur.account("bio_imgur").bio = bio
-            pressed = await h.discord.press_button(user, dm, _button(dm, "Check"))
+            pressed = await h.discord.press_button(user, dm, button_id(dm, "Check"))
             await pressed.wait_for_message(timeout=PRESS_TIMEOUT)
             checks += 1
         checked = count.take()
         shown = await h.command(user, "favorites", {})
-        message = await shown.wait_for_message()
-        messages = 1
-        for expect in sequence[1:]:
-            await press(h, user, message, "Next", expect)
-            messages += 1
-        for expect in reversed(sequence[:-1]):
-            await press(h, user, message, "Previous", expect)
-            messages += 1
+        messages = await page_through(h, user, await shown.wait_for_message(), sequence)
         paged = count.take()
         h.discord.assert_all_acknowledged(within=3.0)
     return {

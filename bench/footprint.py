@@ -21,16 +21,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.common import (
-    Report,
-    bot_config,
-    child,
-    cli,
-    create_database,
-    insert_links,
-    mb,
-    rss_bytes,
-)
+from bench.bot_config import bot_config
+from bench.children import child
+from bench.cli import cli
+from bench.figures import mb
+from bench.procfs import rss_bytes
+from bench.report import Report
+from bench.seeding import create_database, insert_links
 
 SETTLE = 3.0
 RSS_TARGET = 60e6
@@ -51,9 +48,7 @@ async def start_bot(
     async with FakeDiscord() as discord:
         raw = bot_config(
             tmp,
-            discord_rest=discord.rest_base,
-            discord_gateway=discord.gateway_url,
-            discord_token=discord.token,
+            discord,
             imgur_base=imgur_base,
             key=key,
         )
@@ -105,7 +100,7 @@ async def bench(quick: bool = False) -> Report:
                 results[label] = await start_bot(
                     tmp, key, base, bare=bare, settle=settle, options=options
                 )
-    bare = results["bare discord.py bot"]
+    baseline = results["bare discord.py bot"]
     for label, r in results.items():
         setup = f", setup_hook {r['setup'] * 1000:.0f} ms" if r["setup"] is not None else ""
         report.add(
@@ -116,7 +111,7 @@ async def bench(quick: bool = False) -> Report:
         report.add(
             f"{label}: resident memory",
             f"{mb(r['rss_ready'])} at READY, {mb(r['rss_settled'])} {settle:.0f} s later "
-            f"(peak {mb(r['rss_peak'])}; {r['rss_settled'] / bare['rss_settled']:.2f}x bare)",
+            f"(peak {mb(r['rss_peak'])}; {r['rss_settled'] / baseline['rss_settled']:.2f}x bare)",
         )
     big = results[f"this bot, {links:,} links"]
     report.add(
@@ -127,9 +122,10 @@ async def bench(quick: bool = False) -> Report:
     )
     empty = results["this bot, 0 links"]
     report.summary = (
-        f"READY {empty['to_ready']:.2f} s after start (bare discord.py {bare['to_ready']:.2f} s); "
+        f"READY {empty['to_ready']:.2f} s after start "
+        f"(bare discord.py {baseline['to_ready']:.2f} s); "
         f"{mb(empty['rss_settled'])} resident with 0 links, {mb(big['rss_settled'])} with "
-        f"{links:,} (bare discord.py {mb(bare['rss_settled'])})"
+        f"{links:,} (bare discord.py {mb(baseline['rss_settled'])})"
     )
     return report
 

@@ -26,15 +26,9 @@ from typing import Any
 
 from aiohttp import web
 
-from bench.common import (
-    CLIENT_ID,
-    CLIENT_SECRET,
-    access_token,
-    announce,
-    cpu_seconds,
-    refresh_token,
-    wait_for_stdin_close_or_signal,
-)
+from bench.children import announce, wait_for_stdin_close_or_signal
+from bench.identities import CLIENT_ID, CLIENT_SECRET, access_token, refresh_token
+from bench.procfs import cpu_seconds
 from tests.fakes.imgur_data import FakeAccount, error_envelope, make_favorites
 
 JSON = "application/json"

@@ -24,34 +24,29 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import os
-import secrets
 import tempfile
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bench.commands_load import IMGUR_LATENCY, timed_discord
-from bench.common import (
-    Report,
-    access_token,
-    bot_config,
-    child,
-    cli,
-    cpu_seconds,
-    create_database,
-    insert_links,
-    member_id,
-    ms,
-    percentile,
-    refresh_token,
-)
+from bench.bot_config import bot_config
+from bench.children import child
+from bench.cli import cli
+from bench.commands_load import IMGUR_LATENCY
+from bench.figures import ms, percentile
+from bench.identities import access_token, member_id, refresh_token
+from bench.postgres import fresh_schema
+from bench.procfs import cpu_seconds, load_average
+from bench.report import Report
+from bench.seeding import create_database, insert_links
+from bench.timed_discord import TimedDiscord
+from tests.fakes.discord_models import FakeInteraction, FakeUser
 
 SECONDS = 20.0
 QUICK_SECONDS = 5.0
@@ -89,25 +84,6 @@ def shard_ids(setup: Setup, process: int) -> list[int]:
     return list(range(process, setup.shard_count, setup.processes))
 
 
-@contextlib.asynccontextmanager
-async def postgres_schema(url: str) -> AsyncIterator[str]:
-    """``url`` with its tables in a new schema of its own, dropped afterwards."""
-    import asyncpg
-
-    from tests.postgres import with_schema
-
-    schema = f"bench_{secrets.token_hex(6)}"
-    admin = await asyncpg.connect(url, timeout=10)
-    try:
-        await admin.execute(f"CREATE SCHEMA {schema}")
-        try:
-            yield with_schema(url, schema)
-        finally:
-            await admin.execute(f"DROP SCHEMA {schema} CASCADE")
-    finally:
-        await admin.close()
-
-
 async def seed_postgres(url: str, key: str, count: int, now: int) -> None:
     """``count`` linked members (not due), written through the bot's own store."""
     from bot.config import parse_config
@@ -139,14 +115,18 @@ async def seed_postgres(url: str, key: str, count: int, now: int) -> None:
 
 
 async def closed_loop(
-    discord: Any, users: Sequence[Any], channels: Sequence[int], window: int, seconds: float
-) -> tuple[list[Any], float]:
+    discord: TimedDiscord,
+    users: Sequence[FakeUser],
+    channels: Sequence[int],
+    window: int,
+    seconds: float,
+) -> tuple[list[FakeInteraction], float]:
     """Keep ``window`` commands in flight for ``seconds``; the interactions sent, and the time
     the loop ran."""
     loop = asyncio.get_running_loop()
     done = asyncio.Queue[int]()
     discord.on_completed = done.put_nowait
-    sent: list[Any] = []
+    sent: list[FakeInteraction] = []
     started = loop.time()
     in_flight = 0
     next_user = 0
@@ -174,14 +154,6 @@ async def closed_loop(
     return sent, loop.time() - started
 
 
-async def drain(discord: Any, interactions: Sequence[Any], timeout: float) -> None:  # noqa: ASYNC109
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if all(i.id in discord.completed_at for i in interactions):
-            return
-        await asyncio.sleep(0.05)
-
-
 async def run_setup(setup: Setup, seconds: float, window: int, postgres: str) -> dict[str, Any]:
     from bot.storage import generate_key
 
@@ -194,7 +166,7 @@ async def run_setup(setup: Setup, seconds: float, window: int, postgres: str) ->
         now = int(time.time())
         async with AsyncExitStack() as stack:
             if setup.postgres:
-                database = await stack.enter_async_context(postgres_schema(postgres))
+                database = await stack.enter_async_context(fresh_schema(postgres))
                 await seed_postgres(database, key, members, now)
             else:
                 database = str(tmp / "bot.db")
@@ -205,7 +177,8 @@ async def run_setup(setup: Setup, seconds: float, window: int, postgres: str) ->
             imgur = await stack.enter_async_context(
                 child("bench.imgur_server", "--latency", str(IMGUR_LATENCY))
             )
-            discord = await stack.enter_async_context(timed_discord(shard_count=shard_count))
+            discord = TimedDiscord(shard_count=shard_count)
+            await stack.enter_async_context(discord)
             channels = [discord.text_channel_id]
             for shard in range(1, shard_count):
                 guild = discord.add_guild(f"guild on shard {shard}", shard=shard)
@@ -220,9 +193,7 @@ async def run_setup(setup: Setup, seconds: float, window: int, postgres: str) ->
                     }
                 raw = bot_config(
                     tmp / f"p{process}",
-                    discord_rest=discord.rest_base,
-                    discord_gateway=discord.gateway_url,
-                    discord_token=discord.token,
+                    discord,
                     imgur_base=imgur.hello["base_url"],
                     key=key,
                     refresh={"interval_seconds": 86400},
@@ -239,7 +210,7 @@ async def run_setup(setup: Setup, seconds: float, window: int, postgres: str) ->
             users = [discord.add_user(member_id(n), name=f"m{n}") for n in range(members)]
             warm_count = WARMUP * setup.processes
             warm, _ = await closed_loop(discord, users[:warm_count], channels, 20, 60.0)
-            await drain(discord, warm, 15.0)
+            await discord.wait_completed(warm, 15.0)
             bot_cpu0 = sum(cpu_seconds(b.pid) for b in bots)
             own_cpu0 = cpu_seconds()
             imgur_cpu0 = cpu_seconds(imgur.pid)
@@ -254,7 +225,7 @@ async def run_setup(setup: Setup, seconds: float, window: int, postgres: str) ->
             bot_cpu = sum(cpu_seconds(b.pid) for b in bots) - bot_cpu0
             own_cpu = cpu_seconds() - own_cpu0
             imgur_cpu = cpu_seconds(imgur.pid) - imgur_cpu0
-            await drain(discord, sent, 15.0)
+            await discord.wait_completed(sent, 15.0)
             errors, late = [], 0
             for process in range(setup.processes):
                 text = (tmp / f"bot{process}.log").read_text(errors="replace")
@@ -280,14 +251,6 @@ async def run_setup(setup: Setup, seconds: float, window: int, postgres: str) ->
         "errors": errors,
         "late": late,
     }
-
-
-def load_average() -> str:
-    try:
-        with open("/proc/loadavg", encoding="ascii") as file:
-            return file.read().split()[0]
-    except OSError:
-        return "?"
 
 
 async def bench(

@@ -21,7 +21,9 @@ from pathlib import Path
 
 import aiohttp
 
-from bench.common import Report, cli
+from bench.cli import cli
+from bench.figures import ms
+from bench.report import Report
 
 HEADER_TIMEOUT = 2.0
 PROBES = 50
@@ -39,17 +41,13 @@ async def healthz_latencies(base: str, count: int) -> list[float]:
     return latencies
 
 
-def ms(seconds: float) -> str:
-    return f"{seconds * 1000:.1f} ms"
-
-
 async def bench(quick: bool) -> Report:
     from bot.config import WebConfig
     from bot.imgur import ImgurClient
     from bot.linking import LinkService
     from bot.logs import setup_logging
     from bot.storage import LinkStore, TokenCipher, generate_key
-    from bot.web import CallbackServer
+    from bot.web import CallbackServer, WebDependencies
 
     setup_logging("WARNING")  # as the bot logs: repeated complaints rate-limited
     slow_count = 200 if quick else 1000
@@ -74,10 +72,7 @@ async def bench(quick: bool) -> Report:
                 public_url="https://bot.example",
                 header_timeout_seconds=HEADER_TIMEOUT,
             ),
-            LinkService(store, imgur),
-            store,
-            is_connected=lambda: True,
-            notify=notify,
+            WebDependencies(LinkService(store, imgur), is_connected=lambda: True, notify=notify),
         )
         await server.start()
         base = f"http://127.0.0.1:{server.port}"

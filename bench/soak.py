@@ -37,9 +37,23 @@ from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bench.common import Report, cli, mb, ms, percentile, rss_bytes
+from bench.bot_config import bot_config
+from bench.cli import cli
+from bench.figures import mb, ms, percentile
+from bench.messages import button_labelled, profile_code
+from bench.polling import wait_until
+from bench.procfs import rss_bytes
+from bench.report import Report
+
+if TYPE_CHECKING:
+    from bot.app import ImgurBot
+    from tests.fakes.discord import FakeDiscord
+    from tests.fakes.discord_models import FakeInteraction, FakeMessage, FakeUser
+    from tests.fakes.imgur import FakeImgur
+
+Action = Callable[["FakeUser"], Awaitable[None]]
 
 MEMBERS = 200
 MINUTES = 10.0
@@ -160,21 +174,21 @@ def _task_kind(task: asyncio.Task[Any]) -> str:
 class Members:
     """The load generator: members acting at random, as compressed time goes by."""
 
-    def __init__(self, harness: Any, rng: random.Random, result: SoakResult) -> None:
+    def __init__(self, harness: _Harness, rng: random.Random, result: SoakResult) -> None:
         self.h = harness
         self.rng = rng
         self.result = result
-        self.users: list[Any] = []
-        self.favorites_messages: dict[int, Any] = {}
+        self.users: list[FakeUser] = []
+        self.favorites_messages: dict[int, FakeMessage] = {}
         self.busy: set[int] = set()
         self.tasks: set[asyncio.Task[None]] = set()
 
     @property
-    def discord(self) -> Any:
+    def discord(self) -> FakeDiscord:
         return self.h.discord
 
     @property
-    def imgur(self) -> Any:
+    def imgur(self) -> FakeImgur:
         return self.h.imgur
 
     def act(self) -> None:
@@ -191,7 +205,7 @@ class Members:
         task.add_done_callback(self.tasks.discard)
 
     @property
-    def _table(self) -> list[tuple[float, str, Callable[[Any], Awaitable[None]]]]:
+    def _table(self) -> list[tuple[float, str, Action]]:
         return [
             (30, "favorites", self.favorites),
             (20, "next/previous", self.page),
@@ -205,10 +219,10 @@ class Members:
             (3, "a made-up button id", self.guessed),
         ]
 
-    def actions(self) -> list[tuple[str, Callable[[Any], Awaitable[None]]]]:
+    def actions(self) -> list[tuple[str, Action]]:
         return [(name, action) for _, name, action in self._table]
 
-    async def _run(self, user: Any, name: str, action: Callable[[Any], Awaitable[None]]) -> None:
+    async def _run(self, user: FakeUser, name: str, action: Action) -> None:
         try:
             await action(user)
         except AssertionError as exc:  # FakeDiscordTimeout is one: no answer in time
@@ -218,51 +232,51 @@ class Members:
         finally:
             self.busy.discard(user.id)
 
-    async def answered(self, interaction: Any) -> Any:
+    async def answered(self, interaction: FakeInteraction) -> FakeMessage:
         return await interaction.wait_for_message(timeout=ACK_DEADLINE + REQUEST_TIMEOUT * 6)
 
     # -- the actions ----------------------------------------------------------------------
 
-    async def favorites(self, user: Any) -> None:
+    async def favorites(self, user: FakeUser) -> None:
         options = {"sort": self.rng.choice(["newest", "oldest"])} if self.rng.random() < 0.3 else {}
         interaction = await self.h.command(user, "favorites", options)
         message = await self.answered(interaction)
         if message.components:
             self.favorites_messages[user.id] = message
 
-    async def page(self, user: Any) -> None:
+    async def page(self, user: FakeUser) -> None:
         message = self.favorites_messages.get(user.id)
         if message is None:
             await self.favorites(user)
             return
         label = "Next" if self.rng.random() < 0.7 else "Previous"
-        button = _button(message, label)
+        button = button_labelled(message, label)
         if button is None or button.get("disabled"):
             await self.status(user)
             return
         press = await self.discord.press_button(user, message, button["custom_id"])
         await press.wait_acknowledged(timeout=ACK_DEADLINE + 1)
 
-    async def status(self, user: Any) -> None:
+    async def status(self, user: FakeUser) -> None:
         await self.answered(await self.h.command(user, "status"))
 
-    async def _start_link(self, user: Any) -> Any:
+    async def _start_link(self, user: FakeUser) -> FakeMessage:
         before = {m.id for m in self.discord.dms(user)}
         reply = await self.answered(await self.h.command(user, "link"))
-        if _buttons(reply):  # DMs closed: the private link is in the ephemeral answer
+        if reply.buttons:  # DMs closed: the private link is in the ephemeral answer
             return reply
         return await self.discord.wait_for_dm(
             user, lambda m: m.id not in before and not m.is_loading, timeout=ACK_DEADLINE + 2
         )
 
-    async def link_by_pin(self, user: Any) -> None:
+    async def link_by_pin(self, user: FakeUser) -> None:
         await self._start_link(user)
         pin = self.imgur.issue_pin(self._account(user))
         await self.answered(await self.h.command(user, "pin", {"code": pin}))
 
-    async def link_by_form(self, user: Any) -> None:
+    async def link_by_form(self, user: FakeUser) -> None:
         dm = await self._start_link(user)
-        button = next((b for b in _buttons(dm) if b.get("label") == "Enter PIN"), None)
+        button = next((b for b in dm.buttons if b.get("label") == "Enter PIN"), None)
         if button is None:
             return
         opened = await self.discord.press_button(user, dm, button["custom_id"])
@@ -271,25 +285,25 @@ class Members:
         pin = self.imgur.issue_pin(self._account(user))
         await self.answered(await self.discord.submit_modal(user, opened, {field_id: pin}))
 
-    async def link_by_bio(self, user: Any) -> None:
+    async def link_by_bio(self, user: FakeUser) -> None:
         account = self._account(user)
         before = {m.id for m in self.discord.dms(user)}
         reply = await self.answered(await self.h.command(user, "link", {"username": account}))
         offer = reply
-        if not _buttons(reply):
+        if not reply.buttons:
             offer = await self.discord.wait_for_dm(
-                user, lambda m: m.id not in before and bool(_buttons(m)), timeout=ACK_DEADLINE + 2
+                user, lambda m: m.id not in before and bool(m.buttons), timeout=ACK_DEADLINE + 2
             )
-        check = next((b for b in _buttons(offer) if b.get("label") == "Check"), None)
+        check = next((b for b in offer.buttons if b.get("label") == "Check"), None)
         if check is None:
             return
-        code = _code_in(offer)
+        code = profile_code(offer)
         if code and self.rng.random() < 0.8:
             self.imgur.account(account).bio = f"soak {code}"
         press = await self.discord.press_button(user, offer, check["custom_id"])
         await self.answered(press)
 
-    async def bad_pin(self, user: Any) -> None:
+    async def bad_pin(self, user: FakeUser) -> None:
         await self.answered(
             await self.h.command(
                 user,
@@ -307,10 +321,10 @@ class Members:
             )
         )
 
-    async def unlink(self, user: Any) -> None:
+    async def unlink(self, user: FakeUser) -> None:
         question = await self.answered(await self.h.command(user, "unlink"))
         label = "Unlink" if self.rng.random() < 0.5 else "Cancel"
-        button = _button(question, label)
+        button = button_labelled(question, label)
         if button is None:
             return
         press = await self.discord.press_button(user, question, button["custom_id"])
@@ -318,19 +332,19 @@ class Members:
         if label == "Unlink":
             self.favorites_messages.pop(user.id, None)
 
-    async def stranger(self, user: Any) -> None:
+    async def stranger(self, user: FakeUser) -> None:
         others = [m for uid, m in self.favorites_messages.items() if uid != user.id]
         if not others:
             await self.status(user)
             return
         message = self.rng.choice(others)
-        button = _button(message, "Next") or _button(message, "Previous")
+        button = button_labelled(message, "Next") or button_labelled(message, "Previous")
         if button is None:
             return
         press = await self.discord.press_button(user, message, button["custom_id"], check=False)
         await self.answered(press)
 
-    async def guessed(self, user: Any) -> None:
+    async def guessed(self, user: FakeUser) -> None:
         message = next(iter(self.favorites_messages.values()), None)
         if message is None:
             await self.status(user)
@@ -339,31 +353,14 @@ class Members:
         press = await self.discord.press_button(user, message, custom_id, check=False)
         await self.answered(press)
 
-    def _account(self, user: Any) -> str:
+    def _account(self, user: FakeUser) -> str:
         return f"soak_{user.name}"
-
-
-def _buttons(message: Any) -> list[dict[str, Any]]:
-    return [
-        c for row in message.components for c in row.get("components", []) if c.get("type") == 2
-    ]
-
-
-def _button(message: Any, label: str) -> dict[str, Any] | None:
-    return next((b for b in _buttons(message) if b.get("label") == label), None)
-
-
-def _code_in(message: Any) -> str | None:
-    import re
-
-    found = re.search(r"imgur-link-[A-Z0-9]{4}-[A-Z0-9]{4}", str(message.embeds) + message.text)
-    return found[0] if found else None
 
 
 class Faults:
     """Imgur failing at random: the next request to a route gets a canned failure."""
 
-    def __init__(self, imgur: Any, rng: random.Random, result: SoakResult) -> None:
+    def __init__(self, imgur: FakeImgur, rng: random.Random, result: SoakResult) -> None:
         from tests.fakes.imgur import Failure
 
         self.imgur = imgur
@@ -380,7 +377,7 @@ class Faults:
         self.result.faults[f"{route} {failure.name}"] += 1
 
 
-async def seed(harness: Any, members: int, linked: int) -> list[Any]:
+async def seed(harness: _Harness, members: int, linked: int) -> list[FakeUser]:
     """``members`` members, each with an Imgur account; the first ``linked`` linked already."""
     from bot.storage import Link
 
@@ -456,23 +453,20 @@ async def run_soak(
             imgur.hang_seconds = HANG_SECONDS
             imgur.expires_in = int(max(4 * interval, 3600 / speed))
             with point_discord_py_at(discord):
-                raw = {
-                    "discord": {
-                        "token": discord.token,
-                        "api_base": discord.rest_base,
-                        "gateway_url": discord.gateway_url,
-                        "sync_commands": "global",
-                    },
-                    "imgur": {
+                raw = bot_config(
+                    workdir,
+                    discord,
+                    imgur_base=imgur.base_url,
+                    key=None,
+                    imgur={
                         "client_id": imgur.client_id,
                         "client_secret": imgur.client_secret,
-                        "api_base": imgur.base_url,
                         "request_timeout_seconds": REQUEST_TIMEOUT,
                     },
-                    "storage": {"database": str(workdir / "soak.db")},
-                    "refresh": {"interval_seconds": interval, "lead_seconds": imgur.expires_in},
-                    "cache": {"favorites_ttl_seconds": max(1.0, 300.0 / speed)},
-                }
+                    storage={"database": str(workdir / "soak.db")},
+                    refresh={"interval_seconds": interval, "lead_seconds": imgur.expires_in},
+                    cache={"favorites_ttl_seconds": max(1.0, 300.0 / speed)},
+                )
                 config = parse_config(raw, {})
                 bot = ImgurBot(config, guild_ready_timeout=0.05)
                 runner = asyncio.create_task(bot.start(config.discord.token))
@@ -492,13 +486,13 @@ async def run_soak(
 
 @dataclass
 class _Harness:
-    bot: Any
-    discord: Any
-    imgur: Any
+    bot: ImgurBot
+    discord: FakeDiscord
+    imgur: FakeImgur
 
     async def command(
-        self, user: Any, subcommand: str, options: dict[str, Any] | None = None
-    ) -> Any:
+        self, user: FakeUser, subcommand: str, options: dict[str, Any] | None = None
+    ) -> FakeInteraction:
         return await self.discord.slash_command(user, "imgur", subcommand, options)
 
 
@@ -547,10 +541,14 @@ async def _soak(
         # The load stops; what is in flight finishes (Imgur's queued failures are dropped).
         h.imgur.clear_failures()
         deadline = loop.time() + DRAIN_DEADLINE
-        await _until(lambda: not crowd.tasks and not interaction_tasks(), deadline)
+        await wait_until(
+            lambda: not crowd.tasks and not interaction_tasks(), deadline - loop.time(), every=0.1
+        )
         result.wall_seconds = loop.time() - started
         # Views time out, keep-alive connections close: the bot's tasks come back down.
-        await _until(lambda: len(bot_tasks()) <= result.tasks_start, deadline)
+        await wait_until(
+            lambda: len(bot_tasks()) <= result.tasks_start, deadline - loop.time(), every=0.1
+        )
         gc.collect()
         result.tasks_end = len(bot_tasks())
         result.views_end = view_timeouts()
@@ -567,14 +565,6 @@ async def _soak(
     ]
     result.refreshes = h.imgur.count("token") - token_calls_before
     result.broken = (await h.bot.store.stats()).broken_links
-
-
-async def _until(condition: Callable[[], bool], deadline: float) -> None:
-    loop = asyncio.get_running_loop()
-    while loop.time() < deadline:
-        if condition():
-            return
-        await asyncio.sleep(0.1)
 
 
 def _poisson(rng: random.Random, mean: float) -> int:

@@ -31,21 +31,19 @@ import time
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bench.common import (
-    CLIENT_ID,
-    CLIENT_SECRET,
-    Report,
-    child,
-    cli,
-    cpu_seconds,
-    create_database,
-    database_bytes,
-    insert_links,
-    mb,
-    member_id,
-)
+from bench.children import child
+from bench.cli import cli
+from bench.figures import mb
+from bench.identities import CLIENT_ID, CLIENT_SECRET, member_id
+from bench.procfs import cpu_seconds
+from bench.report import Report
+from bench.seeding import create_database, database_bytes, insert_links
+
+if TYPE_CHECKING:
+    from bot.config import Config
+    from bot.tokens import SweepResult
 
 LATENCY = 0.05
 SWEEP_TIMEOUT = 400.0
@@ -53,7 +51,7 @@ DUE_AMONG = 200
 Patch = Callable[[], contextlib.AbstractContextManager[None]]
 
 
-def _config(imgur_base: str, db: Path, concurrency: int) -> Any:
+def _config(imgur_base: str, db: Path, concurrency: int) -> Config:
     from bot.config import parse_config
 
     raw = {
@@ -67,7 +65,7 @@ def _config(imgur_base: str, db: Path, concurrency: int) -> Any:
 
 async def run_sweep(
     db: Path, key: str, imgur_base: str, concurrency: int, patches: tuple[Patch, ...] = ()
-) -> tuple[Any, float, float]:
+) -> tuple[SweepResult, float, float]:
     """One sweep as the bot runs it; returns (SweepResult, wall seconds, CPU seconds)."""
     import aiohttp
 

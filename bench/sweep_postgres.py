@@ -23,33 +23,26 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import json
 import os
-import secrets
 import shutil
 import statistics
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bench.common import (
-    CLIENT_ID,
-    CLIENT_SECRET,
-    ROOT,
-    Report,
-    access_token,
-    child,
-    cli,
-    cpu_seconds,
-    create_database,
-    insert_links,
-    member_id,
-    refresh_token,
-)
+from bench.children import announce, child
+from bench.cli import cli
+from bench.identities import CLIENT_ID, CLIENT_SECRET, access_token, member_id, refresh_token
+from bench.postgres import fresh_schema
+from bench.procfs import cpu_seconds
+from bench.report import Report
+from bench.seeding import create_database, insert_links
+
+if TYPE_CHECKING:
+    from bot.storage import LinkStore
 
 LATENCY = 0.05
 LEASE = timedelta(minutes=5)
@@ -57,23 +50,6 @@ LEASE = timedelta(minutes=5)
 
 def postgres_url(given: str | None) -> str | None:
     return given or os.environ.get("BENCH_POSTGRES") or os.environ.get("BOT_TEST_POSTGRES")
-
-
-@contextlib.asynccontextmanager
-async def fresh_schema(url: str) -> AsyncIterator[str]:
-    import asyncpg
-
-    schema = f"bench_{secrets.token_hex(5)}"
-    admin = await asyncpg.connect(url)
-    try:
-        await admin.execute(f"CREATE SCHEMA {schema}")
-        sep = "&" if "?" in url else "?"
-        try:
-            yield f"{url}{sep}search_path={schema}"
-        finally:
-            await admin.execute(f"DROP SCHEMA {schema} CASCADE")
-    finally:
-        await admin.close()
 
 
 async def fill_postgres(url: str, key: str, count: int, *, start: int, due: bool) -> None:
@@ -137,7 +113,7 @@ async def fill_postgres(url: str, key: str, count: int, *, start: int, due: bool
         await connection.close()
 
 
-async def open_store(database: str, key: str, pool_size: int = 10) -> Any:
+async def open_store(database: str, key: str, pool_size: int = 10) -> LinkStore:
     from bot.storage import LinkStore, TokenCipher
 
     return await LinkStore.open(database, TokenCipher([key]), pool_size=pool_size)
@@ -158,21 +134,18 @@ async def worker(database: str, key: str, imgur_base: str, concurrency: int) -> 
     try:
         imgur = ImgurClient(session, CLIENT_ID, CLIENT_SECRET, api_base=imgur_base, timeout=10)
         manager = TokenManager(store, imgur, concurrency=concurrency, lease=LEASE)
-        print(json.dumps({"ready": True}), flush=True)
+        announce({"ready": True})
         await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
         cpu0, wall0 = cpu_seconds(), time.perf_counter()
         result = await manager.sweep()
         wall = time.perf_counter() - wall0
-        print(
-            json.dumps(
-                {
-                    "refreshed": result.refreshed,
-                    "failed": result.failed,
-                    "wall": wall,
-                    "cpu": cpu_seconds() - cpu0,
-                }
-            ),
-            flush=True,
+        announce(
+            {
+                "refreshed": result.refreshed,
+                "failed": result.failed,
+                "wall": wall,
+                "cpu": cpu_seconds() - cpu0,
+            }
         )
     finally:
         await session.close()
@@ -183,46 +156,23 @@ async def shared_sweep(
     database: str, key: str, imgur_base: str, processes: int, concurrency: int
 ) -> dict[str, Any]:
     """``processes`` bot processes sweep one database at the same moment."""
-    children = [
-        await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bench.sweep_postgres",
-            "--worker",
-            "--database",
-            database,
-            "--key",
-            key,
-            "--imgur",
-            imgur_base,
-            "--concurrency",
-            str(concurrency),
-            cwd=ROOT,
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-        )
-        for _ in range(processes)
-    ]
-    try:
-        for process in children:
-            assert process.stdout is not None
-            json.loads(await asyncio.wait_for(process.stdout.readline(), 60))
-        wall0 = time.perf_counter()
-        for process in children:
-            assert process.stdin is not None
-            process.stdin.write(b"go\n")
-            await process.stdin.drain()
-        results = []
-        for process in children:
-            assert process.stdout is not None
-            results.append(json.loads(await asyncio.wait_for(process.stdout.readline(), 900)))
-        wall = time.perf_counter() - wall0
-        for process in children:
-            await asyncio.wait_for(process.wait(), 30)
-    finally:
-        for process in children:
-            if process.returncode is None:
-                process.kill()
+    args = ["bench.sweep_postgres", "--worker", "--database", database, "--key", key]
+    args += ["--imgur", imgur_base, "--concurrency", str(concurrency)]
+    with tempfile.TemporaryDirectory(prefix="bench-sweep-pg-") as logs:
+        async with contextlib.AsyncExitStack() as stack:
+            sweepers = [
+                await stack.enter_async_context(
+                    child(*args, stderr_path=Path(logs) / f"worker{n}.log")
+                )
+                for n in range(processes)
+            ]
+            wall0 = time.perf_counter()
+            for sweeper in sweepers:
+                await sweeper.send_line("go")
+            results = [await sweeper.read_json(timeout=900) for sweeper in sweepers]
+            wall = time.perf_counter() - wall0
+            for sweeper in sweepers:
+                await asyncio.wait_for(sweeper.process.wait(), 30)
     refreshed = sum(r["refreshed"] for r in results)
     bound = processes * concurrency / LATENCY
     return {

@@ -240,27 +240,40 @@ class TokenManager:
         deadline = loop.time() + self._claim_wait
         seen: str | None = None
         while True:
-            link = await self.linked(discord_user_id)
-            now = self._clock()
-            if rejected_access_token is not None and link.access_token != rejected_access_token:
-                return link, False  # somebody refreshed it since that token was read
-            if rejected_access_token is None and not self.due(link, now):
-                return link, False  # refreshed by a caller that finished before this one began
-            if seen is not None and link.access_token != seen:
-                return link, False  # another process refreshed it while this one waited
-            if link.refresh_token is None:
-                raise NoAccessToken  # a bio link
             # Claimed by the sweep too: the lease is renewed right before the token is spent,
             # since the link may have waited in the sweep's queue until its lease ran out and
             # another process took it over.
-            if await self._claim(discord_user_id, now):
+            if await self._claim(discord_user_id, self._clock()):
+                # Read under the claim, not before: another process may write its refresh
+                # (which ends its lease) between a read and the claim, and the refresh token
+                # read then would be spent already.
+                try:
+                    link = await self.linked(discord_user_id)
+                    if link.refresh_token is None:
+                        raise NoAccessToken  # a bio link
+                except BaseException:
+                    await self._release(discord_user_id)
+                    raise
+                if self._needless(link, rejected_access_token, seen):
+                    await self._release(discord_user_id)
+                    return link, False
                 return link, True
-            if claimed:
-                return link, False  # that process refreshes it
+            link = await self.linked(discord_user_id)
+            if claimed or self._needless(link, rejected_access_token, seen):
+                return link, False  # another process refreshes it (or did)
             seen = link.access_token
             if loop.time() >= deadline:
                 raise ImgurUnavailable("another bot process is refreshing this member's tokens")
             await asyncio.sleep(_CLAIM_POLL_SECONDS)
+
+    def _needless(self, link: Link, rejected_access_token: str | None, seen: str | None) -> bool:
+        """Whether a refresh of ``link`` is not needed (any more)."""
+        if rejected_access_token is not None and link.access_token != rejected_access_token:
+            return True  # somebody refreshed it since that token was read
+        if rejected_access_token is None and not self.due(link, self._clock()):
+            return True  # refreshed by a caller that finished before this one began
+        # another process refreshed it while this one waited
+        return seen is not None and link.access_token != seen
 
     async def _claim(self, discord_user_id: int, now: datetime) -> bool:
         try:
@@ -385,6 +398,9 @@ class TokenManager:
 
     async def _retry_writes(self) -> None:
         delay, longest = self._write_retry
+        # Each retry renews the claim (see _write_unsaved): often enough that it never runs out.
+        longest = min(longest, self._lease.total_seconds() / 3)
+        delay = min(delay, longest)
         while self._unsaved:
             await asyncio.sleep(delay)
             await self._write_unsaved()
@@ -394,6 +410,7 @@ class TokenManager:
         for user_id, link in list(self._unsaved.items()):
             if user_id in self._inflight:
                 continue  # that refresh starts from these tokens and writes its own result
+            await self._renew_claim(user_id)
             try:
                 await self._write(link)
             except LinkNotFoundError:
@@ -407,11 +424,28 @@ class TokenManager:
             else:
                 log.info("refreshed tokens of member %s written after all", user_id)
 
+    async def _renew_claim(self, discord_user_id: int) -> None:
+        """Keep the claim of a link whose refreshed tokens wait to be written: the stored
+        refresh token is spent, and another process that claimed the link once the lease ran
+        out would spend it again (Imgur refuses it: the link would break)."""
+        try:
+            held = await self._store.claim(
+                discord_user_id, owner=self.owner, now=self._clock(), lease=self._lease
+            )
+        except Exception as exc:  # the write is tried all the same
+            log.info("could not renew the refresh claim (%s)", type(exc).__name__)
+            return
+        if not held:
+            log.warning(
+                "the refresh claim of member %s ran out while its new tokens waited to be "
+                "written; another process holds it now",
+                discord_user_id,
+            )
+
     async def sweep(self) -> SweepResult:
         """Refresh every link that is due (see ``due``), ``concurrency`` at a time."""
         result = SweepResult()
         started = self._clock().replace(microsecond=0)
-        before = started + self._lead
         queue: asyncio.Queue[int] = asyncio.Queue(maxsize=self._concurrency * 2)
         stop = asyncio.Event()
 
@@ -437,10 +471,15 @@ class TokenManager:
                 # Only links due by self.due's rule (stored beside each link), without their
                 # tokens, each now leased to this process: other processes sweeping the same
                 # database pass them over. Each refresh reads its link again.
+                # Each claim's lease runs from now, not from the start of the sweep: in a
+                # sweep that runs longer than a lease, claims dated from its start would be
+                # over when taken (other processes' sweeps would claim those links again), and
+                # leases of a process that died would not run out for this sweep.
+                now = self._clock().replace(microsecond=0)
                 batch = await self._store.claim_due(
-                    before,
+                    now + self._lead,
                     claim_batch,
-                    now=started,
+                    now=now,
                     owner=self.owner,
                     lease=self._lease,
                     after=after,
@@ -450,7 +489,7 @@ class TokenManager:
                         await self._release_all(batch[number:])
                         break
                     if (link.refreshed_at is not None and link.refreshed_at >= started) or (
-                        not self.due(link, started)
+                        not self.due(link, now)
                     ):
                         # refreshed since the sweep started; or not due (see due)
                         await self._release(link.discord_user_id)

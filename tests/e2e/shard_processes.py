@@ -47,6 +47,31 @@ class BotProcess:
             self.process.send_signal(signal.SIGKILL)
         self.stopped = True
 
+    def freeze(self) -> None:
+        """SIGSTOP: the process does nothing more (no request sent, no connection opened)."""
+        self.process.send_signal(signal.SIGSTOP)
+
+    def ports_connected_to(self, port: int) -> set[int]:
+        """The local ports of the process's established TCP connections to ``port`` (on this
+        machine; Linux: read from ``/proc``)."""
+        inodes = set()
+        for fd in Path(f"/proc/{self.pid}/fd").iterdir():
+            with contextlib.suppress(OSError):
+                target = os.readlink(fd)
+                if target.startswith("socket:["):
+                    inodes.add(target.removeprefix("socket:[").removesuffix("]"))
+        ports = set()
+        for table in ("tcp", "tcp6"):
+            path = Path(f"/proc/{self.pid}/net/{table}")
+            if not path.exists():
+                continue
+            for line in path.read_text().splitlines()[1:]:
+                fields = line.split()
+                local, remote, state, inode = fields[1], fields[2], fields[3], fields[9]
+                if inode in inodes and state == "01" and int(remote.rsplit(":", 1)[1], 16) == port:
+                    ports.add(int(local.rsplit(":", 1)[1], 16))
+        return ports
+
 
 def toml_value(value: Any) -> str:
     return json.dumps(value)  # strings, numbers, booleans and lists are valid TOML this way

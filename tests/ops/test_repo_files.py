@@ -334,7 +334,9 @@ def recipe(makefile: str, target: str) -> list[str]:
     for line in lines[start + 1 :]:
         if not line.startswith("\t"):
             break
-        commands.append(expand(line.strip().lstrip("@-"), variables))
+        command = line.strip().lstrip("@-")
+        if command and not command.startswith("#"):  # a comment in a recipe runs nothing
+            commands.append(expand(command, variables))
     return commands
 
 
@@ -369,9 +371,11 @@ def test_the_hooks_use_the_projects_own_tools_on_the_whole_tree() -> None:
 
 def test_the_lint_recipe_is_read_as_make_expands_it() -> None:
     makefile = (
-        "VENV ?= .venv\nPY := $(VENV)/bin/python\nlint: x\n\t$(PY) -m ruff check .\n\t@echo\n"
+        "VENV ?= .venv\nPY := $(VENV)/bin/python\nlint: x\n\t$(PY) -m ruff check .\n"
+        "\t# the layers\n\t@$(VENV)/bin/lint-imports\n\nother:\n\ttrue\n"
     )
-    assert recipe(makefile, "lint") == [".venv/bin/python -m ruff check .", "echo"]
+    expected = [".venv/bin/python -m ruff check .", ".venv/bin/lint-imports"]
+    assert recipe(makefile, "lint") == expected
 
 
 def test_no_comment_points_at_a_file_outside_the_repository() -> None:

@@ -182,3 +182,28 @@ async def test_a_write_that_fails_twice_then_the_bot_stops_still_reaches_the_dat
     assert writes.failed == 2
     assert (await link_store.get(1)).refresh_token == refreshed.refresh_token
     assert manager.unsaved == 0
+
+
+async def test_tokens_waiting_to_be_written_keep_their_claim_past_the_lease(
+    link_store, imgur, fake_imgur, clock, monkeypatch
+):
+    """While the refreshed tokens wait, the stored refresh token is spent: no other process
+    may claim the link and spend it again, however long the database refuses the write."""
+    lease = timedelta(seconds=30)
+    manager = TokenManager(link_store, imgur, clock=clock, lease=lease, write_retry=(0.01, 0.05))
+    await due_link(link_store, fake_imgur, clock)
+    writes = FailingWrites(link_store, monkeypatch, times=10**6)
+    await manager.refresh(1)
+    for _ in range(3):  # three leases go by, each with a retried write in it
+        clock.advance(seconds=lease.total_seconds())
+        failed = writes.failed
+
+        async def retried(failed=failed):
+            return writes.failed > failed + 1  # a renewal and a write after the advance
+
+        await eventually(retried, 5, "a renewal and a retried write after a lease went by")
+        assert not await link_store.claim(1, owner="other-process", now=clock(), lease=lease)
+    assert fake_imgur.count("token") == 1
+    writes.times = 0
+    await manager.aclose(grace=5)
+    assert manager.unsaved == 0

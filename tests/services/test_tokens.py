@@ -383,3 +383,63 @@ async def test_a_sweep_never_spends_a_link_whose_lease_ran_out_and_was_taken_ove
     assert fake_imgur.count("token") == 0
     for n in range(3):  # the other process's leases stand
         assert not await link_store.claim(n, owner=manager.owner, now=clock(), lease=timedelta(1))
+
+
+async def test_a_refresh_written_by_another_process_just_before_the_claim_is_not_repeated(
+    manager, link_store, imgur, fake_imgur, clock, monkeypatch
+):
+    """Another process writes its refresh (ending its lease) between this process's read of
+    the link and its claim: the claim succeeds, and the refresh token read before is spent.
+    It must not be spent again (Imgur would refuse it and the link would break)."""
+    await linked_member(
+        link_store, fake_imgur, "alice", user_id=1, now=clock(), expires_in=timedelta(hours=1)
+    )
+    other = TokenManager(link_store, imgur, clock=clock, owner="other-process")
+    claim = link_store.claim
+
+    async def the_other_refreshes_first(discord_user_id, **kwargs):
+        if kwargs["owner"] == manager.owner and fake_imgur.count("token") == 0:
+            await other.refresh(discord_user_id)
+        return await claim(discord_user_id, **kwargs)
+
+    monkeypatch.setattr(link_store, "claim", the_other_refreshes_first)
+    token = await manager.access_token_for(1)
+    stored = await link_store.get(1)
+    assert token == stored.access_token  # the other process's fresh token
+    assert stored.status is LinkStatus.OK
+    assert fake_imgur.count("token") == 1
+    assert await claim(1, owner="third-process", now=clock(), lease=timedelta(minutes=2))
+
+
+async def test_a_sweep_longer_than_a_lease_leases_each_batch_from_when_it_is_claimed(
+    manager, link_store, fake_imgur, clock, monkeypatch
+):
+    """Claims made late in a long sweep hold for a lease from then: another process does not
+    take them over while they wait in this sweep's queue."""
+    for n in range(12):  # more than one batch (twice the concurrency)
+        await linked_member(
+            link_store, fake_imgur, f"due{n}", user_id=n, now=clock(), expires_in=timedelta(hours=1)
+        )
+    claim_due = link_store.claim_due
+    taken_over: list[bool] = []
+
+    async def a_lease_passes_between_batches(*args, **kwargs):
+        batch = await claim_due(*args, **kwargs)
+        if not taken_over and batch:
+            taken_over.append(False)  # the first batch
+        elif batch:
+            for link in batch:
+                taken_over.append(
+                    await link_store.claim(
+                        link.discord_user_id, owner="other", now=clock(), lease=kwargs["lease"]
+                    )
+                )
+        clock.advance(seconds=kwargs["lease"].total_seconds() + 1)
+        return batch
+
+    monkeypatch.setattr(link_store, "claim_due", a_lease_passes_between_batches)
+    result = await manager.sweep()
+    assert len(taken_over) > 1
+    assert not any(taken_over)
+    assert result.refreshed == 12
+    assert fake_imgur.count("token") == 12

@@ -79,8 +79,6 @@ CLAIM_DUE_SQL = (
     " WHERE links.discord_user_id = claimed.discord_user_id"
     f" RETURNING {', '.join('links.' + name for name in DUE_FIELDS)}"
 )
-_SAME_LINK = "($X::bigint IS NULL OR linked_at = $X)"
-_NO_LEASE = "lease_owner = NULL, lease_until = NULL"
 # PostgreSQL orders a member's rows by their seq column, and locks the state it claims (SKIP
 # LOCKED: of two claims at once, the second takes the next state, not none).
 _PRUNE_STATES = numbered(PRUNE_STATES.format(seq="seq"))
@@ -98,10 +96,6 @@ def redact_url(url: str) -> str:
     if parts.port:
         netloc += f":{parts.port}"
     return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
-
-
-def _same_link(n: int) -> str:
-    return _SAME_LINK.replace("$X", f"${n}")
 
 
 async def apply_postgres_migrations(
@@ -187,13 +181,6 @@ class PostgresBackend(SqlBackend):
         """Several bot processes share the database."""
         return True
 
-    @property
-    def location(self) -> str:
-        return self._location
-
-    def __repr__(self) -> str:
-        return f"PostgresBackend({self._location!r})"
-
     async def close(self) -> None:
         pool, self._pool = self._pool, None
         lock, self._lock_connection = self._lock_connection, None
@@ -258,51 +245,6 @@ class PostgresBackend(SqlBackend):
             await connection.execute(numbered(UPSERT_LINK), *link_values(row))
         return True
 
-    async def update_tokens(
-        self,
-        discord_user_id: int,
-        *,
-        access_token: bytes,
-        refresh_token: bytes,
-        expires_at: int,
-        refreshed_at: int,
-        refresh_after: int | None,
-        linked_at: int | None,
-    ) -> bool:
-        changed = await self._execute_count(
-            "UPDATE links SET access_token = $1, refresh_token = $2, expires_at = $3,"
-            f" refreshed_at = $4, refresh_after = $5, status = 'ok', last_error = NULL,"
-            f" {_NO_LEASE} WHERE discord_user_id = $6 AND {_same_link(7)}",
-            access_token,
-            refresh_token,
-            expires_at,
-            refreshed_at,
-            refresh_after,
-            discord_user_id,
-            linked_at,
-        )
-        return changed > 0
-
-    async def mark_broken(self, discord_user_id: int, error: str, linked_at: int | None) -> bool:
-        changed = await self._execute_count(
-            f"UPDATE links SET status = 'broken', last_error = $1, {_NO_LEASE}"
-            f" WHERE discord_user_id = $2 AND {_same_link(3)}",
-            error,
-            discord_user_id,
-            linked_at,
-        )
-        return changed > 0
-
-    async def record_error(self, discord_user_id: int, error: str, linked_at: int | None) -> bool:
-        changed = await self._execute_count(
-            f"UPDATE links SET last_error = $1, {_NO_LEASE}"
-            f" WHERE discord_user_id = $2 AND {_same_link(3)}",
-            error,
-            discord_user_id,
-            linked_at,
-        )
-        return changed > 0
-
     async def delete_member(self, discord_user_id: int) -> bool:
         async with self._p().acquire() as connection, connection.transaction():
             statuses = [
@@ -323,24 +265,6 @@ class PostgresBackend(SqlBackend):
         rows = await self._p().fetch(CLAIM_DUE_SQL, now, before, *after, limit, owner, until)
         claimed = [due_row(row) for row in rows]
         return sorted(claimed, key=lambda r: (r.refresh_after, r.expires_at, r.discord_user_id))
-
-    async def claim(self, discord_user_id: int, owner: str, now: int, until: int) -> bool:
-        changed = await self._execute_count(
-            "UPDATE links SET lease_owner = $1, lease_until = $2 WHERE discord_user_id = $3"
-            " AND (lease_until IS NULL OR lease_until <= $4 OR lease_owner = $1)",
-            owner,
-            until,
-            discord_user_id,
-            now,
-        )
-        return changed > 0
-
-    async def release(self, discord_user_id: int, owner: str) -> None:
-        await self._p().execute(
-            f"UPDATE links SET {_NO_LEASE} WHERE discord_user_id = $1 AND lease_owner = $2",
-            discord_user_id,
-            owner,
-        )
 
     # -- authorization states -----------------------------------------------------------------
 

@@ -50,6 +50,26 @@ UPSERT_LINK = (
 # The change is for the link stored at ``linked_at`` (passed twice), or any link if None.
 SAME_LINK = "(CAST(? AS BIGINT) IS NULL OR linked_at = ?)"
 RENAME_ACCOUNT = f"UPDATE links SET imgur_username = ? WHERE discord_user_id = ? AND {SAME_LINK}"
+# The writes after a refresh end any lease on the link.
+NO_LEASE = "lease_owner = NULL, lease_until = NULL"
+WRITE_REFRESHED = (
+    "UPDATE links SET access_token = ?, refresh_token = ?, expires_at = ?, refreshed_at = ?,"
+    f" refresh_after = ?, status = 'ok', last_error = NULL, {NO_LEASE}"
+    f" WHERE discord_user_id = ? AND {SAME_LINK}"
+)
+MARK_BROKEN = (
+    f"UPDATE links SET status = 'broken', last_error = ?, {NO_LEASE}"
+    f" WHERE discord_user_id = ? AND {SAME_LINK}"
+)
+RECORD_ERROR = (
+    f"UPDATE links SET last_error = ?, {NO_LEASE} WHERE discord_user_id = ? AND {SAME_LINK}"
+)
+# Lease one link to an owner (passed twice) unless another owner's lease is still running.
+CLAIM_LINK = (
+    "UPDATE links SET lease_owner = ?, lease_until = ? WHERE discord_user_id = ?"
+    " AND (lease_until IS NULL OR lease_until <= ? OR lease_owner = ?)"
+)
+RELEASE_LINK = f"UPDATE links SET {NO_LEASE} WHERE discord_user_id = ? AND lease_owner = ?"
 DELETE_MEMBER = tuple(
     f"DELETE FROM {table} WHERE discord_user_id = ?"
     for table in ("links", "auth_states", "bio_codes")
@@ -191,6 +211,15 @@ def bio_values(row: BioCodeRow) -> tuple[Any, ...]:
 class SqlBackend:
     """What both backends do in one statement, over their ``_query`` and ``_change``."""
 
+    _location: str  # where the database is, for messages (no password)
+
+    @property
+    def location(self) -> str:
+        return self._location
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._location!r})"
+
     async def _query(self, sql: str, params: Iterable[Any] = ()) -> Sequence[Row]:
         """The rows ``sql`` (``?`` style) returns."""
         raise NotImplementedError
@@ -210,6 +239,38 @@ class SqlBackend:
     ) -> bool:
         params = (imgur_username, discord_user_id, linked_at, linked_at)
         return await self._change(RENAME_ACCOUNT, params) > 0
+
+    async def update_tokens(
+        self,
+        discord_user_id: int,
+        *,
+        access_token: bytes,
+        refresh_token: bytes,
+        expires_at: int,
+        refreshed_at: int,
+        refresh_after: int | None,
+        linked_at: int | None,
+    ) -> bool:
+        times = (expires_at, refreshed_at, refresh_after)
+        params = (access_token, refresh_token, *times, discord_user_id, linked_at, linked_at)
+        return await self._change(WRITE_REFRESHED, params) > 0
+
+    async def mark_broken(self, discord_user_id: int, error: str, linked_at: int | None) -> bool:
+        params = (error, discord_user_id, linked_at, linked_at)
+        return await self._change(MARK_BROKEN, params) > 0
+
+    async def record_error(self, discord_user_id: int, error: str, linked_at: int | None) -> bool:
+        params = (error, discord_user_id, linked_at, linked_at)
+        return await self._change(RECORD_ERROR, params) > 0
+
+    # leases of single links (claims of due links are each backend's: see claim_due)
+
+    async def claim(self, discord_user_id: int, owner: str, now: int, until: int) -> bool:
+        params = (owner, until, discord_user_id, now, owner)
+        return await self._change(CLAIM_LINK, params) > 0
+
+    async def release(self, discord_user_id: int, owner: str) -> None:
+        await self._change(RELEASE_LINK, (discord_user_id, owner))
 
     # authorization states
 

@@ -76,9 +76,6 @@ CLAIM_DUE_SQL = (
     f"SELECT discord_user_id FROM links INDEXED BY links_refresh_after WHERE {_DUE_WHERE}"
     f"{_UNLEASED}{_DUE_ORDER}) RETURNING {DUE_COLUMNS}"
 )
-# Kept as they were while the claim/lease code changes (see sql.py for the shared statements).
-_SAME_LINK = " AND (? IS NULL OR linked_at = ?)"
-_NO_LEASE = "lease_owner = NULL, lease_until = NULL"
 # SQLite orders a member's rows by rowid.
 _PRUNE_STATES = PRUNE_STATES.format(seq="rowid")
 _PRUNE_BIO_CODES = PRUNE_BIO_CODES.format(seq="rowid")
@@ -177,13 +174,6 @@ class SqliteBackend(SqlBackend):
         """Meant for one bot process (SQLite has one writer at a time)."""
         return False
 
-    @property
-    def location(self) -> str:
-        return self._location
-
-    def __repr__(self) -> str:
-        return f"SqliteBackend({self._location!r})"
-
     async def close(self) -> None:
         scrub, self._scrub = self._scrub, None
         if scrub is not None:
@@ -270,49 +260,6 @@ class SqliteBackend(SqlBackend):
             await self._run(UPSERT_LINK, link_values(row))
         return True
 
-    async def update_tokens(
-        self,
-        discord_user_id: int,
-        *,
-        access_token: bytes,
-        refresh_token: bytes,
-        expires_at: int,
-        refreshed_at: int,
-        refresh_after: int | None,
-        linked_at: int | None,
-    ) -> bool:
-        changed = await self._change(
-            "UPDATE links SET access_token = ?, refresh_token = ?, expires_at = ?,"
-            f" refreshed_at = ?, refresh_after = ?, status = 'ok', last_error = NULL, {_NO_LEASE}"
-            f" WHERE discord_user_id = ?{_SAME_LINK}",
-            (
-                access_token,
-                refresh_token,
-                expires_at,
-                refreshed_at,
-                refresh_after,
-                discord_user_id,
-                linked_at,
-                linked_at,
-            ),
-        )
-        return changed > 0
-
-    async def mark_broken(self, discord_user_id: int, error: str, linked_at: int | None) -> bool:
-        changed = await self._change(
-            f"UPDATE links SET status = 'broken', last_error = ?, {_NO_LEASE}"
-            f" WHERE discord_user_id = ?{_SAME_LINK}",
-            (error, discord_user_id, linked_at, linked_at),
-        )
-        return changed > 0
-
-    async def record_error(self, discord_user_id: int, error: str, linked_at: int | None) -> bool:
-        changed = await self._change(
-            f"UPDATE links SET last_error = ?, {_NO_LEASE} WHERE discord_user_id = ?{_SAME_LINK}",
-            (error, discord_user_id, linked_at, linked_at),
-        )
-        return changed > 0
-
     async def delete_member(self, discord_user_id: int) -> bool:
         async with self._lock:
             async with self._transaction():
@@ -370,20 +317,6 @@ class SqliteBackend(SqlBackend):
         params.update(owner=owner, until=until)
         rows = [due_row(row) for row in await self._query(CLAIM_DUE_SQL, params)]
         return sorted(rows, key=lambda r: (r.refresh_after, r.expires_at, r.discord_user_id))
-
-    async def claim(self, discord_user_id: int, owner: str, now: int, until: int) -> bool:
-        changed = await self._change(
-            "UPDATE links SET lease_owner = ?, lease_until = ? WHERE discord_user_id = ?"
-            " AND (lease_until IS NULL OR lease_until <= ? OR lease_owner = ?)",
-            (owner, until, discord_user_id, now, owner),
-        )
-        return changed > 0
-
-    async def release(self, discord_user_id: int, owner: str) -> None:
-        await self._change(
-            f"UPDATE links SET {_NO_LEASE} WHERE discord_user_id = ? AND lease_owner = ?",
-            (discord_user_id, owner),
-        )
 
     # -- authorization states -----------------------------------------------------------------
 

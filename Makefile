@@ -38,8 +38,8 @@ test: $(STAMP)
 # ruff, mypy, and the layer contract (lint-imports reads [tool.importlinter] in pyproject.toml).
 lint: $(STAMP)
 	$(PY) -m ruff check .
-	$(PY) -m ruff format --check bot cogs bench
-	$(PY) -m mypy --strict bot cogs bench
+	$(PY) -m ruff format --check bot cogs tests bench
+	$(PY) -m mypy --strict bot cogs tests bench
 	$(VENV)/bin/lint-imports --no-cache --no-logo
 
 clean:

@@ -3,7 +3,7 @@
 A backend never sees a clear token: ``LinkStore`` (bot/storage/store.py) encrypts above it, and
 computes each link's ``refresh_after`` with the one refresh rule. Both backends (SQLite in
 sqlite.py, PostgreSQL in postgres.py) implement :class:`Backend` and pass the same contract
-tests (tests/storage/test_store_*.py).
+tests (tests/bot/storage/test_store_*.py).
 """
 
 from __future__ import annotations

@@ -30,13 +30,13 @@ import pytest
 from bot.imgur import ImgurError
 from bot.logs import setup_logging
 from cogs.views import PIN_BUTTON_ID
+from tests.bot.web.test_bot_wiring import free_port
 from tests.e2e.conftest import Harness, make_config, running_harness
 from tests.e2e.discord_native import button_id
 from tests.e2e.test_bio_link import ask_code, code_of, press_check
 from tests.e2e.test_link_flow import authorize_url
 from tests.fakes.discord import FakeDiscord, FakeMessage, FakeUser, point_discord_py_at
 from tests.fakes.imgur import Failure, FakeImgur
-from tests.web.test_bot_wiring import free_port
 
 pytestmark = pytest.mark.errors_expected  # the broken link and Imgur's failures log warnings
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from bot.storage import Link, LinkStore, TokenCipher
-from tests.storage.factories import make_link
+from tests.bot.storage.factories import make_link
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -13,9 +13,9 @@ from bot.cli import main
 from bot.storage import Link, LinkKind, LinkStore, TokenCipher, generate_key
 from bot.storage.postgres import PostgresBackend
 from bot.storage.sqlite import SqliteBackend
+from tests.bot.storage.factories import NOW, make_link
 from tests.ops.conftest import read_links, seed_links
 from tests.postgres import fresh_schema
-from tests.storage.factories import NOW, make_link
 
 
 @pytest.fixture

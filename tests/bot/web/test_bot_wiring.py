@@ -11,12 +11,12 @@ import aiohttp
 import pytest
 
 from bot.config import Config
+from tests.bot.web.conftest import continue_link
 from tests.e2e.conftest import make_config, running_bot
 from tests.e2e.test_link_flow import authorize_url, custom_ids
 from tests.fakes.discord import FakeDiscord, point_discord_py_at
 from tests.fakes.imgur import FakeImgur
 from tests.waiting import eventually
-from tests.web.conftest import continue_link
 
 
 def free_port() -> int:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import aiohttp
 
 from bot.linking import LinkService, LinkStart
+from tests.bot.web.conftest import WebClient, follow_authorize, path_and_query, state_of
 from tests.fakes.imgur import Failure
-from tests.web.conftest import WebClient, follow_authorize, path_and_query, state_of
 
 MEMBER = 4242
 

@@ -16,9 +16,9 @@ import pytest
 from bot.imgur import ImgurClient
 from bot.storage import LinkStore, TokenCipher, generate_key
 from bot.tokens import TokenManager
+from tests.bot.helpers import linked_member
 from tests.fakes.imgur import FakeImgur
 from tests.postgres import fresh_schema
-from tests.services.helpers import linked_member
 
 LEASE = timedelta(minutes=2)
 

@@ -11,9 +11,9 @@ from bot.errors import (
 )
 from bot.imgur import ImgurUnavailable, ResponseType
 from bot.storage import LinkStatus
+from tests.bot.helpers import link_service as service
+from tests.bot.helpers import state_of
 from tests.fakes.imgur import Failure
-from tests.services.helpers import link_service as service
-from tests.services.helpers import state_of
 
 
 async def test_start_gives_an_authorize_url_with_a_fresh_state(

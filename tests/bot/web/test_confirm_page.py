@@ -18,7 +18,7 @@ from bot.config import WebConfig
 from bot.imgur import ResponseType
 from bot.linking import LinkService
 from bot.web import CONFIRM_PATH, CallbackServer, WebDependencies, create_app
-from tests.web.conftest import (
+from tests.bot.web.conftest import (
     WebClient,
     continue_link,
     follow_authorize,

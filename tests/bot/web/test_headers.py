@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.web.conftest import state_of
+from tests.bot.web.conftest import state_of
 
 PATHS = [
     ("GET", "/oauth/callback?state=abc"),  # the token page

@@ -17,7 +17,7 @@ from discord.ext import commands
 
 from tests.fakes.discord import FakeDiscord, point_discord_py_at
 from tests.fakes.discord_gateway import GatewayConnection
-from tests.test_fake_discord import running
+from tests.fakes.test_fake_discord import running
 
 
 class ShardedDemoBot(commands.AutoShardedBot):

@@ -199,7 +199,7 @@ async def test_reencrypt_all_of_an_empty_store_does_nothing(store: LinkStore) ->
 
 async def test_unlinked_members_rows_are_overwritten_in_the_file(tmp_path):
     from bot.storage import LinkStore, TokenCipher, generate_key
-    from tests.storage.factories import make_link
+    from tests.bot.storage.factories import make_link
 
     path = tmp_path / "bot.db"
     store = await LinkStore.open(path, TokenCipher([generate_key()]))

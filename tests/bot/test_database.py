@@ -2,7 +2,7 @@ import logging
 
 from bot.config import parse_config
 from bot.database import open_store
-from tests.services.helpers import linked_member
+from tests.bot.helpers import linked_member
 
 
 async def test_generated_key_file_is_private_reused_and_announced_once(

@@ -1,5 +1,5 @@
-"""``python -m tests.web.fd_limited_server DIR LIMIT``: the callback server in a process whose
-file-descriptor limit is ``LIMIT``, for tests/web/test_descriptor_limit.py.
+"""``python -m tests.bot.web.fd_limited_server DIR LIMIT``: the callback server in a process whose
+file-descriptor limit is ``LIMIT``, for tests/bot/web/test_descriptor_limit.py.
 
 Prints ``port N`` once listening. Reads commands from stdin, one a line, and answers each on
 stdout: ``dial PORT`` opens (and closes) a TCP connection to 127.0.0.1:PORT, as the bot's calls

@@ -1,3 +1,5 @@
+from typing import Any
+
 from bot.favorites import ITEMS_PER_MESSAGE
 from bot.imgur.models import FavoriteAlbum, FavoriteImage
 from bot.render import (
@@ -10,8 +12,8 @@ from bot.render import (
 )
 
 
-def image(**overrides):
-    values = {
+def image(**overrides: Any) -> FavoriteImage:
+    values: dict[str, Any] = {
         "id": "abc1234",
         "title": "A cat",
         "description": None,
@@ -24,8 +26,8 @@ def image(**overrides):
     return FavoriteImage(**values)
 
 
-def album(**overrides):
-    values = {
+def album(**overrides: Any) -> FavoriteAlbum:
+    values: dict[str, Any] = {
         "id": "Alb1",
         "title": "Trip",
         "description": "Photos",

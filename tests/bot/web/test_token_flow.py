@@ -12,14 +12,14 @@ from aiohttp import ClientResponse
 
 from bot.imgur import ResponseType
 from bot.linking import LinkService
-from tests.fakes.imgur import Failure
-from tests.web.conftest import (
+from tests.bot.web.conftest import (
     WebClient,
     follow_authorize,
     fragment_params,
     path_and_query,
     state_of,
 )
+from tests.fakes.imgur import Failure
 
 MEMBER = 777
 

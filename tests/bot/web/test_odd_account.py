@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.imgur import ResponseType
-from tests.web.conftest import follow_authorize, fragment_params, path_and_query, state_of
+from tests.bot.web.conftest import follow_authorize, fragment_params, path_and_query, state_of
 
 MEMBER = 5151
 

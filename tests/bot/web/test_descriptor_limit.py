@@ -3,7 +3,7 @@
 Without a cap, connections that never finish their headers use up every descriptor: accept()
 fails (and the event loop logs it, again and again), ``/healthz`` cannot be reached, and the
 bot's own calls out (Discord, Imgur, the database) fail with "Too many open files". The server
-runs in a child process (tests/web/fd_limited_server.py) with a limit of 256 descriptors; this
+runs in a child process (tests/bot/web/fd_limited_server.py) with a limit of 256 descriptors; this
 test opens 600 slow connections to it.
 """
 
@@ -42,7 +42,7 @@ async def test_slow_clients_cannot_use_up_the_descriptors(tmp_path: Path) -> Non
         process = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
-            "tests.web.fd_limited_server",
+            "tests.bot.web.fd_limited_server",
             str(tmp_path),
             str(LIMIT),
             env=clean_env(),

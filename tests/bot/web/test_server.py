@@ -12,7 +12,7 @@ import pytest
 
 from bot.config import ConfigError, WebConfig
 from bot.web import CallbackServer, WebDependencies
-from tests.web.conftest import follow_authorize, state_of
+from tests.bot.web.conftest import follow_authorize, state_of
 
 MEMBER = 99
 

@@ -17,8 +17,8 @@ from bot.clock import Clock
 from bot.errors import NotLinked
 from bot.storage import Link, LinkStatus, LinkStore, StorageError
 from bot.tokens import TokenManager
+from tests.bot.helpers import linked_member
 from tests.fakes.imgur import FakeImgur
-from tests.services.helpers import linked_member
 from tests.waiting import eventually
 
 

@@ -1,7 +1,7 @@
 from bot.favorites import FavoritesService, PageCache
 from bot.imgur import Sort
 from bot.tokens import TokenManager
-from tests.services.helpers import linked_member
+from tests.bot.helpers import linked_member
 
 
 async def test_a_page_fetched_across_an_unlink_is_not_cached(

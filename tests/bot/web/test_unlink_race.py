@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from tests.web.conftest import follow_authorize, path_and_query
+from tests.bot.web.conftest import follow_authorize, path_and_query
 
 MEMBER = 4242
 

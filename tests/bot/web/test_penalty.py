@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from bot.web import BadStatePenalty
+from tests.bot.web.conftest import state_of
 from tests.waiting import RecordedSleeps
-from tests.web.conftest import state_of
 
 
 class Ticks:

@@ -17,9 +17,9 @@ from bot.errors import GrantRejected, LinkCancelled, UnknownState
 from bot.imgur import ResponseType
 from bot.linking import LinkService
 from bot.storage import LinkStore
+from tests.bot.helpers import link_service as service
+from tests.bot.helpers import state_of
 from tests.fakes.imgur import Failure, FakeImgur
-from tests.services.helpers import link_service as service
-from tests.services.helpers import state_of
 
 MEMBER = 7
 

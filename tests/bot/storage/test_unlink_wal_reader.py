@@ -13,7 +13,7 @@ import sqlite3
 from pathlib import Path
 
 from bot.storage import LinkStore
-from tests.storage.factories import make_link, sqlite_backend
+from tests.bot.storage.factories import make_link, sqlite_backend
 from tests.waiting import eventually
 
 NAME = b"very_unique_username_77"

@@ -7,8 +7,8 @@ from bot.errors import LinkBroken, NotLinked
 from bot.imgur import ImgurUnavailable, Sort
 from bot.storage import Link, LinkStatus
 from bot.tokens import SweepResult, TokenManager
+from tests.bot.helpers import linked_member
 from tests.fakes.imgur import Failure
-from tests.services.helpers import linked_member
 from tests.waiting import eventually
 
 

@@ -22,8 +22,8 @@ from bot.config import WebConfig
 from bot.logs import setup_logging
 from bot.web import BadStatePenalty, CallbackServer, WebDependencies
 from bot.web.guard import ConnectionLimits, listen_backlog
+from tests.bot.web.conftest import follow_authorize, path_and_query
 from tests.waiting import eventually
-from tests.web.conftest import follow_authorize, path_and_query
 
 T = TypeVar("T")
 

@@ -9,7 +9,7 @@ import pytest
 
 from tests.postgres import postgres_dsn
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 # Only these wire a concrete store (open it with the configured backend).
 WIRING = {"bot/app.py", "bot/database.py", "bot/cli/stores.py", "bot/cli/db.py"}
 BACKEND_NAMES = {"LinkStore", "SqliteBackend", "PostgresBackend"}

@@ -276,8 +276,8 @@ def parse_config(raw: Mapping[str, Any], env: Mapping[str, str]) -> Config:
         pool_size=int(reader.number("storage", "pool_size", 10, 1, 1000)),
         data_dir=reader.text("storage", "data_dir", ""),
     )
-    if storage.is_postgres and not urlsplit(storage.database).hostname:
-        raise ConfigError("storage.database: a postgresql:// URL must name a host")
+    if storage.is_postgres:
+        _check_postgres_url(storage.database)
     refresh = RefreshConfig(
         interval_seconds=reader.number("refresh", "interval_seconds", 300.0, 1, 86400),
         lead_seconds=int(reader.number("refresh", "lead_seconds", 86400, 0, 31536000)),
@@ -510,3 +510,19 @@ class _Reader:
             for key in values:
                 if (section, key) not in self._used:
                     raise ConfigError(f"{section}.{key}: unknown key")
+
+
+def _check_postgres_url(url: str) -> None:
+    """ConfigError unless ``url`` reads as a PostgreSQL URL naming a host (and a valid port);
+    the message never repeats the URL, which may hold a password."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+        _ = parts.port
+    except ValueError:
+        raise ConfigError(
+            "storage.database: not a valid postgresql:// URL (an unclosed [ or a port outside "
+            "0-65535?): postgresql://user:password@host:5432/database"
+        ) from None
+    if not host:
+        raise ConfigError("storage.database: a postgresql:// URL must name a host")

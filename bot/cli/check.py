@@ -20,9 +20,18 @@ async def check(config: Config) -> int:
     try:
         stats = await store.stats()
         rotating = await store.pending_rotation() is not None
+        # Mid-rotation some tokens are under the new key: the rotation message covers that.
+        key_matches = rotating or await store.key_reads_tokens()
         location = store.backend.location
     finally:
         await store.close()
+    if not key_matches:
+        print(
+            f"error: the encryption key does not match the database {location}: it cannot "
+            "decrypt the stored tokens (set BOT_ENCRYPTION_KEY to the key the bot used)",
+            file=sys.stderr,
+        )
+        return 1
     missing = []
     try:
         config.require_credentials()

@@ -19,6 +19,7 @@ from bot.cli.stores import key_file, open_existing_store, sqlite_file, utc_stamp
 from bot.config import Config
 from bot.storage import is_postgres_url
 from bot.storage.crypto import fsync_directory
+from bot.storage.sqlite import is_damaged, not_a_database
 
 
 def add_commands(subparsers: Subparsers, common: argparse.ArgumentParser) -> None:
@@ -102,6 +103,8 @@ def backup(config: Config, destination: Path, *, force: bool = False) -> Path:
         )
     if destination.is_dir():
         destination = destination / f"{source.stem}-{utc_stamp()}.db"
+    if destination.parent.exists() and not destination.parent.is_dir():
+        raise CommandError(f"{destination.parent} is not a directory")
     if not destination.parent.is_dir():
         raise CommandError(f"directory {destination.parent} does not exist")
     if destination.exists():
@@ -112,7 +115,12 @@ def backup(config: Config, destination: Path, *, force: bool = False) -> Path:
     tmp = destination.with_name(f".{destination.name}.{secrets.token_hex(6)}.tmp")
     os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     try:
-        _copy_sqlite_file(source, tmp)
+        try:
+            _copy_sqlite_file(source, tmp)
+        except sqlite3.DatabaseError as exc:
+            if is_damaged(exc):
+                raise not_a_database(source) from None
+            raise
         os.replace(tmp, destination)
         fsync_directory(destination.parent)
     finally:

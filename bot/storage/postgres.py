@@ -87,14 +87,21 @@ _CLAIM_NEWEST_STATE = numbered(CLAIM_NEWEST_STATE.format(seq="seq", lock=" FOR U
 
 
 def redact_url(url: str) -> str:
-    """``url`` without its password (and query), for messages and logs."""
-    parts = urlsplit(url)
+    """``url`` without its password (and query), for messages and logs; never raises."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # e.g. an unclosed [ of an IPv6 address: nothing to read safely
+        return "postgresql://(unreadable URL)"
     host = parts.hostname or ""
     if ":" in host:
         host = f"[{host}]"
     netloc = f"{parts.username}@{host}" if parts.username else host
-    if parts.port:
-        netloc += f":{parts.port}"
+    try:
+        port = str(parts.port or "")
+    except ValueError:  # out of range or not a number: shown as given
+        port = parts.netloc.rpartition("@")[2].rpartition(":")[2]
+    if port:
+        netloc += f":{port}"
     return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
@@ -167,6 +174,11 @@ class PostgresBackend(SqlBackend):
         except (asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
             raise StorageError(
                 f"cannot connect to PostgreSQL at {redact_url(url)}: {_reason(exc)}"
+            ) from None
+        except (ValueError, OverflowError):  # asyncpg could not parse the URL
+            raise StorageError(
+                f"{redact_url(url)} is not a valid PostgreSQL URL (check the host and the port, "
+                "0-65535): postgresql://user:password@host:5432/database"
             ) from None
         try:
             async with pool.acquire() as connection:

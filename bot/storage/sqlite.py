@@ -51,7 +51,14 @@ from .sql import (
     state_values,
 )
 
-__all__ = ["DUE_FOR_REFRESH_SQL", "MEMORY", "SqliteBackend", "lock_path"]
+__all__ = [
+    "DUE_FOR_REFRESH_SQL",
+    "MEMORY",
+    "SqliteBackend",
+    "is_damaged",
+    "lock_path",
+    "not_a_database",
+]
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +87,19 @@ CLAIM_DUE_SQL = (
 _PRUNE_STATES = PRUNE_STATES.format(seq="rowid")
 _PRUNE_BIO_CODES = PRUNE_BIO_CODES.format(seq="rowid")
 _CLAIM_NEWEST_STATE = CLAIM_NEWEST_STATE.format(seq="rowid", lock="")
+
+
+_NOT_A_DATABASE = {sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_CORRUPT}
+
+
+def is_damaged(exc: sqlite3.Error) -> bool:
+    """``exc`` says the file is not an SQLite database, or a damaged one."""
+    return (getattr(exc, "sqlite_errorcode", 0) & 0xFF) in _NOT_A_DATABASE
+
+
+def not_a_database(path: str | Path) -> StorageError:
+    """The error for a file SQLite cannot read as a database."""
+    return StorageError(f"{path} is not an SQLite database or is damaged")
 
 
 def lock_path(database: str | Path) -> Path:
@@ -164,6 +184,11 @@ class SqliteBackend(SqlBackend):
             db.row_factory = sqlite3.Row
             await _configure(db, in_memory)
             await apply_migrations(db)
+        except sqlite3.DatabaseError as exc:
+            await db.close()
+            if is_damaged(exc):
+                raise not_a_database(location) from None
+            raise
         except BaseException:
             await db.close()
             raise

@@ -628,6 +628,17 @@ class LinkStore:
         except (OSError, StorageError, ValueError):
             return False
 
+    async def key_reads_tokens(self) -> bool:
+        """True if the store's key decrypts a stored token (checked on one; True if none)."""
+        sample = await self._backend.token_rows(MIN_KEY, 1)
+        if not sample:
+            return True
+        try:
+            self._cipher.decrypt(sample[0].access_token)
+        except TokenDecryptError:
+            return False
+        return True
+
     async def pending_rotation(self) -> str | None:
         """Fingerprint of the key an unfinished ``reencrypt_all`` was re-encrypting to."""
         return await self._backend.get_setting(ROTATION_SETTING)

@@ -40,9 +40,13 @@ async def error_pages(request: web.Request, handler: Handler) -> web.StreamRespo
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
-        return html_response(
+        response = html_response(
             Outcome(exc.status, exc.reason, "There is nothing here for that request.")
         )
+        allow = exc.headers.get("Allow")
+        if allow is not None:  # a 405 names the methods the path takes (RFC 9110 15.5.6)
+            response.headers["Allow"] = allow
+        return response
     except Exception:
         log.exception(
             "unexpected error serving %s %s",

@@ -270,15 +270,9 @@ async def test_a_refused_token_holds_before_exiting_and_a_stop_ends_the_hold(
     assert_no_traceback(bot.output)
 
 
-async def test_a_database_fault_a_restart_cannot_cure_holds_before_exiting(
-    tmp_path: Path,
-) -> None:
-    # A database newer than the code, as after a downgrade: one line, then the hold, status 1.
-    database = tmp_path / "data" / "bot.db"
-    database.parent.mkdir()
-    with contextlib.closing(sqlite3.connect(database)) as db:
-        db.execute("PRAGMA user_version = 999")
-    database.chmod(0o600)
+async def start_until_the_error_line(tmp_path: Path) -> tuple[BotProcess, int]:
+    """Start the bot (on ``tmp_path/data/bot.db``) until it prints its error line and holds
+    (a fault a restart cannot cure); stop it; the process and its exit status."""
     async with FakeImgur() as imgur, FakeDiscord() as discord:
         env = bot_env(
             tmp_path,
@@ -290,11 +284,37 @@ async def test_a_database_fault_a_restart_cannot_cure_holds_before_exiting(
         async with bot_process(tmp_path, env) as bot:
             await bot.wait_for("the error line", lambda: bool(bot.lines("error:")))
             assert bot.process.returncode is None  # holding, not exited
-            returncode = await bot.stop()
+            return bot, await bot.stop()
+
+
+async def test_a_database_fault_a_restart_cannot_cure_holds_before_exiting(
+    tmp_path: Path,
+) -> None:
+    # A database newer than the code, as after a downgrade: one line, then the hold, status 1.
+    database = tmp_path / "data" / "bot.db"
+    database.parent.mkdir()
+    with contextlib.closing(sqlite3.connect(database)) as db:
+        db.execute("PRAGMA user_version = 999")
+    database.chmod(0o600)
+    bot, returncode = await start_until_the_error_line(tmp_path)
 
     (line,) = bot.lines("error:")
     assert line.startswith("error: database: ")
     assert "999" in line
+    assert returncode == 1
+    assert not bot.lines(DATABASE_LINE)  # not retried: a restart would not cure it
+    assert_no_traceback(bot.output)
+
+
+async def test_a_damaged_database_file_is_named_at_start(tmp_path: Path) -> None:
+    database = tmp_path / "data" / "bot.db"
+    database.parent.mkdir()
+    database.write_bytes(b"garbage" * 200)
+    database.chmod(0o600)
+    bot, returncode = await start_until_the_error_line(tmp_path)
+
+    (line,) = bot.lines("error:")
+    assert line == f"error: database: {database} is not an SQLite database or is damaged"
     assert returncode == 1
     assert not bot.lines(DATABASE_LINE)  # not retried: a restart would not cure it
     assert_no_traceback(bot.output)

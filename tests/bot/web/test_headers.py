@@ -39,6 +39,15 @@ async def test_unknown_path_is_a_small_html_page(web_client):
 async def test_wrong_method_is_refused(web_client):
     response = await web_client.post("/oauth/callback")
     assert response.status == 405
+    assert response.content_type == "text/html"
+    # RFC 9110: a 405 names the methods the path takes.
+    assert "GET" in {method.strip() for method in response.headers["Allow"].split(",")}
+
+
+async def test_wrong_method_on_the_token_endpoint_names_post(web_client):
+    response = await web_client.get("/oauth/token")
+    assert response.status == 405
+    assert "POST" in {method.strip() for method in response.headers["Allow"].split(",")}
 
 
 async def test_unexpected_error_is_a_500_page_without_details(

@@ -166,44 +166,39 @@ def _lifetime(value: object) -> int | None:
 # --- tokens and account ----------------------------------------------------------------
 
 
-def _json_object(value: object, what: str) -> Mapping[str, object]:
-    """``value`` when it is a JSON object; ``ValueError`` naming ``what`` otherwise."""
-    if not isinstance(value, Mapping):
-        raise ValueError(f"{what} is not an object")
-    return value
-
-
 def parse_tokens(payload: object) -> Tokens:
     """Tokens from the token endpoint's JSON; ``ValueError`` without an access token."""
-    fields = _json_object(payload, "token response")
-    access_token = _token(fields.get("access_token"))
-    expires_in = _lifetime(fields.get("expires_in"))
+    if not isinstance(payload, Mapping):
+        raise ValueError("token response is not an object")
+    access_token = _token(payload.get("access_token"))
+    expires_in = _lifetime(payload.get("expires_in"))
     if access_token is None or expires_in is None:
         raise ValueError("token response lacks access_token or expires_in")
     return Tokens(
         access_token=access_token,
-        refresh_token=_token(fields.get("refresh_token")),
+        refresh_token=_token(payload.get("refresh_token")),
         expires_in=expires_in,
-        token_type=_str(fields.get("token_type")) or "bearer",
-        account_id=as_int(fields.get("account_id")),
-        account_username=_str(fields.get("account_username")),
+        token_type=_str(payload.get("token_type")) or "bearer",
+        account_id=as_int(payload.get("account_id")),
+        account_username=_str(payload.get("account_username")),
     )
 
 
 def parse_account(data: object) -> Account:
     """An account from ``data`` of ``/3/account/me``; ``ValueError`` without id and name."""
-    fields = _json_object(data, "account data")
-    account_id = as_int(fields.get("id"))
-    username = _str(fields.get("url"))
+    if not isinstance(data, Mapping):
+        raise ValueError("account data is not an object")
+    account_id = as_int(data.get("id"))
+    username = _str(data.get("url"))
     if account_id is None or username is None:
         raise ValueError("account data lacks id or url")
     return Account(
         id=account_id,
         username=username,
-        avatar=https(fields.get("avatar")),
-        reputation=as_float(fields.get("reputation")),
-        created=as_unix_time(fields.get("created")),
-        bio=_text(fields.get("bio"), _MAX_BIO),
+        avatar=https(data.get("avatar")),
+        reputation=as_float(data.get("reputation")),
+        created=as_unix_time(data.get("created")),
+        bio=_text(data.get("bio"), _MAX_BIO),
     )
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from collections.abc import AsyncIterator
-from contextlib import AbstractAsyncContextManager
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -225,17 +225,18 @@ def shared_logs_ok(processes: list[BotProcess]) -> None:
         assert "SQLite is for one process only" not in log
 
 
-def a_process_per_shard(
-    cluster: Cluster, tmp_path: Path
-) -> AbstractAsyncContextManager[list[BotProcess]]:
-    """One bot process for each shard, all on the cluster's database."""
+@asynccontextmanager
+async def a_process_per_shard(cluster: Cluster, tmp_path: Path) -> AsyncIterator[list[BotProcess]]:
+    """One bot process for each shard, all on the cluster's database, each shard identified."""
     sections = sections_for(
         {"discord": cluster.discord, "imgur": cluster.imgur},
         cluster.config.storage.database,
         cluster.config.storage.encryption_key,
     )
     splits = [[shard] for shard in range(SHARDS)]
-    return bot_processes(tmp_path, SHARDS, splits, sections)
+    async with bot_processes(tmp_path, SHARDS, splits, sections) as processes:
+        await wait_for_shards(cluster.discord, processes)
+        yield processes
 
 
 async def all_sweeping(discord: FakeDiscord, hold: Hold) -> None:
@@ -250,7 +251,6 @@ async def test_commands_reach_every_process_and_the_sweep_refreshes_each_link_on
 ) -> None:
     imgur, discord = cluster.imgur, cluster.discord
     async with a_process_per_shard(cluster, tmp_path) as processes:
-        await wait_for_shards(discord, processes)
         # Sweeps begin once a process is ready (2 s after its shard identified): from now on
         # every refresh waits until all three processes are sweeping.
         hold = imgur.hold("token")
@@ -303,7 +303,6 @@ async def test_a_process_killed_mid_sweep_loses_only_its_in_flight_calls(
 ) -> None:
     imgur, discord = cluster.imgur, cluster.discord
     async with a_process_per_shard(cluster, tmp_path) as processes:
-        await wait_for_shards(discord, processes)
         hold = imgur.hold("token")
         await all_sweeping(discord, hold)
         victim = processes[2]

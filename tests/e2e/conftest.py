@@ -105,6 +105,7 @@ class Harness:
 def raw_config(
     tmp_path: Path,
     discord: FakeDiscord,
+    /,
     *,
     imgur_base: str,
     client_id: str,

@@ -343,13 +343,13 @@ async def test_error_object_message_is_used(
     ("failure", "max_retries", "attempts", "says"),
     [
         # A 5xx is retried max_retries times, then given up on.
-        (Failure.SERVER_ERROR, 2, 3, ""),
-        (Failure.BAD_GATEWAY, 2, 3, ""),
-        (Failure.SERVER_ERROR, 0, 1, ""),
+        (Failure.SERVER_ERROR, 2, 3, None),
+        (Failure.BAD_GATEWAY, 2, 3, None),
+        (Failure.SERVER_ERROR, 0, 1, None),
         # Other unavailability is not retried.
-        (Failure.OVER_CAPACITY, 2, 1, ""),
-        (Failure.HTML_BODY, 2, 1, ""),
-        (Failure.EMPTY_BODY, 2, 1, ""),
+        (Failure.OVER_CAPACITY, 2, 1, None),
+        (Failure.HTML_BODY, 2, 1, None),
+        (Failure.EMPTY_BODY, 2, 1, None),
         # A hang (until the fake stops) is ended by the timeout, on every attempt.
         (Failure.HANG, 0, 1, "in time"),
         (Failure.HANG, 2, 3, "in time"),
@@ -362,7 +362,7 @@ async def test_unavailability_is_retried_only_for_5xx_and_hangs(
     failure: Failure,
     max_retries: int,
     attempts: int,
-    says: str,
+    says: str | None,
 ) -> None:
     client = imgur_client(session, fake, timeout=0.2, max_retries=max_retries)
     fake.fail("account", failure, times=5)

@@ -85,3 +85,31 @@ async def test_a_stale_owners_write_does_not_end_the_lease_another_owner_holds(
     # a, late, records its Imgur failure: that must not hand b's running lease to c.
     await stores[0].record_error(1, "ImgurUnavailable: late", linked_at=link.linked_at)
     assert not await stores[2].claim(1, owner="c", now=later, lease=LEASE)
+
+
+async def test_refreshed_tokens_cancelled_mid_write_keep_their_claim(
+    stores, http_session: aiohttp.ClientSession, fake_imgur: FakeImgur, clock, monkeypatch
+):
+    """Shutdown (aclose past its grace) cancels a refresh whose write is under way: the new
+    tokens are kept in memory, the stored refresh token is spent, so the claim must stay."""
+    imgur = imgur_client(http_session, fake_imgur, timeout=5.0, retry_backoff=0.01)
+    await linked_member(
+        stores[0], fake_imgur, "m", user_id=1, now=clock(), expires_in=timedelta(minutes=5)
+    )
+    one = TokenManager(
+        stores[0], imgur, clock=clock, owner="process-0", lease=LEASE, write_retry=(60.0, 60.0)
+    )
+    writing = asyncio.Event()
+
+    async def stuck_write(*_args: object, **_kwargs: object) -> None:
+        writing.set()
+        await asyncio.Event().wait()
+
+    monkeypatch.setattr(stores[0], "update_tokens", stuck_write)
+    refresh = asyncio.create_task(one.refresh(1))
+    await asyncio.wait_for(writing.wait(), 5.0)
+    one._inflight[1].cancel()
+    await asyncio.gather(refresh, return_exceptions=True)
+    assert one.unsaved == 1  # the only copy of the rotated refresh token
+    # Another process must not be able to take the link and spend the dead refresh token.
+    assert not await stores[1].claim(1, owner="process-1", now=clock(), lease=LEASE)

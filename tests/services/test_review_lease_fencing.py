@@ -113,3 +113,26 @@ async def test_refreshed_tokens_cancelled_mid_write_keep_their_claim(
     assert one.unsaved == 1  # the only copy of the rotated refresh token
     # Another process must not be able to take the link and spend the dead refresh token.
     assert not await stores[1].claim(1, owner="process-1", now=clock(), lease=LEASE)
+
+
+async def test_a_database_blip_on_the_claim_still_serves_the_valid_access_token(
+    stores, http_session: aiohttp.ClientSession, fake_imgur: FakeImgur, clock, monkeypatch
+):
+    """An early refresh (token still valid) whose claim cannot be written: the member's command
+    uses the old token, as it does when Imgur fails (a temporary failure breaks nothing)."""
+    imgur = imgur_client(http_session, fake_imgur, timeout=5.0, retry_backoff=0.01)
+    await linked_member(
+        stores[0], fake_imgur, "m", user_id=1, now=clock(), expires_in=timedelta(hours=1)
+    )
+    old = await stores[0].get(1)
+    assert old is not None
+    one = TokenManager(stores[0], imgur, clock=clock, owner="process-0", lease=LEASE)
+
+    async def claim_fails(*_args: object, **_kwargs: object) -> bool:
+        raise ConnectionResetError("connection to the database lost")
+
+    monkeypatch.setattr(stores[0], "claim", claim_fails)
+    token = await one.access_token_for(1)
+    stored = await stores[1].get(1)
+    assert stored is not None
+    assert token in (old.access_token, stored.access_token)  # SQLite refreshes unclaimed

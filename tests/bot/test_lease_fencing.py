@@ -1,0 +1,138 @@
+"""Review (issue 11): a lease that runs out while its holder is still refreshing.
+
+A process paused (SIGSTOP, a frozen VM, a stalled pool) past its lease, or one whose write of
+the refreshed tokens keeps failing while its renewals fail too, still spends and writes as if it
+held the claim: nothing fences its later writes. These tests show what a member then sees.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from bot.storage import LinkStatus, LinkStore, TokenCipher, generate_key
+from bot.tokens import TokenManager
+from tests.clients import imgur_client
+from tests.fakes.imgur import FakeImgur
+from tests.postgres import fresh_schema
+from tests.services.helpers import linked_member
+from tests.waiting import eventually
+
+LEASE = timedelta(minutes=2)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    if request.param == "sqlite":
+        yield str(tmp_path / "bot.db")
+        return
+    async with fresh_schema() as url:
+        yield url
+
+
+@pytest.fixture
+async def stores(database: str) -> AsyncIterator[list[LinkStore]]:
+    cipher = TokenCipher([generate_key()])
+    opened = [await LinkStore.open(database, cipher) for _ in range(3)]
+    try:
+        yield opened
+    finally:
+        for store in opened:
+            await store.close()
+
+
+async def test_a_stale_lease_holder_and_its_successor_never_spend_one_refresh_token_twice(
+    stores, http_session: aiohttp.ClientSession, fake_imgur: FakeImgur, clock
+):
+    imgur = imgur_client(http_session, fake_imgur, timeout=5.0, retry_backoff=0.01)
+    await linked_member(
+        stores[0], fake_imgur, "m", user_id=1, now=clock(), expires_in=timedelta(minutes=5)
+    )
+    one = TokenManager(stores[0], imgur, clock=clock, owner="process-0", lease=LEASE)
+    two = TokenManager(stores[1], imgur, clock=clock, owner="process-1", lease=LEASE)
+    hold = fake_imgur.hold("token")
+    first = asyncio.create_task(one.access_token_for(1))
+    await hold.reached()
+    # process-0 is stalled past its lease with the refresh token spent at Imgur.
+    clock.advance(seconds=LEASE.total_seconds() + 1)
+    second = asyncio.create_task(two.access_token_for(1))
+    await eventually(lambda: fake_imgur.count("token") >= 2 or second.done(), 3.0, "process-1")
+    hold.release()
+    await asyncio.gather(first, second, return_exceptions=True)
+    link = await stores[2].get(1)
+    assert link is not None
+    assert (fake_imgur.count("token"), link.status) == (1, LinkStatus.OK)
+
+
+async def test_a_stale_owners_write_does_not_end_the_lease_another_owner_holds(
+    stores,
+    clock,
+    fake_imgur: FakeImgur,
+):
+    await linked_member(
+        stores[0], fake_imgur, "m", user_id=1, now=clock(), expires_in=timedelta(minutes=5)
+    )
+    link = await stores[0].get(1)
+    assert link is not None
+    assert await stores[0].claim(1, owner="a", now=clock(), lease=LEASE)
+    later = clock() + LEASE
+    assert await stores[1].claim(1, owner="b", now=later, lease=LEASE)  # a's lease ran out
+    # a, late, records its Imgur failure: that must not hand b's running lease to c.
+    await stores[0].record_error(1, "ImgurUnavailable: late", linked_at=link.linked_at)
+    assert not await stores[2].claim(1, owner="c", now=later, lease=LEASE)
+
+
+async def test_refreshed_tokens_cancelled_mid_write_keep_their_claim(
+    stores, http_session: aiohttp.ClientSession, fake_imgur: FakeImgur, clock, monkeypatch
+):
+    """Shutdown (aclose past its grace) cancels a refresh whose write is under way: the new
+    tokens are kept in memory, the stored refresh token is spent, so the claim must stay."""
+    imgur = imgur_client(http_session, fake_imgur, timeout=5.0, retry_backoff=0.01)
+    await linked_member(
+        stores[0], fake_imgur, "m", user_id=1, now=clock(), expires_in=timedelta(minutes=5)
+    )
+    one = TokenManager(
+        stores[0], imgur, clock=clock, owner="process-0", lease=LEASE, write_retry=(60.0, 60.0)
+    )
+    writing = asyncio.Event()
+
+    async def stuck_write(*_args: object, **_kwargs: object) -> None:
+        writing.set()
+        await asyncio.Event().wait()
+
+    monkeypatch.setattr(stores[0], "update_tokens", stuck_write)
+    refresh = asyncio.create_task(one.refresh(1))
+    await asyncio.wait_for(writing.wait(), 5.0)
+    one._inflight[1].cancel()
+    await asyncio.gather(refresh, return_exceptions=True)
+    assert one.unsaved == 1  # the only copy of the rotated refresh token
+    # Another process must not be able to take the link and spend the dead refresh token.
+    assert not await stores[1].claim(1, owner="process-1", now=clock(), lease=LEASE)
+
+
+async def test_a_database_blip_on_the_claim_still_serves_the_valid_access_token(
+    stores, http_session: aiohttp.ClientSession, fake_imgur: FakeImgur, clock, monkeypatch
+):
+    """An early refresh (token still valid) whose claim cannot be written: the member's command
+    uses the old token, as it does when Imgur fails (a temporary failure breaks nothing)."""
+    imgur = imgur_client(http_session, fake_imgur, timeout=5.0, retry_backoff=0.01)
+    await linked_member(
+        stores[0], fake_imgur, "m", user_id=1, now=clock(), expires_in=timedelta(hours=1)
+    )
+    old = await stores[0].get(1)
+    assert old is not None
+    one = TokenManager(stores[0], imgur, clock=clock, owner="process-0", lease=LEASE)
+
+    async def claim_fails(*_args: object, **_kwargs: object) -> bool:
+        raise ConnectionResetError("connection to the database lost")
+
+    monkeypatch.setattr(stores[0], "claim", claim_fails)
+    token = await one.access_token_for(1)
+    stored = await stores[1].get(1)
+    assert stored is not None
+    assert token in (old.access_token, stored.access_token)  # SQLite refreshes unclaimed

@@ -52,6 +52,7 @@ DEFAULT_LEASE = timedelta(minutes=2)
 # How long a command waits for a refresh another process holds the claim of.
 CLAIM_WAIT_SECONDS = 10.0
 _CLAIM_POLL_SECONDS = 0.1
+_ELSEWHERE = "another bot process is refreshing this member's tokens"
 
 
 class _ClaimUnwritable(Exception):
@@ -285,7 +286,7 @@ class TokenManager:
                 return link, False  # another process refreshes it (or did)
             seen = link.access_token
             if loop.time() >= deadline:
-                raise ImgurUnavailable("another bot process is refreshing this member's tokens")
+                raise ImgurUnavailable(_ELSEWHERE)
             await asyncio.sleep(_CLAIM_POLL_SECONDS)
 
     def _needless(self, link: Link, rejected_access_token: str | None, seen: str | None) -> bool:
@@ -397,7 +398,9 @@ class TokenManager:
         if stored is None or stored.linked_at != link.linked_at:
             raise LinkNotFoundError(discord_user_id)  # unlinked or linked anew meanwhile
         if (stored.refresh_token, stored.refreshed_at) != (link.refresh_token, link.refreshed_at):
-            log.info("refresh token of member %s was refreshed elsewhere meanwhile", discord_user_id)
+            log.info(
+                "refresh token of member %s was refreshed elsewhere meanwhile", discord_user_id
+            )
             return await self.linked(discord_user_id)
         try:
             await self._store.mark_broken(
@@ -408,7 +411,7 @@ class TokenManager:
             )
         except LeaseLostError:
             # Another process holds the claim now and refreshes it: its answer counts.
-            raise ImgurUnavailable("another bot process is refreshing this member's tokens") from None
+            raise ImgurUnavailable(_ELSEWHERE) from None
         log.warning(
             "refresh token of member %s refused by Imgur; link marked broken", discord_user_id
         )

@@ -52,5 +52,7 @@ class LeaseLostError(StorageError):
     another process took it over, so this process's write was not made."""
 
     def __init__(self, discord_user_id: int) -> None:
-        super().__init__(f"the refresh claim of member {discord_user_id} is held by another process")
+        super().__init__(
+            f"the refresh claim of member {discord_user_id} is held by another process"
+        )
         self.discord_user_id = discord_user_id

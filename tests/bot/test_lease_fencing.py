@@ -17,10 +17,10 @@ import pytest
 
 from bot.storage import LeaseLostError, LinkStatus, LinkStore, TokenCipher, generate_key
 from bot.tokens import TokenManager
+from tests.bot.helpers import linked_member
 from tests.clients import imgur_client
 from tests.fakes.imgur import FakeImgur
 from tests.postgres import fresh_schema
-from tests.bot.helpers import linked_member
 from tests.waiting import eventually
 
 LEASE = timedelta(minutes=2)
@@ -152,3 +152,36 @@ async def test_a_database_blip_on_the_claim_still_serves_the_valid_access_token(
     stored = await stores[1].get(1)
     assert stored is not None
     assert token in (old.access_token, stored.access_token)  # SQLite refreshes unclaimed
+
+
+async def test_a_refresh_token_refused_after_another_process_refreshed_leaves_the_link_working(
+    stores, http_session: aiohttp.ClientSession, fake_imgur: FakeImgur, clock, monkeypatch
+):
+    """process-0 read the link under its claim, then stalled before it reached Imgur, past its
+    lease; process-1 took over and refreshed. process-0's refresh token is refused now: that
+    says nothing about the link, which process-1's newer tokens keep working."""
+    late = imgur_client(http_session, fake_imgur, timeout=5.0, retry_backoff=0.01)
+    imgur = imgur_client(http_session, fake_imgur, timeout=5.0, retry_backoff=0.01)
+    await linked_member(
+        stores[0], fake_imgur, "m", user_id=1, now=clock(), expires_in=timedelta(minutes=5)
+    )
+    stalled, resume = asyncio.Event(), asyncio.Event()
+    spend = late.refresh
+
+    async def stalled_refresh(refresh_token: str) -> object:
+        stalled.set()
+        await resume.wait()
+        return await spend(refresh_token)
+
+    monkeypatch.setattr(late, "refresh", stalled_refresh)
+    one = TokenManager(stores[0], late, clock=clock, owner="process-0", lease=LEASE)
+    two = TokenManager(stores[1], imgur, clock=clock, owner="process-1", lease=LEASE)
+    first = asyncio.create_task(one.access_token_for(1))
+    await asyncio.wait_for(stalled.wait(), 5.0)
+    clock.advance(seconds=LEASE.total_seconds() + 1)
+    token = await two.access_token_for(1)  # process-1 takes the claim over and refreshes
+    resume.set()
+    assert await first == token  # process-0's command gets the newer token, not an error
+    link = await stores[2].get(1)
+    assert link is not None
+    assert (link.status, link.access_token) == (LinkStatus.OK, token)

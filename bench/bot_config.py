@@ -20,23 +20,13 @@ def bot_config(
     key: str | None,
     **sections: dict[str, Any],
 ) -> dict[str, dict[str, Any]]:
-    """The raw configuration (as ``parse_config`` takes it) of a bot pointed at ``discord`` and
-    the fake Imgur at ``imgur_base``, its database in ``tmp``;
-    ``sections`` are merged over it, a key at a time."""
-    raw: dict[str, dict[str, Any]] = {
-        "discord": {
-            "token": discord.token,
-            "api_base": discord.rest_base,
-            "gateway_url": discord.gateway_url,
-            "sync_commands": "global",
-        },
-        "imgur": {
-            "client_id": CLIENT_ID,
-            "client_secret": CLIENT_SECRET,
-            "api_base": imgur_base,
-        },
-        "storage": {"database": str(tmp / "bot.db")},
-    }
+    """``tests.e2e.conftest.raw_config`` with the benchmarks' Imgur application and, when
+    given, the encryption ``key``; ``sections`` are merged over it, a key at a time."""
+    from tests.e2e.conftest import raw_config
+
+    raw = raw_config(
+        tmp, discord, imgur_base=imgur_base, client_id=CLIENT_ID, client_secret=CLIENT_SECRET
+    )
     if key is not None:  # else the bot generates one, into a file beside the database
         raw["storage"]["encryption_key"] = key
     for name, values in sections.items():

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import secrets
 from collections.abc import AsyncIterator
 
 
@@ -12,15 +11,11 @@ async def fresh_schema(url: str) -> AsyncIterator[str]:
     """``url`` with its tables in a new schema of its own, dropped afterwards."""
     import asyncpg
 
-    from tests.postgres import with_schema
+    from tests.postgres import schema_over
 
-    schema = f"bench_{secrets.token_hex(6)}"
     admin = await asyncpg.connect(url, timeout=10)
     try:
-        await admin.execute(f"CREATE SCHEMA {schema}")
-        try:
-            yield with_schema(url, schema)
-        finally:
-            await admin.execute(f"DROP SCHEMA {schema} CASCADE")
+        async with schema_over(admin, url, "bench") as schema_url:
+            yield schema_url
     finally:
         await admin.close()

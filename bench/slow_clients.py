@@ -42,12 +42,10 @@ async def healthz_latencies(base: str, count: int) -> list[float]:
 
 
 async def bench(quick: bool) -> Report:
-    from bot.config import WebConfig
     from bot.imgur import ImgurClient
-    from bot.linking import LinkService
     from bot.logs import setup_logging
     from bot.storage import LinkStore, TokenCipher, generate_key
-    from bot.web import CallbackServer, WebDependencies
+    from tests.bot.web.local_server import local_callback_server
 
     setup_logging("WARNING")  # as the bot logs: repeated complaints rate-limited
     slow_count = 200 if quick else 1000
@@ -56,24 +54,12 @@ async def bench(quick: bool) -> Report:
     if soft < wanted:
         resource.setrlimit(resource.RLIMIT_NOFILE, (min(wanted, hard), hard))
 
-    async def notify(_user: int, _text: str) -> None:
-        return None
-
     report = Report("7. Callback server under slow clients")
     with tempfile.TemporaryDirectory() as tmp:
         store = await LinkStore.open(Path(tmp) / "bot.db", TokenCipher([generate_key()]))
         session = aiohttp.ClientSession()
         imgur = ImgurClient(session, "id", "secret", api_base="http://127.0.0.1:9")
-        server = CallbackServer(
-            WebConfig(
-                enabled=True,
-                host="127.0.0.1",
-                port=0,
-                public_url="https://bot.example",
-                header_timeout_seconds=HEADER_TIMEOUT,
-            ),
-            WebDependencies(LinkService(store, imgur), is_connected=lambda: True, notify=notify),
-        )
+        server = local_callback_server(store, imgur, header_timeout_seconds=HEADER_TIMEOUT)
         await server.start()
         base = f"http://127.0.0.1:{server.port}"
         guard = server.guard

@@ -25,6 +25,7 @@ from bot.imgur import (
 )
 from bot.storage import (
     DueLink,
+    LeaseLostError,
     Link,
     LinkKind,
     LinkNotFoundError,
@@ -51,6 +52,11 @@ DEFAULT_LEASE = timedelta(minutes=2)
 # How long a command waits for a refresh another process holds the claim of.
 CLAIM_WAIT_SECONDS = 10.0
 _CLAIM_POLL_SECONDS = 0.1
+_ELSEWHERE = "another bot process is refreshing this member's tokens"
+
+
+class _ClaimUnwritable(Exception):
+    """The claim on a shared database could not be written (its cause says why)."""
 
 
 def process_owner() -> str:
@@ -171,7 +177,7 @@ class TokenManager:
         if not self.due(link, now):
             return access_token
         try:
-            return _token_of(await self.refresh(discord_user_id))[0]
+            return _token_of(await self._refresh_for_command(discord_user_id))[0]
         except (LinkBroken, NotLinked):
             raise
         except ImgurError:
@@ -179,6 +185,16 @@ class TokenManager:
                 # Refreshing early failed for a passing reason: the old token still works.
                 return access_token
             raise
+        except _ClaimUnwritable as exc:
+            if expires_at > now:
+                # The database failed for a moment (it is a passing reason too).
+                log.info(
+                    "could not claim the refresh of member %s (%s); using the current token",
+                    discord_user_id,
+                    type(exc.__cause__).__name__,
+                )
+                return access_token
+            raise exc.__cause__ or exc from None
 
     async def call(self, discord_user_id: int, request: Callable[[str], Awaitable[T]]) -> T:
         """Run ``request(token)``; if Imgur rejects the token, refresh once and retry once."""
@@ -194,11 +210,18 @@ class TokenManager:
         self, discord_user_id: int, *, rejected_access_token: str | None = None
     ) -> Link:
         """Refresh the member's tokens; concurrent callers share one call to Imgur."""
-        link = await self._join_or_start(discord_user_id, rejected_access_token)
-        if rejected_access_token is not None and link.access_token == rejected_access_token:
-            # We joined a refresh that found nothing due; the token is known bad, so go again.
+        try:
             link = await self._join_or_start(discord_user_id, rejected_access_token)
+            if rejected_access_token is not None and link.access_token == rejected_access_token:
+                # We joined a refresh that found nothing due; the token is known bad: go again.
+                link = await self._join_or_start(discord_user_id, rejected_access_token)
+        except _ClaimUnwritable as exc:
+            raise exc.__cause__ or exc from None
         return link
+
+    async def _refresh_for_command(self, discord_user_id: int) -> Link:
+        """``refresh``, but a claim the database could not write raises ``_ClaimUnwritable``."""
+        return await self._join_or_start(discord_user_id, None)
 
     async def _join_or_start(
         self, discord_user_id: int, rejected_access_token: str | None, *, claimed: bool = False
@@ -263,7 +286,7 @@ class TokenManager:
                 return link, False  # another process refreshes it (or did)
             seen = link.access_token
             if loop.time() >= deadline:
-                raise ImgurUnavailable("another bot process is refreshing this member's tokens")
+                raise ImgurUnavailable(_ELSEWHERE)
             await asyncio.sleep(_CLAIM_POLL_SECONDS)
 
     def _needless(self, link: Link, rejected_access_token: str | None, seen: str | None) -> bool:
@@ -282,7 +305,8 @@ class TokenManager:
             )
         except Exception as exc:
             if self._store.shared:
-                raise  # another process might hold it: never spend the token unclaimed
+                # another process might hold it: never spend the token unclaimed
+                raise _ClaimUnwritable from exc
             # This process is the only one on the database (it holds its lock), and this
             # process's refreshes of one member are one task: the claim adds nothing here, and
             # a refresh must not fail because its bookkeeping could not be written.
@@ -305,8 +329,10 @@ class TokenManager:
             written = True
             return link
         finally:
-            if not written:
+            if not written and discord_user_id not in self._unsaved:
                 # Imgur failed or this was cancelled: the next attempt may go ahead at once.
+                # (Not so when new tokens wait to be written: the stored refresh token is spent,
+                # and the claim keeps other processes from spending it; see _renew_claim.)
                 await self._release(discord_user_id)
 
     async def _release(self, discord_user_id: int) -> None:
@@ -323,19 +349,12 @@ class TokenManager:
         try:
             tokens = await self._imgur.refresh(link.refresh_token)
         except InvalidGrant:
-            log.warning(
-                "refresh token of member %s refused by Imgur; link marked broken", discord_user_id
-            )
-            self._unsaved.pop(discord_user_id, None)
-            await self._store.mark_broken(
-                discord_user_id, "Imgur refused the refresh token", linked_at=link.linked_at
-            )
-            raise LinkBroken from None
+            return await self._refused(link)
         except ImgurError as exc:
             log.info("refresh for member %s failed for now: %s", discord_user_id, exc)
             try:
                 await self._store.record_error(
-                    discord_user_id, _short(exc), linked_at=link.linked_at
+                    discord_user_id, _short(exc), linked_at=link.linked_at, owner=self.owner
                 )
             except LinkNotFoundError:
                 raise
@@ -367,6 +386,38 @@ class TokenManager:
         log.debug("refreshed tokens of member %s", discord_user_id)
         return refreshed
 
+    async def _refused(self, link: Link) -> Link:
+        """Imgur refused the refresh token of ``link``: the link is broken, unless it changed
+        meanwhile (another process, whose claim ran out on this one's, refreshed it and wrote
+        the new tokens), in which case the newer link is the answer."""
+        discord_user_id = link.discord_user_id
+        if self._unsaved.get(discord_user_id) is link:
+            stored: Link | None = link  # the tokens refused are this process's own unsaved ones
+        else:
+            stored = await self._store.get(discord_user_id)
+        if stored is None or stored.linked_at != link.linked_at:
+            raise LinkNotFoundError(discord_user_id)  # unlinked or linked anew meanwhile
+        if (stored.refresh_token, stored.refreshed_at) != (link.refresh_token, link.refreshed_at):
+            log.info(
+                "refresh token of member %s was refreshed elsewhere meanwhile", discord_user_id
+            )
+            return await self.linked(discord_user_id)
+        try:
+            await self._store.mark_broken(
+                discord_user_id,
+                "Imgur refused the refresh token",
+                linked_at=link.linked_at,
+                owner=self.owner,
+            )
+        except LeaseLostError:
+            # Another process holds the claim now and refreshes it: its answer counts.
+            raise ImgurUnavailable(_ELSEWHERE) from None
+        log.warning(
+            "refresh token of member %s refused by Imgur; link marked broken", discord_user_id
+        )
+        self._unsaved.pop(discord_user_id, None)
+        raise LinkBroken
+
     async def _write(self, link: Link) -> None:
         """Store refreshed tokens (only into the link they belong to, see update_tokens)."""
         refreshed_at = link.refreshed_at or self._clock()
@@ -380,6 +431,7 @@ class TokenManager:
             expires_at=expires_at,
             refreshed_at=refreshed_at,
             linked_at=link.linked_at,
+            owner=self.owner,
         )
         kept = self._unsaved.get(link.discord_user_id)
         if kept is not None and (kept.refreshed_at or refreshed_at) <= refreshed_at:

@@ -12,9 +12,14 @@ import os
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+
+if TYPE_CHECKING:
+    import asyncpg
 
 DSN_VARIABLE = "BOT_TEST_POSTGRES"
 REQUIRE_VARIABLE = "BOT_TEST_REQUIRE_POSTGRES"
@@ -42,21 +47,40 @@ def with_schema(dsn: str, schema: str) -> str:
 
 
 @asynccontextmanager
+async def schema_over(admin: asyncpg.Connection, dsn: str, prefix: str) -> AsyncIterator[str]:
+    """``dsn`` with its tables in a new schema (``prefix`` and a random part), created and
+    dropped afterwards over the connection ``admin``."""
+    schema = f"{prefix}_{secrets.token_hex(6)}"
+    await admin.execute(f"CREATE SCHEMA {schema}")
+    try:
+        yield with_schema(dsn, schema)
+    finally:
+        await admin.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+@asynccontextmanager
 async def fresh_schema() -> AsyncIterator[str]:
     """A URL whose tables go into a new, empty schema; the schema is dropped afterwards."""
     import asyncpg
 
     dsn = postgres_dsn()
-    schema = f"test_{secrets.token_hex(6)}"
     try:
         admin = await asyncpg.connect(dsn, timeout=10)
     except (OSError, asyncpg.PostgresError) as exc:
         pytest.fail(f"{DSN_VARIABLE} is set but the server does not answer: {exc}", pytrace=False)
     try:
-        await admin.execute(f"CREATE SCHEMA {schema}")
-        try:
-            yield with_schema(dsn, schema)
-        finally:
-            await admin.execute(f"DROP SCHEMA {schema} CASCADE")
+        async with schema_over(admin, dsn, "test") as url:
+            yield url
     finally:
         await admin.close()
+
+
+@asynccontextmanager
+async def database_on(backend: str, sqlite_path: Path) -> AsyncIterator[str]:
+    """Where a test's database is: the SQLite file ``sqlite_path`` for ``"sqlite"``, else a
+    fresh PostgreSQL schema."""
+    if backend == "sqlite":
+        yield str(sqlite_path)
+        return
+    async with fresh_schema() as url:
+        yield url

@@ -136,16 +136,24 @@ class Backend(Protocol):
         refreshed_at: int,
         refresh_after: int | None,
         linked_at: int | None,
+        owner: str | None = None,
     ) -> bool:
-        """Store refreshed tokens (status ok, error cleared, lease released); False if unlinked."""
+        """Store refreshed tokens (status ok, error cleared, lease released); False if unlinked,
+        or if ``owner`` is given and another owner holds the link's lease (fencing)."""
         ...
 
-    async def mark_broken(self, discord_user_id: int, error: str, linked_at: int | None) -> bool:
-        """Status broken with ``error``, lease released; False if there is no such link."""
+    async def mark_broken(
+        self, discord_user_id: int, error: str, linked_at: int | None, owner: str | None = None
+    ) -> bool:
+        """Status broken with ``error``, lease released; False if there is no such link (or,
+        with ``owner``, another owner holds its lease)."""
         ...
 
-    async def record_error(self, discord_user_id: int, error: str, linked_at: int | None) -> bool:
-        """Remember ``error``, lease released; False if there is no such link."""
+    async def record_error(
+        self, discord_user_id: int, error: str, linked_at: int | None, owner: str | None = None
+    ) -> bool:
+        """Remember ``error``, lease released; False if there is no such link (or, with
+        ``owner``, another owner holds its lease)."""
         ...
 
     async def delete_member(self, discord_user_id: int) -> bool:

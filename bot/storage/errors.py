@@ -45,3 +45,14 @@ class AttemptGoneError(StorageError, LookupError):
     def __init__(self, discord_user_id: int) -> None:
         super().__init__(f"the link attempt of member {discord_user_id} no longer exists")
         self.discord_user_id = discord_user_id
+
+
+class LeaseLostError(StorageError):
+    """A write under a claim found the link leased to another owner: the claim ran out and
+    another process took it over, so this process's write was not made."""
+
+    def __init__(self, discord_user_id: int) -> None:
+        super().__init__(
+            f"the refresh claim of member {discord_user_id} is held by another process"
+        )
+        self.discord_user_id = discord_user_id

@@ -45,12 +45,23 @@ class Store(Protocol):
         expires_at: datetime,
         refreshed_at: datetime,
         linked_at: datetime | None = None,
+        owner: str | None = None,
     ) -> None: ...
     async def mark_broken(
-        self, discord_user_id: int, error: str, *, linked_at: datetime | None = None
+        self,
+        discord_user_id: int,
+        error: str,
+        *,
+        linked_at: datetime | None = None,
+        owner: str | None = None,
     ) -> None: ...
     async def record_error(
-        self, discord_user_id: int, error: str, *, linked_at: datetime | None = None
+        self,
+        discord_user_id: int,
+        error: str,
+        *,
+        linked_at: datetime | None = None,
+        owner: str | None = None,
     ) -> None: ...
     async def delete_member(self, discord_user_id: int) -> bool: ...
 

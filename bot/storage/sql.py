@@ -52,17 +52,21 @@ SAME_LINK = "(CAST(? AS BIGINT) IS NULL OR linked_at = ?)"
 RENAME_ACCOUNT = f"UPDATE links SET imgur_username = ? WHERE discord_user_id = ? AND {SAME_LINK}"
 # The writes after a refresh end any lease on the link.
 NO_LEASE = "lease_owner = NULL, lease_until = NULL"
+# Fencing: a write made under a claim (its owner passed twice) only happens while that owner
+# still holds the lease, or nobody does; None writes without a claim (e.g. a relink's save).
+FENCED = "(CAST(? AS TEXT) IS NULL OR lease_owner IS NULL OR lease_owner = ?)"
 WRITE_REFRESHED = (
     "UPDATE links SET access_token = ?, refresh_token = ?, expires_at = ?, refreshed_at = ?,"
     f" refresh_after = ?, status = 'ok', last_error = NULL, {NO_LEASE}"
-    f" WHERE discord_user_id = ? AND {SAME_LINK}"
+    f" WHERE discord_user_id = ? AND {SAME_LINK} AND {FENCED}"
 )
 MARK_BROKEN = (
     f"UPDATE links SET status = 'broken', last_error = ?, {NO_LEASE}"
-    f" WHERE discord_user_id = ? AND {SAME_LINK}"
+    f" WHERE discord_user_id = ? AND {SAME_LINK} AND {FENCED}"
 )
 RECORD_ERROR = (
-    f"UPDATE links SET last_error = ?, {NO_LEASE} WHERE discord_user_id = ? AND {SAME_LINK}"
+    f"UPDATE links SET last_error = ?, {NO_LEASE}"
+    f" WHERE discord_user_id = ? AND {SAME_LINK} AND {FENCED}"
 )
 # Lease one link to an owner (passed twice) unless another owner's lease is still running.
 CLAIM_LINK = (
@@ -250,17 +254,25 @@ class SqlBackend:
         refreshed_at: int,
         refresh_after: int | None,
         linked_at: int | None,
+        owner: str | None = None,
     ) -> bool:
         times = (expires_at, refreshed_at, refresh_after)
-        params = (access_token, refresh_token, *times, discord_user_id, linked_at, linked_at)
+        params = (
+            *(access_token, refresh_token, *times, discord_user_id),
+            *(linked_at, linked_at, owner, owner),
+        )
         return await self._change(WRITE_REFRESHED, params) > 0
 
-    async def mark_broken(self, discord_user_id: int, error: str, linked_at: int | None) -> bool:
-        params = (error, discord_user_id, linked_at, linked_at)
+    async def mark_broken(
+        self, discord_user_id: int, error: str, linked_at: int | None, owner: str | None = None
+    ) -> bool:
+        params = (error, discord_user_id, linked_at, linked_at, owner, owner)
         return await self._change(MARK_BROKEN, params) > 0
 
-    async def record_error(self, discord_user_id: int, error: str, linked_at: int | None) -> bool:
-        params = (error, discord_user_id, linked_at, linked_at)
+    async def record_error(
+        self, discord_user_id: int, error: str, linked_at: int | None, owner: str | None = None
+    ) -> bool:
+        params = (error, discord_user_id, linked_at, linked_at, owner, owner)
         return await self._change(RECORD_ERROR, params) > 0
 
     # leases of single links (claims of due links are each backend's: see claim_due)

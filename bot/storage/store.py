@@ -19,11 +19,17 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
-from typing import Self
+from typing import NoReturn, Self
 
 from .backend import MIN_KEY, Backend, BioCodeRow, DueKey, DueRow, LinkRow, StateRow, TokenRow
 from .crypto import TokenCipher, bio_code_digest, state_digest
-from .errors import AttemptGoneError, LinkNotFoundError, StorageError, TokenDecryptError
+from .errors import (
+    AttemptGoneError,
+    LeaseLostError,
+    LinkNotFoundError,
+    StorageError,
+    TokenDecryptError,
+)
 from .models import AuthState, BioCode, DueLink, Link, LinkKind, LinkStatus, StoreStats
 from .refresh import RefreshRule
 
@@ -317,12 +323,14 @@ class LinkStore:
         expires_at: datetime,
         refreshed_at: datetime,
         linked_at: datetime | None = None,
+        owner: str | None = None,
     ) -> None:
         """Store refreshed tokens; the link becomes ok again. ``LinkNotFoundError`` if unlinked.
 
         With ``linked_at``, only the link made at that moment is touched: a refresh that began
         before the member linked again must not write the old account's tokens over the new.
-        Any lease on the link ends.
+        Any lease on the link ends. With ``owner`` (a write under that owner's claim), nothing
+        is written while another owner holds the lease: ``LeaseLostError`` (fencing).
         """
         expires, refreshed = _unix(expires_at), _unix(refreshed_at)
         changed = await self._backend.update_tokens(
@@ -333,27 +341,50 @@ class LinkStore:
             refreshed_at=refreshed,
             refresh_after=self.rule.refresh_after_seconds(expires, refreshed),
             linked_at=_unix_or_none(linked_at),
+            owner=owner,
         )
         if not changed:
-            raise LinkNotFoundError(discord_user_id)
+            await self._not_written(discord_user_id, linked_at, owner)
 
     async def mark_broken(
-        self, discord_user_id: int, error: str, *, linked_at: datetime | None = None
+        self,
+        discord_user_id: int,
+        error: str,
+        *,
+        linked_at: datetime | None = None,
+        owner: str | None = None,
     ) -> None:
         """Imgur refused the refresh token: the member must link again (see update_tokens)."""
         if not await self._backend.mark_broken(
-            discord_user_id, _clip(error) or "", _unix_or_none(linked_at)
+            discord_user_id, _clip(error) or "", _unix_or_none(linked_at), owner
         ):
-            raise LinkNotFoundError(discord_user_id)
+            await self._not_written(discord_user_id, linked_at, owner)
 
     async def record_error(
-        self, discord_user_id: int, error: str, *, linked_at: datetime | None = None
+        self,
+        discord_user_id: int,
+        error: str,
+        *,
+        linked_at: datetime | None = None,
+        owner: str | None = None,
     ) -> None:
-        """Remember a temporary failure for ``/imgur status``; the status is kept."""
+        """Remember a temporary failure for ``/imgur status``; the status is kept (see
+        update_tokens for ``linked_at`` and ``owner``)."""
         if not await self._backend.record_error(
-            discord_user_id, _clip(error) or "", _unix_or_none(linked_at)
+            discord_user_id, _clip(error) or "", _unix_or_none(linked_at), owner
         ):
-            raise LinkNotFoundError(discord_user_id)
+            await self._not_written(discord_user_id, linked_at, owner)
+
+    async def _not_written(
+        self, discord_user_id: int, linked_at: datetime | None, owner: str | None
+    ) -> NoReturn:
+        """Why a write to the member's link changed nothing: the link is gone (or linked anew),
+        or, for a write under ``owner``'s claim, another owner holds the lease."""
+        if owner is not None:
+            row = await self._backend.get(discord_user_id)
+            if row is not None and (linked_at is None or row.linked_at == _unix(linked_at)):
+                raise LeaseLostError(discord_user_id)
+        raise LinkNotFoundError(discord_user_id)
 
     async def rename_account(
         self, discord_user_id: int, imgur_username: str, *, linked_at: datetime | None = None

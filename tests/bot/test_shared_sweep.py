@@ -18,17 +18,14 @@ from bot.storage import LinkStore, TokenCipher, generate_key
 from bot.tokens import TokenManager
 from tests.bot.helpers import linked_member
 from tests.fakes.imgur import FakeImgur
-from tests.postgres import fresh_schema
+from tests.postgres import database_on
 
 LEASE = timedelta(minutes=2)
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
 async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    if request.param == "sqlite":
-        yield str(tmp_path / "bot.db")
-        return
-    async with fresh_schema() as url:
+    async with database_on(request.param, tmp_path / "bot.db") as url:
         yield url
 
 

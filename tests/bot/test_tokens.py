@@ -221,23 +221,15 @@ async def test_sweep_with_short_lived_tokens_reads_only_the_due_links(
 ):
     # One-hour tokens are all within the one-day lead; those not half-way through their life
     # are neither refreshed nor even read.
-    for n in range(10):
-        await linked_member(  # issued an hour ago, expiring in 90 minutes
+    for n in range(13):  # all issued an hour ago
+        fresh = n < 10  # expiring in 90 minutes; the last three in 30
+        await linked_member(
             link_store,
             fake_imgur,
-            f"fresh{n}",
+            f"fresh{n}" if fresh else f"due{n}",
             user_id=n,
             now=clock(),
-            expires_in=timedelta(minutes=90),
-        )
-    for n in range(10, 13):
-        await linked_member(  # issued an hour ago, expiring in 30 minutes
-            link_store,
-            fake_imgur,
-            f"due{n}",
-            user_id=n,
-            now=clock(),
-            expires_in=timedelta(minutes=30),
+            expires_in=timedelta(minutes=90 if fresh else 30),
         )
     read: list[int] = []
     get = link_store.get

@@ -102,10 +102,19 @@ class Harness:
         assert f"**{shown}**" in message.text, message.text  # "Linked! ..." in any language
 
 
-def make_config(
-    tmp_path: Path, fake_discord: FakeDiscord, fake_imgur: FakeImgur, **sections: Any
-) -> Config:
-    discord, imgur = fake_discord, fake_imgur
+def raw_config(
+    tmp_path: Path,
+    discord: FakeDiscord,
+    /,
+    *,
+    imgur_base: str,
+    client_id: str,
+    client_secret: str,
+    **sections: dict[str, Any],
+) -> dict[str, dict[str, Any]]:
+    """The raw configuration (as ``parse_config`` takes it) of a bot pointed at ``discord`` and
+    the fake Imgur at ``imgur_base``, its database in ``tmp_path``; ``sections`` are merged
+    over it, a key at a time."""
     raw: dict[str, dict[str, Any]] = {
         "discord": {
             "token": discord.token,
@@ -113,16 +122,29 @@ def make_config(
             "gateway_url": discord.gateway_url,
             "sync_commands": "global",
         },
-        "imgur": {
-            "client_id": imgur.client_id,
-            "client_secret": imgur.client_secret,
-            "api_base": imgur.base_url,
-            "request_timeout_seconds": 0.5,
-        },
+        "imgur": {"client_id": client_id, "client_secret": client_secret, "api_base": imgur_base},
         "storage": {"database": str(tmp_path / "bot.db")},
     }
     for name, values in sections.items():
         raw.setdefault(name, {}).update(values)
+    return raw
+
+
+def make_config(
+    tmp_path: Path, fake_discord: FakeDiscord, fake_imgur: FakeImgur, **sections: Any
+) -> Config:
+    """The configuration of a bot pointed at the fakes, its Imgur calls timing out after
+    half a second unless ``sections`` say otherwise."""
+    imgur = {"request_timeout_seconds": 0.5, **sections.pop("imgur", {})}
+    raw = raw_config(
+        tmp_path,
+        fake_discord,
+        imgur_base=fake_imgur.base_url,
+        client_id=fake_imgur.client_id,
+        client_secret=fake_imgur.client_secret,
+        imgur=imgur,
+        **sections,
+    )
     return parse_config(raw, {})
 
 

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
+from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from bot.bio import CODE_ALPHABET
+from bot.config import Config
 from bot.storage import LinkKind, LinkStatus
 from cogs.bio_views import NOT_YOUR_CHECK, VERIFY_BUTTON_ID
 from tests.e2e.conftest import Harness, make_config, running_harness
@@ -387,22 +391,32 @@ async def test_the_code_is_in_no_log_line_and_not_in_the_database(
     assert all(code not in str(call.path) for call in harness.discord.rest_calls)
 
 
-async def test_the_check_button_works_after_a_restart(tmp_path: Any) -> None:
+@contextlib.asynccontextmanager
+async def fakes_for_restarts(
+    tmp_path: Path,
+) -> AsyncIterator[tuple[FakeImgur, FakeDiscord, Config, FakeUser]]:
+    """The fakes, a bot's configuration for a ``running_harness`` at a time, and alice (whose
+    Imgur account is "alice_imgur"); on the way out, every interaction was acknowledged."""
     async with FakeImgur() as imgur, FakeDiscord() as discord:
         with point_discord_py_at(discord):
             config = make_config(tmp_path, discord, imgur)
             alice = discord.add_user(name="alice")
             imgur.add_account("alice_imgur")
-            async with running_harness(config, discord, imgur) as harness:
-                message = await ask_code(harness, alice, "alice_imgur")
-            imgur.account("alice_imgur").bio = code_of(message)
-            async with running_harness(config, discord, imgur) as harness:
-                answer = await press_check(harness, alice, message)
-                assert "verified by your profile" in answer.text
-                link = await harness.bot.store.get(alice.id)
-                assert link is not None
-                assert link.kind is LinkKind.BIO
+            yield imgur, discord, config, alice
         discord.assert_all_acknowledged(within=3.0)
+
+
+async def test_the_check_button_works_after_a_restart(tmp_path: Path) -> None:
+    async with fakes_for_restarts(tmp_path) as (imgur, discord, config, alice):
+        async with running_harness(config, discord, imgur) as harness:
+            message = await ask_code(harness, alice, "alice_imgur")
+        imgur.account("alice_imgur").bio = code_of(message)
+        async with running_harness(config, discord, imgur) as harness:
+            answer = await press_check(harness, alice, message)
+            assert "verified by your profile" in answer.text
+            link = await harness.bot.store.get(alice.id)
+            assert link is not None
+            assert link.kind is LinkKind.BIO
 
 
 @pytest.mark.parametrize("bot_settings", [{"imgur": {"client_id": "revoked-client-id"}}])

@@ -3,7 +3,7 @@ break it, each against the real bot, the fake Discord and the fake Imgur."""
 
 from __future__ import annotations
 
-from typing import Any
+from pathlib import Path
 
 import pytest
 
@@ -11,34 +11,33 @@ from bot.storage import LinkStatus
 from cogs.bio_views import VERIFY_BUTTON_ID
 from cogs.replies import CLIENT_ID_REFUSED
 from tests.e2e.conftest import Harness, make_config, running_harness
-from tests.e2e.test_bio_link import ask_code, code_of, link_by_bio, press_check
-from tests.fakes.discord import FakeDiscord, point_discord_py_at
-from tests.fakes.imgur import FakeImgur
+from tests.e2e.test_bio_link import (
+    ask_code,
+    code_of,
+    fakes_for_restarts,
+    link_by_bio,
+    press_check,
+)
 
 
-async def test_turning_bio_off_stops_the_check_buttons_already_sent(tmp_path: Any) -> None:
-    async with FakeImgur() as imgur, FakeDiscord() as discord:
-        with point_discord_py_at(discord):
-            config = make_config(tmp_path, discord, imgur)
-            alice = discord.add_user(name="alice")
-            imgur.add_account("alice_imgur")
-            async with running_harness(config, discord, imgur) as harness:
-                message = await ask_code(harness, alice, "alice_imgur")
-                await (await harness.command(alice, "link")).wait_for_message()
-                offer = await discord.wait_for_dm(alice, lambda m: m.id != message.id)
-            imgur.account("alice_imgur").bio = code_of(message)
-            config = make_config(tmp_path, discord, imgur, imgur={"link_methods": ["oauth"]})
-            async with running_harness(config, discord, imgur) as harness:
-                calls = len(imgur.requests)
-                answer = await press_check(harness, alice, message)
-                assert "turned off" in answer.text, answer.text
-                assert await harness.bot.store.get(alice.id) is None
-                assert len(imgur.requests) == calls
-                press = await discord.press_button(alice, offer, VERIFY_BUTTON_ID)
-                reply = await press.wait_for_message()
-                assert reply.is_ephemeral
-                assert "turned off" in reply.text, reply.text
-        discord.assert_all_acknowledged(within=3.0)
+async def test_turning_bio_off_stops_the_check_buttons_already_sent(tmp_path: Path) -> None:
+    async with fakes_for_restarts(tmp_path) as (imgur, discord, config, alice):
+        async with running_harness(config, discord, imgur) as harness:
+            message = await ask_code(harness, alice, "alice_imgur")
+            await (await harness.command(alice, "link")).wait_for_message()
+            offer = await discord.wait_for_dm(alice, lambda m: m.id != message.id)
+        imgur.account("alice_imgur").bio = code_of(message)
+        config = make_config(tmp_path, discord, imgur, imgur={"link_methods": ["oauth"]})
+        async with running_harness(config, discord, imgur) as harness:
+            calls = len(imgur.requests)
+            answer = await press_check(harness, alice, message)
+            assert "turned off" in answer.text, answer.text
+            assert await harness.bot.store.get(alice.id) is None
+            assert len(imgur.requests) == calls
+            press = await discord.press_button(alice, offer, VERIFY_BUTTON_ID)
+            reply = await press.wait_for_message()
+            assert reply.is_ephemeral
+            assert "turned off" in reply.text, reply.text
 
 
 @pytest.mark.parametrize("typed", ["..", ".", "...", "-", "_"])

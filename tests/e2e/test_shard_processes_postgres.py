@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -30,7 +31,7 @@ from tests.e2e.shard_processes import (
     wait_for_shards,
 )
 from tests.fakes.discord import FakeDiscord
-from tests.fakes.imgur import FakeImgur
+from tests.fakes.imgur import FakeImgur, Hold
 from tests.postgres import fresh_schema
 
 SHARDS = 3
@@ -224,18 +225,32 @@ def shared_logs_ok(processes: list[BotProcess]) -> None:
         assert "SQLite is for one process only" not in log
 
 
-async def test_commands_reach_every_process_and_the_sweep_refreshes_each_link_once(
-    cluster: Cluster, tmp_path: Path
-) -> None:
-    imgur, discord = cluster.imgur, cluster.discord
+@asynccontextmanager
+async def a_process_per_shard(cluster: Cluster, tmp_path: Path) -> AsyncIterator[list[BotProcess]]:
+    """One bot process for each shard, all on the cluster's database, each shard identified."""
     sections = sections_for(
-        {"discord": discord, "imgur": imgur},
+        {"discord": cluster.discord, "imgur": cluster.imgur},
         cluster.config.storage.database,
         cluster.config.storage.encryption_key,
     )
     splits = [[shard] for shard in range(SHARDS)]
     async with bot_processes(tmp_path, SHARDS, splits, sections) as processes:
-        await wait_for_shards(discord, processes)
+        await wait_for_shards(cluster.discord, processes)
+        yield processes
+
+
+async def all_sweeping(discord: FakeDiscord, hold: Hold) -> None:
+    """Until more refreshes are held than two processes can have in flight."""
+    await discord.wait_for(
+        lambda: hold.held > 2 * CONCURRENCY, timeout=30, what="three sweeping processes"
+    )
+
+
+async def test_commands_reach_every_process_and_the_sweep_refreshes_each_link_once(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    imgur, discord = cluster.imgur, cluster.discord
+    async with a_process_per_shard(cluster, tmp_path) as processes:
         # Sweeps begin once a process is ready (2 s after its shard identified): from now on
         # every refresh waits until all three processes are sweeping.
         hold = imgur.hold("token")
@@ -255,9 +270,7 @@ async def test_commands_reach_every_process_and_the_sweep_refreshes_each_link_on
             assert asked[shard].id in got
 
         # More refreshes held than two processes can have in flight: all three are sweeping.
-        await discord.wait_for(
-            lambda: hold.held > 2 * CONCURRENCY, timeout=30, what="three sweeping processes"
-        )
+        await all_sweeping(discord, hold)
         # A slow Imgur from now on: a process's batch of claims takes longer than a lease, so
         # the processes that run out of work take over claims that ran out while queued.
         imgur.latency = SLOW_IMGUR
@@ -289,18 +302,9 @@ async def test_a_process_killed_mid_sweep_loses_only_its_in_flight_calls(
     cluster: Cluster, tmp_path: Path
 ) -> None:
     imgur, discord = cluster.imgur, cluster.discord
-    sections = sections_for(
-        {"discord": discord, "imgur": imgur},
-        cluster.config.storage.database,
-        cluster.config.storage.encryption_key,
-    )
-    splits = [[shard] for shard in range(SHARDS)]
-    async with bot_processes(tmp_path, SHARDS, splits, sections) as processes:
-        await wait_for_shards(discord, processes)
+    async with a_process_per_shard(cluster, tmp_path) as processes:
         hold = imgur.hold("token")
-        await discord.wait_for(
-            lambda: hold.held > 2 * CONCURRENCY, timeout=30, what="three sweeping processes"
-        )
+        await all_sweeping(discord, hold)
         victim = processes[2]
         victim.freeze()  # nothing more leaves it; what it had sent is in flight
         ports = victim.ports_connected_to(urlsplit(imgur.base_url).port or 0)

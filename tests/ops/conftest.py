@@ -16,6 +16,8 @@ import pytest
 
 from bot.storage import Link, LinkStore, TokenCipher
 from tests.bot.storage.factories import make_link
+from tests.fakes.discord import FakeDiscord
+from tests.fakes.imgur import FakeImgur
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -29,6 +31,20 @@ def clean_env(**values: str) -> dict[str, str]:
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     env.update(values)
     return env
+
+
+def fakes_env(discord: FakeDiscord, imgur: FakeImgur, **values: str) -> dict[str, str]:
+    """``clean_env`` that points the bot at the fake Discord (no command sync) and the fake
+    Imgur, plus ``values`` (the Discord token, the database, ...)."""
+    return clean_env(
+        DISCORD_API_BASE=discord.rest_base,
+        DISCORD_GATEWAY_URL=discord.gateway_url,
+        DISCORD_SYNC_COMMANDS="off",
+        IMGUR_CLIENT_ID=imgur.client_id,
+        IMGUR_CLIENT_SECRET=imgur.client_secret,
+        IMGUR_API_BASE=imgur.base_url,
+        **values,
+    )
 
 
 @dataclass

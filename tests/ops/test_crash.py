@@ -24,7 +24,7 @@ from bot.storage import Link, LinkStatus, LinkStore, TokenCipher, generate_key
 from cogs.refresh import BROKEN_NOTICE
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.imgur import FakeImgur
-from tests.ops.conftest import clean_env
+from tests.ops.conftest import fakes_env
 from tests.ops.test_shutdown import START_DEADLINE
 from tests.waiting import eventually
 
@@ -121,14 +121,10 @@ async def test_a_bot_killed_mid_sweep_loses_no_link_beyond_those_in_flight(
         user_ids = await seed_due_links(database, key, imgur, discord)
         seeded = (await stored(database, key, user_ids[:1]))[user_ids[0]].refreshed_at
         assert seeded is not None
-        env = clean_env(
+        env = fakes_env(
+            discord,
+            imgur,
             DISCORD_TOKEN=discord.token,
-            DISCORD_API_BASE=discord.rest_base,
-            DISCORD_GATEWAY_URL=discord.gateway_url,
-            DISCORD_SYNC_COMMANDS="off",
-            IMGUR_CLIENT_ID=imgur.client_id,
-            IMGUR_CLIENT_SECRET=imgur.client_secret,
-            IMGUR_API_BASE=imgur.base_url,
             BOT_DATABASE=str(database),
             BOT_ENCRYPTION_KEY=key,
         )

@@ -14,15 +14,12 @@ from bot.config import Config, parse_config
 from bot.database import open_store
 from bot.storage import LinkStore, StorageError, TokenCipher, TokenDecryptError, generate_key
 from tests.ops.conftest import read_links, seed_links
-from tests.postgres import fresh_schema
+from tests.postgres import database_on, fresh_schema
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
 async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    if request.param == "sqlite":
-        yield str(tmp_path / "bot.db")
-        return
-    async with fresh_schema() as url:
+    async with database_on(request.param, tmp_path / "bot.db") as url:
         yield url
 
 

@@ -8,21 +8,41 @@ import json
 import signal
 import sqlite3
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from bot.cli.run import run
+from bot.config import Config
 from bot.shutdown import RESTARTING_NOTICE, interaction_tasks
 from bot.storage import generate_key
 from tests.e2e.conftest import make_config
 from tests.fakes.discord import FakeDiscord, point_discord_py_at
 from tests.fakes.imgur import Failure, FakeImgur
-from tests.ops.conftest import clean_env, read_links, run_cli_async, seed_links
+from tests.ops.conftest import fakes_env, read_links, run_cli_async, seed_links
 from tests.waiting import eventually
 
 START_DEADLINE = 30.0  # a cold interpreter importing discord.py on a slow machine
 STOP_DEADLINE = 15.0
+
+
+@contextlib.asynccontextmanager
+async def bot_in_this_process(
+    config: Config, discord: FakeDiscord, *, grace: float
+) -> AsyncIterator[tuple[asyncio.Event, asyncio.Task[int]]]:
+    """The bot run in this process against ``discord`` until ready: the event that stops it,
+    and its task (cancelled on the way out if still running)."""
+    stop = asyncio.Event()
+    with point_discord_py_at(discord):
+        bot = asyncio.create_task(run(config, stop=stop, grace=grace))
+        try:
+            await discord.wait_until_ready_sent(timeout=10)
+            yield stop, bot
+        finally:
+            if not bot.done():
+                bot.cancel()
+                await asyncio.gather(bot, return_exceptions=True)
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=lambda s: s.name)
@@ -36,14 +56,10 @@ async def test_a_stop_signal_stops_the_bot_process_cleanly(
     async with FakeImgur() as imgur, FakeDiscord() as discord:
         token_file = tmp_path / "discord_token"
         token_file.write_text(discord.token + "\n", encoding="utf-8")
-        env = clean_env(
+        env = fakes_env(
+            discord,
+            imgur,
             DISCORD_TOKEN_FILE=str(token_file),
-            DISCORD_API_BASE=discord.rest_base,
-            DISCORD_GATEWAY_URL=discord.gateway_url,
-            DISCORD_SYNC_COMMANDS="off",
-            IMGUR_CLIENT_ID=imgur.client_id,
-            IMGUR_CLIENT_SECRET=imgur.client_secret,
-            IMGUR_API_BASE=imgur.base_url,
             BOT_DATABASE=str(database),
             BOT_ENCRYPTION_KEY=key,
             BOT_LOG_FORMAT="json",
@@ -87,25 +103,17 @@ async def test_a_command_still_waiting_for_imgur_is_told_the_bot_restarts(
 ) -> None:
     async with FakeImgur() as imgur, FakeDiscord() as discord:
         config = make_config(tmp_path, discord, imgur, imgur={"request_timeout_seconds": 60})
-        stop = asyncio.Event()
-        with point_discord_py_at(discord):
-            bot = asyncio.create_task(run(config, stop=stop, grace=0.3))
-            try:
-                await discord.wait_until_ready_sent(timeout=10)
-                alice = discord.add_user(name="alice")
-                started = await discord.slash_command(alice, "imgur", "link")
-                await started.wait_acknowledged()
-                imgur.fail("token", Failure.HANG)
-                pin = await discord.slash_command(alice, "imgur", "pin", {"code": "4071526398"})
-                await pin.wait_acknowledged()
-                await eventually(lambda: imgur.count("token") == 1, 5, "the call to Imgur")
+        async with bot_in_this_process(config, discord, grace=0.3) as (stop, bot):
+            alice = discord.add_user(name="alice")
+            started = await discord.slash_command(alice, "imgur", "link")
+            await started.wait_acknowledged()
+            imgur.fail("token", Failure.HANG)
+            pin = await discord.slash_command(alice, "imgur", "pin", {"code": "4071526398"})
+            await pin.wait_acknowledged()
+            await eventually(lambda: imgur.count("token") == 1, 5, "the call to Imgur")
 
-                stop.set()
-                assert await asyncio.wait_for(bot, 10) == 0
-            finally:
-                if not bot.done():
-                    bot.cancel()
-                    await asyncio.gather(bot, return_exceptions=True)
+            stop.set()
+            assert await asyncio.wait_for(bot, 10) == 0
         notice = await pin.wait_for_message(lambda m: RESTARTING_NOTICE in m.text)
         assert notice.is_ephemeral
 
@@ -117,28 +125,20 @@ async def test_commands_that_finish_within_the_grace_period_are_not_cut(
         imgur.latency = 1.0  # every Imgur answer takes a moment (the PIN needs two)
         config = make_config(tmp_path, discord, imgur, imgur={"request_timeout_seconds": 30})
         imgur.add_account("alice")
-        stop = asyncio.Event()
-        with point_discord_py_at(discord):
-            bot = asyncio.create_task(run(config, stop=stop, grace=10))
-            try:
-                await discord.wait_until_ready_sent(timeout=10)
-                alice = discord.add_user(name="alice")
-                started = await discord.slash_command(alice, "imgur", "link")
-                await started.wait_acknowledged()
-                pin = await discord.slash_command(
-                    alice, "imgur", "pin", {"code": imgur.issue_pin("alice")}
-                )
-                await pin.wait_acknowledged()
-                # The fake records the token request before its latency: the command is
-                # then still waiting for Imgur (and has the account call still to make).
-                await eventually(lambda: imgur.count("token") == 1, 10, "the call to Imgur")
-                assert interaction_tasks(), "the command should still be talking to Imgur"
-                stop.set()
-                assert await asyncio.wait_for(bot, 15) == 0
-            finally:
-                if not bot.done():
-                    bot.cancel()
-                    await asyncio.gather(bot, return_exceptions=True)
+        async with bot_in_this_process(config, discord, grace=10) as (stop, bot):
+            alice = discord.add_user(name="alice")
+            started = await discord.slash_command(alice, "imgur", "link")
+            await started.wait_acknowledged()
+            pin = await discord.slash_command(
+                alice, "imgur", "pin", {"code": imgur.issue_pin("alice")}
+            )
+            await pin.wait_acknowledged()
+            # The fake records the token request before its latency: the command is
+            # then still waiting for Imgur (and has the account call still to make).
+            await eventually(lambda: imgur.count("token") == 1, 10, "the call to Imgur")
+            assert interaction_tasks(), "the command should still be talking to Imgur"
+            stop.set()
+            assert await asyncio.wait_for(bot, 15) == 0
         done = await pin.wait_for_message()
         assert "Linked!" in done.text
         assert RESTARTING_NOTICE not in done.text

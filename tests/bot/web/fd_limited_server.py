@@ -16,16 +16,10 @@ from pathlib import Path
 
 import aiohttp
 
-from bot.config import WebConfig
-from bot.linking import LinkService
 from bot.logs import setup_logging
 from bot.storage import LinkStore, TokenCipher, generate_key
-from bot.web import CallbackServer, WebDependencies
+from tests.bot.web.local_server import local_callback_server
 from tests.clients import imgur_client
-
-
-async def notify(_user: int, _text: str) -> None:
-    return None
 
 
 async def main(directory: Path, limit: int) -> None:
@@ -35,16 +29,11 @@ async def main(directory: Path, limit: int) -> None:
     store = await LinkStore.open(directory / "bot.db", TokenCipher([generate_key()]))
     session = aiohttp.ClientSession()
     imgur = imgur_client(session)  # never called: no request in this test reaches Imgur
-    server = CallbackServer(
-        WebConfig(
-            enabled=True,
-            host="127.0.0.1",
-            port=0,
-            public_url="https://bot.example",
-            max_connections=100_000,  # more than the descriptors allow: the server caps it
-            header_timeout_seconds=120,
-        ),
-        WebDependencies(LinkService(store, imgur), is_connected=lambda: True, notify=notify),
+    server = local_callback_server(
+        store,
+        imgur,
+        max_connections=100_000,  # more than the descriptors allow: the server caps it
+        header_timeout_seconds=120,
     )
     await server.start()
     print(f"port {server.port}", flush=True)

@@ -8,42 +8,19 @@ held the claim: nothing fences its later writes. These tests show what a member 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import timedelta
-from pathlib import Path
 
 import aiohttp
 import pytest
 
-from bot.storage import LeaseLostError, LinkStatus, LinkStore, TokenCipher, generate_key
+from bot.storage import LeaseLostError, LinkStatus
 from bot.tokens import TokenManager
 from tests.bot.helpers import linked_member
 from tests.clients import imgur_client
 from tests.fakes.imgur import FakeImgur
-from tests.postgres import fresh_schema
 from tests.waiting import eventually
 
 LEASE = timedelta(minutes=2)
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    if request.param == "sqlite":
-        yield str(tmp_path / "bot.db")
-        return
-    async with fresh_schema() as url:
-        yield url
-
-
-@pytest.fixture
-async def stores(database: str) -> AsyncIterator[list[LinkStore]]:
-    cipher = TokenCipher([generate_key()])
-    opened = [await LinkStore.open(database, cipher) for _ in range(3)]
-    try:
-        yield opened
-    finally:
-        for store in opened:
-            await store.close()
 
 
 async def test_a_member_whose_refresh_outlived_its_lease_keeps_a_working_link(

@@ -7,38 +7,15 @@ database (each backend in turn) and the fake Imgur, which counts the refresh-tok
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import timedelta
-from pathlib import Path
-
-import pytest
 
 from bot.imgur import ImgurClient
-from bot.storage import LinkStore, TokenCipher, generate_key
+from bot.storage import LinkStore
 from bot.tokens import TokenManager
 from tests.bot.helpers import linked_member
 from tests.fakes.imgur import FakeImgur
-from tests.postgres import database_on
 
 LEASE = timedelta(minutes=2)
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    async with database_on(request.param, tmp_path / "bot.db") as url:
-        yield url
-
-
-@pytest.fixture
-async def stores(database: str) -> AsyncIterator[list[LinkStore]]:
-    """Three stores on one database, as three processes would open it."""
-    cipher = TokenCipher([generate_key()])
-    opened = [await LinkStore.open(database, cipher) for _ in range(3)]
-    try:
-        yield opened
-    finally:
-        for store in opened:
-            await store.close()
 
 
 def managers(stores: list[LinkStore], imgur: ImgurClient, clock, **options) -> list[TokenManager]:
